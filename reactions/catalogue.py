@@ -1,0 +1,185 @@
+"""The symptom catalogue: what a patient can report after an IVIG infusion.
+
+Pure Python, no database: codes are stable identifiers stored in reports, so a
+code is never renamed or reused; labels may be reworded freely. Patients see
+the plain-language ``label``; clinicians see ``clinical_name``.
+
+Two families are kept apart everywhere (DESIGN.md §1): the common, mild,
+transient reactions, and the warning signs of the rare severe reactions. Any
+warning sign makes a report a severe event, whatever grade the patient gives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+
+class Grade(TextChoices):
+    """PRO-CTCAE-style severity grade given by the patient ("none" = not ticked)."""
+
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+    VERY_SEVERE = "very_severe", _("Very severe")
+
+
+HIGH_GRADES: frozenset[str] = frozenset({Grade.SEVERE, Grade.VERY_SEVERE})
+
+
+class Onset(TextChoices):
+    """When a symptom began, relative to the infusion."""
+
+    DURING = "during", _("During the infusion")
+    WITHIN_1H = "within_1h", _("Within 1 hour after")
+    H1_6 = "1_6h", _("1–6 hours after")
+    H6_24 = "6_24h", _("6–24 hours after")
+    D1_3 = "1_3d", _("1–3 days after")
+    D3_7 = "3_7d", _("3–7 days after")
+    OVER_7D = "over_7d", _("More than a week after")
+
+
+# The earliest time after the infusion ended at which each onset can have begun:
+# a symptom cannot have started "1–3 days after" an infusion that ended an hour ago.
+ONSET_EARLIEST_AFTER_END: dict[str, timedelta] = {
+    Onset.DURING: timedelta(0),
+    Onset.WITHIN_1H: timedelta(0),
+    Onset.H1_6: timedelta(hours=1),
+    Onset.H6_24: timedelta(hours=6),
+    Onset.D1_3: timedelta(days=1),
+    Onset.D3_7: timedelta(days=3),
+    Onset.OVER_7D: timedelta(days=7),
+}
+
+
+def onset_possible(onset: str, *, time_since_end: timedelta) -> bool:
+    """Whether a symptom reported ``time_since_end`` after the infusion can have this onset."""
+    return time_since_end >= ONSET_EARLIEST_AFTER_END[onset]
+
+
+class Family(StrEnum):
+    MILD = "mild"
+    SEVERE = "severe"
+
+
+class SevereType(StrEnum):
+    """The rare severe reactions, by clinical name."""
+
+    ANAPHYLAXIS = "anaphylaxis"
+    ASEPTIC_MENINGITIS = "aseptic_meningitis"
+    KIDNEY = "kidney"
+    THROMBOSIS = "thrombosis"
+    HAEMOLYSIS = "haemolysis"
+    LUNG_INJURY = "lung_injury"
+
+
+SEVERE_TYPE_NAMES: dict[SevereType, str] = {
+    SevereType.ANAPHYLAXIS: "Allergic reaction / anaphylaxis",
+    SevereType.ASEPTIC_MENINGITIS: "Aseptic meningitis",
+    SevereType.KIDNEY: "Acute kidney injury",
+    SevereType.THROMBOSIS: "Thrombosis (blood clot)",
+    SevereType.HAEMOLYSIS: "Haemolysis",
+    SevereType.LUNG_INJURY: "Transfusion-related lung injury",
+}
+
+# When each severe reaction typically appears, for clinicians reading a report.
+SEVERE_TYPE_TIMING: dict[SevereType, str] = {
+    SevereType.ANAPHYLAXIS: "seconds to minutes after the start, during the infusion",
+    SevereType.ASEPTIC_MENINGITIS: "typically 24–72 h, occasionally up to a week",
+    SevereType.KIDNEY: "8 hours to 8 days, typically 2–4 days",
+    SevereType.THROMBOSIS: "arterial: most within 24 h; venous: mostly after 24 h, up to 2 weeks",
+    SevereType.HAEMOLYSIS: "12 hours to 10 days",
+    SevereType.LUNG_INJURY: "1–6 hours",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Symptom:
+    code: str
+    family: Family
+    label: str  # plain language, shown to patients
+    clinical_name: str  # shown to clinicians
+    severe_type: SevereType | None = None
+
+    @property
+    def is_warning_sign(self) -> bool:
+        return self.family is Family.SEVERE
+
+
+def _mild(code: str, label: str, clinical_name: str) -> Symptom:
+    return Symptom(code=code, family=Family.MILD, label=label, clinical_name=clinical_name)
+
+
+def _sign(code: str, severe_type: SevereType, label: str, clinical_name: str) -> Symptom:
+    return Symptom(
+        code=code, family=Family.SEVERE, label=label, clinical_name=clinical_name, severe_type=severe_type
+    )
+
+
+_A, _M, _K, _T, _H, _L = (
+    SevereType.ANAPHYLAXIS,
+    SevereType.ASEPTIC_MENINGITIS,
+    SevereType.KIDNEY,
+    SevereType.THROMBOSIS,
+    SevereType.HAEMOLYSIS,
+    SevereType.LUNG_INJURY,
+)
+
+SYMPTOMS: tuple[Symptom, ...] = (
+    # Common, mild and transient.
+    _mild("headache", "Headache", "Headache"),
+    _mild("fever", "Fever or feeling hot", "Pyrexia"),
+    _mild("chills", "Chills or shivering", "Chills / rigors"),
+    _mild("fatigue", "Tiredness", "Fatigue"),
+    _mild("nausea", "Feeling sick (nausea)", "Nausea"),
+    _mild("muscle_aches", "Muscle or joint aches", "Myalgia / arthralgia"),
+    _mild("rash", "Itchy skin or a small rash", "Rash / pruritus"),
+    # Warning signs of allergic reaction / anaphylaxis.
+    _sign("breathing_trouble", _A, "Trouble breathing or wheezing", "Bronchospasm / dyspnoea"),
+    _sign("throat_swelling", _A, "Swelling of the throat, tongue or lips", "Angioedema"),
+    _sign("widespread_hives", _A, "Hives or itchy welts over much of the body", "Generalised urticaria"),
+    _sign("faint_collapse", _A, "Feeling faint, dizzy or collapsing", "Presyncope / syncope, hypotension"),
+    # Aseptic meningitis.
+    _sign("headache_stiff_neck", _M, "Severe headache with a stiff neck", "Headache with nuchal rigidity"),
+    _sign("light_hurts_eyes", _M, "Light hurting your eyes", "Photophobia"),
+    _sign("vomiting", _M, "Vomiting", "Vomiting"),
+    _sign("drowsiness", _M, "Unusual drowsiness or confusion", "Altered consciousness"),
+    # Kidney problems.
+    _sign("less_urine", _K, "Passing much less urine than usual", "Oliguria"),
+    _sign("sudden_weight_gain", _K, "Sudden weight gain", "Fluid retention"),
+    _sign("swelling_legs_face", _K, "Swollen legs, ankles or face", "Oedema"),
+    # Blood clots.
+    _sign("painful_swollen_limb", _T, "A painful, swollen, warm or red leg or arm", "Suspected deep vein thrombosis"),
+    _sign("chest_pain", _T, "Chest pain, worse on a deep breath", "Pleuritic chest pain (suspected PE)"),
+    _sign("sudden_breathless", _T, "Sudden shortness of breath or a racing pulse", "Acute dyspnoea / tachycardia"),
+    _sign(
+        "one_sided_weakness",
+        _T,
+        "Weakness or numbness on one side, trouble speaking, or sudden loss of vision",
+        "Focal neurological deficit (suspected stroke)",
+    ),
+    # Breakdown of red cells.
+    _sign("dark_urine", _H, "Dark or brown urine", "Haemoglobinuria"),
+    _sign("yellow_skin_eyes", _H, "Yellow skin or yellow eyes", "Jaundice"),
+    _sign("fast_heartbeat", _H, "A fast or pounding heartbeat", "Tachycardia / palpitations"),
+    # Lung injury.
+    _sign("hard_to_breathe", _L, "Very hard to breathe within hours of the infusion", "Acute respiratory distress"),
+    _sign("blue_lips", _L, "Blue lips or fingertips", "Cyanosis"),
+)
+
+BY_CODE: dict[str, Symptom] = {s.code: s for s in SYMPTOMS}
+MILD_SYMPTOMS: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if s.family is Family.MILD)
+WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if s.family is Family.SEVERE)
+
+
+def get(code: str) -> Symptom:
+    """The symptom with this code; KeyError for an unknown code."""
+    return BY_CODE[code]
+
+
+def choices() -> list[tuple[str, str]]:
+    """(code, label) pairs for a model field's choices."""
+    return [(s.code, s.label) for s in SYMPTOMS]

@@ -1,0 +1,303 @@
+"""Forms validate input and say what is wrong next to the field; services do the saving."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import catalogue
+from .catalogue import Grade, Onset
+from .models import Infusion, User
+from .services import SymptomEntry
+
+# Plausibility bounds (DESIGN.md §1): infusions last one to four hours; MS maintenance
+# is 0.4–1 g/kg, induction up to 2 g/kg, often split over days.
+MIN_DURATION = timedelta(minutes=15)
+MAX_DURATION = timedelta(hours=12)
+MIN_DOSE_G = Decimal("1")
+MAX_DOSE_G = Decimal("200")
+OLDEST_INFUSION = timedelta(days=5 * 365)
+FURTHEST_PLANNED = timedelta(days=366)
+# Clocks on phones drift: a "given" infusion may end a few minutes "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+LOT_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./\-]*$")
+
+DATETIME_WIDGET_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_WIDGET_FORMAT)
+
+
+def _printable(value: str) -> bool:
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in value)
+
+
+class CleanTextMixin:
+    """Reject control characters in every text field: they have no place in a health record."""
+
+    def clean(self: Any) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        for name, value in list(data.items()):
+            if isinstance(value, str) and not _printable(value):
+                self.add_error(name, _("Remove the invisible control characters from this text."))
+        return self.cleaned_data
+
+
+class InfusionForm(CleanTextMixin, forms.ModelForm):
+    class Meta:
+        model = Infusion
+        fields = [
+            "status", "started_at", "ended_at", "product", "product_other", "lot_number",
+            "dose_grams", "setting", "premedication", "pre_hydrated", "notes",
+        ]  # fmt: skip
+        widgets = {
+            "status": forms.RadioSelect,
+            "started_at": DateTimeLocalInput(),
+            "ended_at": DateTimeLocalInput(),
+            "setting": forms.RadioSelect,
+            "pre_hydrated": forms.RadioSelect(choices=[(True, _("Yes")), (False, _("No"))]),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "status": _("Is this infusion planned, or has it been given?"),
+            "product_other": _("Name of the product (if “Other”)"),
+            "pre_hydrated": _("Did you drink extra fluids beforehand?"),
+        }
+        help_texts = {
+            "ended_at": _("Leave empty if it has not finished yet."),
+            "lot_number": _("Printed on the bottle or the infusion record, e.g. P100234."),
+            "dose_grams": _("In grams, e.g. 30."),
+            "premedication": _("e.g. paracetamol 1 g, cetirizine 10 mg."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = Infusion.Status.choices
+        self.fields["setting"].choices = Infusion.Setting.choices
+        # A yes/no radio must distinguish "No" from "not answered".
+        self.fields["pre_hydrated"] = forms.TypedChoiceField(
+            label=self.fields["pre_hydrated"].label,
+            choices=[("True", _("Yes")), ("False", _("No"))],
+            coerce=lambda v: v == "True",
+            widget=forms.RadioSelect,
+            initial="False",
+        )
+        if self.instance.pk:
+            self.initial["pre_hydrated"] = str(self.instance.pre_hydrated)
+        self.fields["dose_grams"].widget.attrs.update(min=str(MIN_DOSE_G), max=str(MAX_DOSE_G), step="0.5")
+        self.fields["lot_number"].widget.attrs.update(autocapitalize="characters", spellcheck="false")
+
+    def clean_lot_number(self) -> str:
+        value = self.cleaned_data["lot_number"].strip()
+        if value and not LOT_NUMBER_RE.match(value):
+            raise forms.ValidationError(_("Use only letters, digits, spaces and . / - (as printed on the bottle)."))
+        return value.upper()
+
+    def clean_dose_grams(self) -> Decimal | None:
+        value = self.cleaned_data["dose_grams"]
+        if value is not None and not (MIN_DOSE_G <= value <= MAX_DOSE_G):
+            raise forms.ValidationError(
+                _("A dose of %(value)s g is outside the plausible range of %(low)s–%(high)s g. Check the number."),
+                params={"value": value, "low": MIN_DOSE_G, "high": MAX_DOSE_G},
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        now = timezone.now()
+        status = data.get("status")
+        start: datetime | None = data.get("started_at")
+        end: datetime | None = data.get("ended_at")
+        if data.get("product") == Infusion.Product.OTHER and not data.get("product_other", "").strip():
+            self.add_error("product_other", _("Type the name of the product."))
+        if start is not None:
+            if start < now - OLDEST_INFUSION:
+                self.add_error("started_at", _("This date is more than five years ago. Check the year."))
+            if status == Infusion.Status.GIVEN and start > now + CLOCK_SKEW:
+                self.add_error("started_at", _("A given infusion cannot start in the future. Choose “Planned” instead."))
+            if status == Infusion.Status.PLANNED and start > now + FURTHEST_PLANNED:
+                self.add_error("started_at", _("Plan infusions at most a year ahead."))
+        if start is not None and end is not None:
+            if end <= start:
+                self.add_error("ended_at", _("The end must be after the start."))
+            elif end - start < MIN_DURATION:
+                self.add_error("ended_at", _("An infusion this short (under 15 minutes) is unlikely. Check the times."))
+            elif end - start > MAX_DURATION:
+                self.add_error("ended_at", _("An infusion longer than 12 hours is unlikely. Check the date and times."))
+            elif status == Infusion.Status.GIVEN and end > now + CLOCK_SKEW:
+                self.add_error(
+                    "ended_at", _("The end is in the future. Leave it empty until the infusion has finished.")
+                )
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ReactionReportForm(CleanTextMixin, forms.Form):
+    """A checklist of every symptom in the catalogue, each with grade, onset and "still going on"."""
+
+    notes = forms.CharField(
+        label=_("Anything else you want your care team to know"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
+        self.infusion = infusion
+        super().__init__(*args, **kwargs)
+        for symptom in catalogue.SYMPTOMS:
+            prefix = f"s_{symptom.code}"
+            self.fields[prefix] = forms.BooleanField(
+                label=symptom.label,
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input symptom-toggle"}),
+            )
+            self.fields[f"{prefix}_grade"] = forms.ChoiceField(
+                label=_("How bad?"),
+                choices=Grade.choices,
+                required=False,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            )
+            self.fields[f"{prefix}_onset"] = forms.ChoiceField(
+                label=_("When did it start?"),
+                choices=[("", _("Choose…"))] + Onset.choices,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
+            self.fields[f"{prefix}_ongoing"] = forms.BooleanField(
+                label=_("Still going on"), required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+            )
+
+    def symptom_rows(self, family: catalogue.Family) -> list[dict[str, Any]]:
+        """Bound fields grouped per symptom, for the template."""
+        rows = []
+        for symptom in catalogue.SYMPTOMS:
+            if symptom.family is not family:
+                continue
+            prefix = f"s_{symptom.code}"
+            rows.append(
+                {
+                    "symptom": symptom,
+                    "checked": self[prefix],
+                    "grade": self[f"{prefix}_grade"],
+                    "onset": self[f"{prefix}_onset"],
+                    "ongoing": self[f"{prefix}_ongoing"],
+                }
+            )
+        return rows
+
+    def mild_rows(self) -> list[dict[str, Any]]:
+        return self.symptom_rows(catalogue.Family.MILD)
+
+    def warning_rows(self) -> list[dict[str, Any]]:
+        return self.symptom_rows(catalogue.Family.SEVERE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        now = timezone.now()
+        if self.infusion.started_at > now:
+            raise forms.ValidationError(_("You can report how you feel once this infusion has started."))
+        reference_end = self.infusion.ended_at or self.infusion.started_at
+        time_since_end = now - reference_end
+        entries: list[SymptomEntry] = []
+        for symptom in catalogue.SYMPTOMS:
+            prefix = f"s_{symptom.code}"
+            if not data.get(prefix):
+                continue
+            grade, onset = data.get(f"{prefix}_grade"), data.get(f"{prefix}_onset")
+            if not grade:
+                self.add_error(f"{prefix}_grade", _("Choose how bad “%(label)s” is.") % {"label": symptom.label})
+            if not onset:
+                self.add_error(f"{prefix}_onset", _("Choose when it started."))
+            elif not catalogue.onset_possible(onset, time_since_end=time_since_end):
+                self.add_error(
+                    f"{prefix}_onset",
+                    _("That is later than now: the infusion ended %(ago)s ago.")
+                    % {"ago": _humanize(time_since_end)},
+                )
+            if grade and onset:
+                entries.append(
+                    SymptomEntry(code=symptom.code, grade=grade, onset=onset, ongoing=bool(data.get(f"{prefix}_ongoing")))
+                )
+        if not entries and not self.errors and not data.get("notes", "").strip():
+            self.add_error("notes", _("Tick at least one symptom, or describe how you feel here."))
+        self.entries = entries
+        return data
+
+
+def _humanize(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return str(_("less than an hour"))
+    if hours < 48:
+        return str(_("%(n)d hours") % {"n": hours})
+    return str(_("%(n)d days") % {"n": hours // 24})
+
+
+class InvitationForm(CleanTextMixin, forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(label=_("Name"), max_length=150)
+    role = forms.ChoiceField(label=_("Invite as"), choices=[(User.Role.PATIENT, User.Role.PATIENT.label)])
+
+    def __init__(self, *args: Any, inviter: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Clinic admins invite clinicians and admins too; clinicians invite patients.
+        if inviter.role == User.Role.CLINIC_ADMIN:
+            self.fields["role"].choices = User.Role.choices
+        else:
+            self.fields["role"].widget = forms.HiddenInput()
+        self.fields["role"].initial = User.Role.PATIENT
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Someone with this e-mail address already has an account."))
+        return email
+
+
+class AcceptInvitationForm(CleanTextMixin, forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Type the password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            candidate = User(email=self.email, full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(p1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class AcknowledgeForm(CleanTextMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Note (what you did or decided)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,123 @@
+"""Create a demo clinic with realistic data, for trying ivigtrack by hand.
+
+Idempotent: running it again resets the demo passwords and adds nothing twice.
+Refuses to run with DEBUG off, so it can never touch a production database.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from reactions import services
+from reactions.models import Clinic, Infusion, ReactionReport, User
+from reactions.services import SymptomEntry
+
+CLINIC_NAME = "Demo Neurology Clinic"
+STAFF = [
+    ("clinician@demo.test", "Dr Nadia Okafor", User.Role.CLINICIAN),
+    ("admin@demo.test", "Chris Admin", User.Role.CLINIC_ADMIN),
+]
+PATIENTS = [
+    ("patient1@demo.test", "Alex Morgan"),
+    ("patient2@demo.test", "Sam Rivera"),
+    ("patient3@demo.test", "Jo Chen"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo clinic, staff and patients. Only with DEBUG on."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--password", help="Password for every demo account (default: a generated one, printed).")
+
+    def handle(self, *args: Any, password: str | None = None, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with DEBUG on: it must never touch a production database.")
+        password = password or secrets.token_urlsafe(12)
+        with transaction.atomic():
+            clinic, _ = Clinic.objects.get_or_create(
+                name=CLINIC_NAME, defaults={"emergency_phone": "+44 20 7946 0999", "time_zone": "Europe/London"}
+            )
+            for email, name, role in STAFF:
+                self._user(email=email, name=name, role=role, clinic=clinic, password=password)
+            patients = [
+                self._user(email=email, name=name, role=User.Role.PATIENT, clinic=clinic, password=password)
+                for email, name in PATIENTS
+            ]
+            clinician = User.objects.get(email=STAFF[0][0])
+            created = [self._history(patient, clinician, seed) for seed, patient in enumerate(patients)]
+        self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {clinic.name} ({sum(created)} patients given history)."))
+        self.stdout.write("Sign in at /accounts/login/ with any of:")
+        for email, _name, role in STAFF:
+            self.stdout.write(f"  {email:<22} ({role.label.lower()})")
+        for email, _name in PATIENTS:
+            self.stdout.write(f"  {email:<22} (patient)")
+        self.stdout.write(f"Password for all of them: {password}")
+
+    def _user(self, *, email: str, name: str, role: str, clinic: Clinic, password: str) -> User:
+        user, _ = User.objects.get_or_create(email=email, defaults={"full_name": name, "role": role, "clinic": clinic})
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return user
+
+    def _history(self, patient: User, clinician: User, seed: int) -> bool:
+        """Give a patient infusions and reports, once."""
+        if patient.infusions.exists():
+            return False
+        now = timezone.now()
+        if seed == 0:
+            # Alex: a year of monthly Privigen, mild headaches that eased after premedication,
+            # an infusion that ended two hours ago (its first follow-up is due), and the next one planned.
+            for months_ago in (4, 3, 2, 1):
+                start = now - timedelta(days=30 * months_ago, hours=2)
+                infusion = self._given(patient, start, Infusion.Product.PRIVIGEN, f"P1004{months_ago}7", premed=months_ago <= 2)
+                grade = "moderate" if months_ago > 2 else "mild"
+                self._report(infusion, [SymptomEntry("headache", grade, "6_24h"), SymptomEntry("fatigue", "mild", "1_3d")],
+                             at=start + timedelta(days=2))
+            self._given(patient, now - timedelta(hours=5), Infusion.Product.PRIVIGEN, "P100511", premed=True)
+            self._planned(patient, now + timedelta(days=27), Infusion.Product.PRIVIGEN)
+        elif seed == 1:
+            # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event.
+            earlier = self._given(patient, now - timedelta(days=35), Infusion.Product.GAMUNEX_C, "G7731A")
+            self._report(earlier, [SymptomEntry("chills", "mild", "during"), SymptomEntry("nausea", "mild", "within_1h")],
+                         at=earlier.ended_at + timedelta(hours=2))
+            last = self._given(patient, now - timedelta(days=3), Infusion.Product.GAMUNEX_C, "G7790C")
+            self._report(last, [SymptomEntry("painful_swollen_limb", "severe", "1_3d", ongoing=True),
+                                SymptomEntry("headache", "moderate", "6_24h")],
+                         at=now - timedelta(hours=1), notes="Left calf swollen and warm since yesterday evening.")
+        else:
+            # Jo: first infusion a week ago, a very severe headache (a review flag); next one tomorrow.
+            first = self._given(patient, now - timedelta(days=6), Infusion.Product.OCTAGAM, "O55120")
+            self._report(first, [SymptomEntry("headache", "very_severe", "6_24h"), SymptomEntry("muscle_aches", "moderate", "1_3d")],
+                         at=now - timedelta(days=5))
+            self._planned(patient, now + timedelta(days=1), Infusion.Product.OCTAGAM)
+        return True
+
+    def _given(self, patient: User, start: datetime, product: str, lot: str, premed: bool = False) -> Infusion:
+        return services.infusion_create(
+            patient=patient, logged_by=patient, status=Infusion.Status.GIVEN, started_at=start,
+            ended_at=start + timedelta(hours=3), product=product, lot_number=lot, dose_grams=Decimal("35.0"),
+            setting=Infusion.Setting.CLINIC, premedication="paracetamol 1 g, cetirizine 10 mg" if premed else "",
+            pre_hydrated=True,
+        )  # fmt: skip
+
+    def _planned(self, patient: User, start: datetime, product: str) -> Infusion:
+        start = start.replace(hour=9, minute=30, second=0, microsecond=0)
+        return services.infusion_create(
+            patient=patient, logged_by=patient, status=Infusion.Status.PLANNED, started_at=start,
+            ended_at=start + timedelta(hours=3), product=product, dose_grams=Decimal("35.0"),
+        )  # fmt: skip
+
+    def _report(self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = "") -> ReactionReport:
+        report = services.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
+        # Backdate so the demo timeline reads naturally.
+        ReactionReport.objects.filter(pk=report.pk).update(created_at=at)
+        report.flags.update(created_at=at)
+        return report
