@@ -132,12 +132,48 @@ else:
         "processed_folder": str(_CELERY_PROCESSED_DIR),
         "store_processed": False,
     }
+# Reliability settings, in one place (DESIGN.md §3):
+# - JSON only: tasks take ids, never pickled objects.
+# - acks_late is set per task, only on idempotent ones (reactions/tasks.py), never globally.
+# - prefetch 1: a worker holds one message at a time, so a crash strands at most one
+#   (and that one is redelivered; the database claim makes the resend harmless).
+# - time limits bound every task; an e-mail row is SENDING only for its own send, so the
+#   outbox lease (EMAIL_SENDING_LEASE_SECONDS) never takes a row from a live worker.
+# - publishing gives up fast when the broker is down: the request that enqueued still
+#   succeeds and the beat sweep picks the work up from the database.
+# - no countdown/ETA of hours anywhere: due times are rows, and a beat tick every minute
+#   runs the dispatcher (a static schedule; no django-celery-beat).
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 240
+CELERY_TASK_SOFT_TIME_LIMIT = 200
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due": {
+        "task": "reactions.tasks.dispatch_due",
+        "schedule": float(env.int("DISPATCH_INTERVAL_SECONDS", default=60)),
+        "options": {"expires": max(1, env.int("DISPATCH_INTERVAL_SECONDS", default=60) - 5)},
+    },
+}
+
+# --- Follow-up engine ---------------------------------------------------------------
+FOLLOWUP_LINK_MAX_AGE = env.int("FOLLOWUP_LINK_MAX_AGE", default=14 * 24 * 3600)
+EMAIL_PREFERENCES_LINK_MAX_AGE = env.int("EMAIL_PREFERENCES_LINK_MAX_AGE", default=180 * 24 * 3600)
+# Delivery retries back off from this base, doubling, up to the cap (seconds).
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+EMAIL_RETRY_CAP_SECONDS = env.int("EMAIL_RETRY_CAP_SECONDS", default=900)
+# A row left SENDING longer than this belongs to a worker that died mid-send: it is retried.
+EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=300)
 
 # --- E-mail ------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (smtp+tls://, smtps://), consolemail://, or

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -12,8 +13,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import catalogue
+from . import catalogue, schedule
 from .catalogue import Grade, Onset
+
+
+def default_followup_offsets() -> list[int]:
+    return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
 
 
 def validate_time_zone(value: str) -> None:
@@ -27,10 +32,29 @@ class Clinic(models.Model):
         max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
     )
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    # Follow-up engine settings (DESIGN.md §3), changed by the clinic admin in the app.
+    followup_offsets_hours = models.JSONField(
+        default=default_followup_offsets, help_text=_("Hours after an infusion ends at which patients are asked again.")
+    )
+    quiet_hours_start = models.TimeField(default=schedule.DEFAULT_QUIET_START)
+    quiet_hours_end = models.TimeField(default=schedule.DEFAULT_QUIET_END)
+    prompt_reminder_after_hours = models.PositiveSmallIntegerField(
+        default=24, help_text=_("An unanswered prompt gets one reminder after this many hours.")
+    )
+    escalation_after_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text=_("A severe event not acknowledged by then is escalated, also to clinic admins.")
+    )
+    escalation_repeat_minutes = models.PositiveSmallIntegerField(default=60)
+    daily_reminder_at = models.TimeField(default=schedule.DEFAULT_QUIET_END)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(escalation_after_minutes__gte=1), name="clinic_escalation_positive"),
+            models.CheckConstraint(condition=Q(escalation_repeat_minutes__gte=5), name="clinic_escalation_repeat_min"),
+            models.CheckConstraint(condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -83,6 +107,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text=_("Can use Django's admin (support staff)."))
+    # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
+    followups_paused_until = models.DateTimeField(null=True, blank=True)
+    followups_stopped_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -117,6 +144,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinic_staff(self) -> bool:
         """Clinicians and clinic admins: they see their clinic's patients."""
         return self.role in (self.Role.CLINICIAN, self.Role.CLINIC_ADMIN) and self.clinic_id is not None
+
+    def followups_allowed(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        if self.followups_stopped_at is not None:
+            return False
+        return self.followups_paused_until is None or self.followups_paused_until <= at
+
+    @property
+    def followup_state(self) -> str:
+        """'stopped', 'paused' or 'on', for templates."""
+        if self.followups_stopped_at is not None:
+            return "stopped"
+        if self.followups_paused_until is not None and self.followups_paused_until > timezone.now():
+            return "paused"
+        return "on"
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -276,6 +318,10 @@ class Flag(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     acknowledgement_note = models.TextField(max_length=2000, blank=True)
+    # Severe events alert the clinicians until acknowledged: when the next alert is due,
+    # and how many went out (the second and later ones are escalations).
+    next_alert_at = models.DateTimeField(null=True, blank=True)
+    alerts_sent = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -289,6 +335,7 @@ class Flag(models.Model):
             models.Index(
                 fields=["clinic", "kind", "-created_at"], name="flag_open_queue", condition=Q(status="open")
             ),
+            models.Index(fields=["next_alert_at"], name="flag_alert_due", condition=Q(status="open", next_alert_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -297,3 +344,166 @@ class Flag(models.Model):
     @property
     def is_severe(self) -> bool:
         return self.kind == self.Kind.SEVERE_EVENT
+
+
+class FollowUp(models.Model):
+    """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
+
+    The row is the source of truth for what is due (DESIGN.md §3); the e-mail it causes is
+    an OutboundEmail with its own delivery record.
+    """
+
+    class Kind(models.TextChoices):
+        PROMPT = "prompt", _("Follow-up prompt")
+        PRE_INFUSION = "pre_infusion", _("Day-before reminder")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        PROMPTED = "prompted", _("Prompt sent")
+        REMINDED = "reminded", _("Reminder sent")
+        ANSWERED = "answered", _("Answered")
+        NO_RESPONSE = "no_response", _("No response")
+        DONE = "done", _("Sent")  # a day-before reminder needs no answer
+        CANCELLED = "cancelled", _("Cancelled")
+        SKIPPED = "skipped", _("Skipped (e-mails paused)")
+
+    class Answer(models.TextChoices):
+        NO_SYMPTOMS = "no_symptoms", _("No new symptoms")
+        REPORTED = "reported", _("Reported symptoms")
+
+    infusion = models.ForeignKey(Infusion, on_delete=models.CASCADE, related_name="followups")
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followups")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROMPT)
+    offset_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(default=timezone.now)
+    prompted_at = models.DateTimeField(null=True, blank=True)  # the prompt e-mail was queued
+    sent_at = models.DateTimeField(null=True, blank=True)  # ... and delivered to the mail server
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    report = models.ForeignKey(ReactionReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["infusion", "offset_hours"], condition=Q(kind="prompt"), name="followup_prompt_once_per_offset"
+            ),
+            models.UniqueConstraint(
+                fields=["infusion"], condition=Q(kind="pre_infusion"), name="followup_pre_infusion_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "prompted", "reminded", "answered", "no_response", "done",
+                                        "cancelled", "skipped"]),
+                name="followup_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="answered") | (Q(answered_at__isnull=False) & ~Q(answer="")),
+                name="followup_answered_has_answer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="prompt") | Q(offset_hours__isnull=False), name="followup_prompt_has_offset"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's hot queries touch only rows still in play.
+            models.Index(fields=["due_at"], name="followup_due", condition=Q(status="scheduled")),
+            models.Index(fields=["sent_at"], name="followup_awaiting_reminder", condition=Q(status="prompted")),
+            models.Index(fields=["reminder_sent_at"], name="followup_awaiting_answer", condition=Q(status="reminded")),
+            models.Index(fields=["infusion", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} +{self.offset_hours or 0}h for infusion {self.infusion_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Sent and awaiting the patient's answer."""
+        return self.status in (self.Status.PROMPTED, self.Status.REMINDED, self.Status.NO_RESPONSE)
+
+
+class OutboundEmail(models.Model):
+    """Every e-mail the app sends, rendered when queued and delivered by the dispatcher.
+
+    A row is marked SENT only after the mail server accepted it; each try is a DeliveryAttempt.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        FOLLOWUP_PROMPT = "followup_prompt", _("Follow-up prompt")
+        FOLLOWUP_REMINDER = "followup_reminder", _("Follow-up reminder")
+        PRE_INFUSION = "pre_infusion", _("Day-before reminder")
+        SEVERE_ALERT = "severe_alert", _("Severe event alert")
+        ESCALATION = "escalation", _("Severe event escalation")
+        DAILY_DIGEST = "daily_digest", _("Daily reminder")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed permanently")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    to_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # When the next delivery attempt may start (creation time, then backed off after failures).
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    followup = models.ForeignKey(FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    flag = models.ForeignKey(Flag, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    clinic = models.ForeignKey(Clinic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sending", "sent", "failed", "cancelled"]), name="email_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="email_sent_has_time"),
+            models.CheckConstraint(condition=~Q(status="sending") | Q(claimed_at__isnull=False), name="email_sending_claimed"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="email_pending_due", condition=Q(status="pending")),
+            models.Index(fields=["claimed_at"], name="email_sending_claimed_at", condition=Q(status="sending")),
+            models.Index(fields=["kind", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_email} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing an OutboundEmail to the mail server."""
+
+    email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="delivery_attempts")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    succeeded = models.BooleanField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+
+class DigestRun(models.Model):
+    """The daily reminder of one clinic for one local date: the unique row makes it once a day."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="digest_runs")
+    local_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    emails_queued = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "local_date"], name="digest_once_per_clinic_day")]

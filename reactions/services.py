@@ -7,22 +7,43 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from smtplib import SMTPException
+from smtplib import (
+    SMTPConnectError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+)
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Max, Min, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from . import severity
-from .emails import send_email
-from .models import Clinic, Flag, Infusion, Invitation, ReactionReport, ReportedSymptom, User
+from . import schedule, severity
+from .emails import render_email
+from .models import (
+    Clinic,
+    DeliveryAttempt,
+    DigestRun,
+    Flag,
+    FollowUp,
+    Infusion,
+    Invitation,
+    OutboundEmail,
+    ReactionReport,
+    ReportedSymptom,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +74,25 @@ def invitation_url(*, invitation: Invitation) -> str:
 
 
 def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, invited_by: User) -> tuple[Invitation, bool]:
-    """Create an invitation and e-mail it. Returns (invitation, whether the e-mail went out).
+    """Create an invitation and its e-mail, then try to deliver it at once.
 
-    A failed send keeps the invitation: the clinician is shown the link to pass on.
+    Returns (invitation, whether the mail server accepted it). If not, the e-mail stays
+    queued and is retried by the dispatcher; the clinician is shown the link to pass on.
     """
-    invitation = Invitation.objects.create(
-        clinic=clinic,
-        email=email.strip().lower(),
-        full_name=full_name.strip(),
-        role=role,
-        invited_by=invited_by,
-        nonce=secrets.token_hex(16),
-    )
-    try:
-        send_email(
-            "invitation",
-            to=[invitation.email],
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            clinic=clinic,
+            email=email.strip().lower(),
+            full_name=full_name.strip(),
+            role=role,
+            invited_by=invited_by,
+            nonce=secrets.token_hex(16),
+        )
+        queued = email_queue(
+            kind=OutboundEmail.Kind.INVITATION,
+            template="invitation",
+            to_email=invitation.email,
+            clinic=clinic,
             context={
                 "invitation": invitation,
                 "clinic": clinic,
@@ -76,10 +100,9 @@ def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, 
                 "valid_days": settings.INVITATION_MAX_AGE // 86400,
             },
         )
-    except (SMTPException, OSError):
-        logger.exception("Invitation %s could not be e-mailed", invitation.pk)
-        return invitation, False
-    return invitation, True
+    email_deliver(email_ids=[queued.pk])
+    queued.refresh_from_db(fields=["status"])
+    return invitation, queued.status == OutboundEmail.Status.SENT
 
 
 def invitation_from_token(*, token: str) -> Invitation:
@@ -151,6 +174,7 @@ def infusion_create(
     )
     infusion.full_clean()
     infusion.save()
+    followups_sync(infusion=infusion)
     return infusion
 
 
@@ -169,6 +193,7 @@ def infusion_update(*, infusion: Infusion, **fields: object) -> Infusion:
         infusion.product_other = ""
     infusion.full_clean()
     infusion.save()
+    followups_sync(infusion=infusion)
     return infusion
 
 
@@ -181,6 +206,10 @@ def infusion_delete(*, infusion: Infusion) -> None:
     """Delete an infusion logged by mistake; one with reports is kept (nothing reported is lost)."""
     if infusion.reports.exists():
         raise InfusionHasReports()
+    # Unsent messages about this infusion must not go out; sent ones keep their record.
+    OutboundEmail.objects.filter(followup__infusion=infusion, status=OutboundEmail.Status.PENDING).update(
+        status=OutboundEmail.Status.CANCELLED
+    )
     infusion.delete()
 
 
@@ -210,14 +239,20 @@ def report_create(*, infusion: Infusion, symptoms: Sequence[SymptomEntry], notes
         ReportedSymptom(report=report, code=s.code, grade=s.grade, onset=s.onset, ongoing=s.ongoing) for s in symptoms
     )
     clinic_id = infusion.patient.clinic_id
-    flags = []
+    now = timezone.now()
     if assessment.is_severe_event:
-        flags.append(Flag(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.SEVERE_EVENT))
-    if assessment.needs_review:
-        flags.append(Flag(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW))
-    Flag.objects.bulk_create(flags)
-    if assessment.is_severe_event:
+        # Due at once: the task below sends it within seconds, the minute sweep is the safety net.
+        severe = Flag.objects.create(
+            clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.SEVERE_EVENT, next_alert_at=now
+        )
         logger.warning("Severe event reported: report %s, patient %s", report.pk, infusion.patient_id)
+        from .tasks import send_flag_alert  # tasks import services: import here to avoid a cycle
+
+        send_flag_alert.delay_on_commit(severe.pk)
+    if assessment.needs_review:
+        Flag.objects.create(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW)
+    # Reporting in the app answers the infusion's open prompt.
+    followups_answer_for_infusion(infusion=infusion, report=report, now=now)
     return report
 
 
@@ -227,7 +262,11 @@ def report_create(*, infusion: Infusion, symptoms: Sequence[SymptomEntry], notes
 def flag_acknowledge(*, flag: Flag, by: User, note: str = "") -> bool:
     """Acknowledge an open flag. False if someone acknowledged it first (the first one wins)."""
     updated = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
-        status=Flag.Status.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=by, acknowledgement_note=note
+        status=Flag.Status.ACKNOWLEDGED,
+        acknowledged_at=timezone.now(),
+        acknowledged_by=by,
+        acknowledgement_note=note,
+        next_alert_at=None,  # someone has acted: no more alerts or escalations
     )
     flag.refresh_from_db()
     return bool(updated)
@@ -278,4 +317,627 @@ def patient_upcoming_infusion(*, patient: User) -> Infusion | None:
         Infusion.objects.filter(patient=patient, status=Infusion.Status.PLANNED, started_at__gt=timezone.now())
         .order_by("started_at")
         .first()
+    )
+
+
+# --- Follow-up schedule -------------------------------------------------------------------
+
+# A prompt whose time passed more than this long ago when the infusion was logged is
+# not created: a patient logging last week's infusion is not sent a burst of stale prompts.
+FOLLOWUP_LATE_GRACE = timedelta(hours=1)
+OPEN_PROMPT_STATUSES = (FollowUp.Status.PROMPTED, FollowUp.Status.REMINDED, FollowUp.Status.NO_RESPONSE)
+
+
+def followups_sync(*, infusion: Infusion, now: datetime | None = None) -> None:
+    """Make the infusion's unsent follow-ups match it: create, move or cancel them.
+
+    Called in the same transaction as every change to an infusion. Messages already
+    sent are history and are left alone.
+    """
+    now = now or timezone.now()
+    clinic = infusion.patient.clinic
+    tz = infusion.patient.tzinfo
+    quiet = (clinic.quiet_hours_start, clinic.quiet_hours_end)
+    existing = {fu.offset_hours: fu for fu in infusion.followups.filter(kind=FollowUp.Kind.PROMPT)}
+    wanted: dict[int, datetime] = {}
+    if infusion.status == Infusion.Status.GIVEN and infusion.ended_at is not None:
+        for hours, due in schedule.followup_due_times(
+            ended_at=infusion.ended_at, offsets_hours=clinic.followup_offsets_hours, tz=tz,
+            quiet_start=quiet[0], quiet_end=quiet[1],
+        ):  # fmt: skip
+            if due >= now - FOLLOWUP_LATE_GRACE:
+                wanted[hours] = due
+    for hours, due in wanted.items():
+        followup = existing.pop(hours, None)
+        if followup is None:
+            FollowUp.objects.create(
+                infusion=infusion, patient=infusion.patient, kind=FollowUp.Kind.PROMPT, offset_hours=hours, due_at=due
+            )
+        elif followup.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED):
+            FollowUp.objects.filter(pk=followup.pk, status=followup.status).update(
+                status=FollowUp.Status.SCHEDULED, due_at=due, closed_at=None
+            )
+    _followups_cancel(pk__in=[fu.pk for fu in existing.values()], now=now)
+
+    pre = infusion.followups.filter(kind=FollowUp.Kind.PRE_INFUSION).first()
+    if infusion.status == Infusion.Status.PLANNED and infusion.started_at > now + timedelta(hours=2):
+        due = max(now, schedule.pre_infusion_reminder_time(
+            starts_at=infusion.started_at, tz=tz, quiet_start=quiet[0], quiet_end=quiet[1]
+        ))  # fmt: skip
+        if pre is None:
+            FollowUp.objects.create(infusion=infusion, patient=infusion.patient, kind=FollowUp.Kind.PRE_INFUSION, due_at=due)
+        elif pre.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED):
+            FollowUp.objects.filter(pk=pre.pk, status=pre.status).update(
+                status=FollowUp.Status.SCHEDULED, due_at=due, closed_at=None
+            )
+    elif pre is not None:
+        _followups_cancel(pk=pre.pk, now=now)
+
+
+def _followups_cancel(*, now: datetime, **lookup: Any) -> int:
+    return FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, **lookup).update(
+        status=FollowUp.Status.CANCELLED, closed_at=now
+    )
+
+
+def followups_answer_for_infusion(*, infusion: Infusion, report: ReactionReport, now: datetime) -> int:
+    """A report made in the app answers the infusion's open prompts; their pending reminders are dropped."""
+    open_ids = list(
+        FollowUp.objects.filter(infusion=infusion, kind=FollowUp.Kind.PROMPT, status__in=OPEN_PROMPT_STATUSES).values_list(
+            "pk", flat=True
+        )
+    )
+    if not open_ids:
+        return 0
+    OutboundEmail.objects.filter(followup_id__in=open_ids, status=OutboundEmail.Status.PENDING).update(
+        status=OutboundEmail.Status.CANCELLED
+    )
+    return FollowUp.objects.filter(pk__in=open_ids, status__in=OPEN_PROMPT_STATUSES).update(
+        status=FollowUp.Status.ANSWERED, answer=FollowUp.Answer.REPORTED, answered_at=now, report=report
+    )
+
+
+FOLLOWUP_SALT = "reactions.followup"
+EMAIL_PREFS_SALT = "reactions.email-preferences"
+
+
+class LinkError(Exception):
+    """A follow-up or preferences link that is tampered with or expired."""
+
+    def __init__(self, problem: InvitationProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def followup_token(*, followup: FollowUp) -> str:
+    return signing.dumps({"f": followup.pk}, salt=FOLLOWUP_SALT)
+
+
+def followup_from_token(*, token: str) -> FollowUp:
+    payload = _load_token(token, salt=FOLLOWUP_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE)
+    followup = (
+        FollowUp.objects.select_related("infusion", "patient__clinic")
+        .filter(pk=payload.get("f"), kind=FollowUp.Kind.PROMPT)
+        .first()
+    )
+    if followup is None:
+        raise LinkError(InvitationProblem.INVALID)
+    return followup
+
+
+def email_preferences_token(*, user: User) -> str:
+    return signing.dumps({"u": user.pk}, salt=EMAIL_PREFS_SALT)
+
+
+def user_from_email_preferences_token(*, token: str) -> User:
+    payload = _load_token(token, salt=EMAIL_PREFS_SALT, max_age=settings.EMAIL_PREFERENCES_LINK_MAX_AGE)
+    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    if user is None:
+        raise LinkError(InvitationProblem.INVALID)
+    return user
+
+
+def _load_token(token: str, *, salt: str, max_age: int) -> dict[str, Any]:
+    try:
+        payload = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkError(InvitationProblem.EXPIRED) from None
+    except signing.BadSignature:
+        raise LinkError(InvitationProblem.INVALID) from None
+    if not isinstance(payload, dict):
+        raise LinkError(InvitationProblem.INVALID)
+    return payload
+
+
+def followup_answer(*, followup: FollowUp, answer: str, report: ReactionReport | None = None) -> bool:
+    """Record the patient's answer once. False if it was answered already (or never sent)."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = FollowUp.objects.filter(pk=followup.pk, status__in=OPEN_PROMPT_STATUSES).update(
+            status=FollowUp.Status.ANSWERED, answer=answer, answered_at=now, report=report
+        )
+        if updated:
+            OutboundEmail.objects.filter(followup=followup, status=OutboundEmail.Status.PENDING).update(
+                status=OutboundEmail.Status.CANCELLED
+            )
+    followup.refresh_from_db()
+    return bool(updated)
+
+
+def patient_followups_set(*, patient: User, choice: str) -> None:
+    """'pause' (30 days), 'stop' or 'resume' follow-up e-mails; the date is recorded."""
+    now = timezone.now()
+    if choice == "pause":
+        patient.followups_paused_until, patient.followups_stopped_at = now + timedelta(days=30), None
+    elif choice == "stop":
+        patient.followups_paused_until, patient.followups_stopped_at = None, now
+    elif choice == "resume":
+        patient.followups_paused_until, patient.followups_stopped_at = None, None
+    else:
+        raise ValueError(f"unknown follow-up choice {choice!r}")
+    patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
+
+
+# --- Outbox: queue and deliver e-mail ------------------------------------------------------
+
+# A SENDING row older than settings.EMAIL_SENDING_LEASE_SECONDS was abandoned by a worker
+# that died mid-send. A row is SENDING only while its one message is being handed to the
+# mail server (seconds at most), so the lease is far longer than any live send.
+URGENT_KINDS = (OutboundEmail.Kind.SEVERE_ALERT, OutboundEmail.Kind.ESCALATION)
+
+
+def email_queue(
+    *,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    to_user: User | None = None,
+    to_email: str = "",
+    due_at: datetime | None = None,
+    followup: FollowUp | None = None,
+    flag: Flag | None = None,
+    clinic: Clinic | None = None,
+) -> OutboundEmail:
+    """Render an e-mail and store it for delivery. Call inside the transaction that causes it."""
+    address = to_email or (to_user.email if to_user else "")
+    if not address:
+        raise ValueError("email_queue() needs to_user or to_email")
+    rendered = render_email(template, {"recipient": to_user, **context})
+    return OutboundEmail.objects.create(
+        kind=kind,
+        to_user=to_user,
+        to_email=address,
+        subject=rendered.subject[:300],
+        body_text=rendered.text,
+        body_html=rendered.html,
+        due_at=due_at or timezone.now(),
+        followup=followup,
+        flag=flag,
+        clinic=clinic,
+    )
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    recovered: int = 0
+
+    def __iadd__(self, other: "DeliveryResult") -> "DeliveryResult":
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.recovered += other.recovered
+        return self
+
+
+def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int = 500) -> DeliveryResult:
+    """Deliver due pending e-mails (or just these ones), each claimed by one worker only.
+
+    The claim is a conditional UPDATE (pending -> sending): of two workers racing for a row,
+    exactly one gets it. A row becomes SENT only after the mail server accepted it.
+    """
+    now = now or timezone.now()
+    result = DeliveryResult(recovered=_email_recover_abandoned(now=now))
+    due = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, due_at__lte=now)
+    if email_ids is not None:
+        due = due.filter(pk__in=list(email_ids))
+    candidates = list(
+        due.annotate(urgent=Case(When(kind__in=URGENT_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("urgent", "due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not candidates:
+        return result
+    connection = get_connection(fail_silently=False)
+    try:
+        for pk in candidates:
+            claimed_at = timezone.now()
+            if not OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.PENDING, due_at__lte=now).update(
+                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
+            ):
+                continue  # another worker has it
+            email = OutboundEmail.objects.get(pk=pk)
+            outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
+            if outcome == "sent":
+                result.sent += 1
+            elif outcome == "failed":
+                result.failed += 1
+            else:
+                result.retrying += 1
+                if outcome == "server_down":
+                    break  # the mail server is unreachable: leave the rest for the next tick
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
+            logger.debug("closing the SMTP connection failed", exc_info=True)
+    return result
+
+
+def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: datetime) -> str:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to_email],
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        if getattr(connection, "connection", False) is None:  # an SMTP backend, not yet connected
+            # Opened here, not by send(): Django closes a connection that send() opened,
+            # and one connection should carry the whole batch.
+            connection.open()
+        message.send()
+    except (SMTPException, OSError) as error:
+        permanent = _is_permanent(error)
+        finished = timezone.now()
+        retry_at = finished + schedule.retry_backoff(
+            email.attempts, base_seconds=settings.EMAIL_RETRY_BASE_SECONDS, cap_seconds=settings.EMAIL_RETRY_CAP_SECONDS
+        )
+        with transaction.atomic():
+            DeliveryAttempt.objects.create(
+                email=email, started_at=started_at, finished_at=finished, succeeded=False, error=repr(error)[:2000]
+            )
+            OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
+                status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.PENDING,
+                due_at=retry_at,
+                claimed_at=None,
+                last_error=repr(error)[:2000],
+            )
+        level = logging.ERROR if (permanent or email.kind in URGENT_KINDS or email.attempts >= 3) else logging.WARNING
+        logger.log(level, "E-mail %s (%s) attempt %s failed%s: %r", email.pk, email.kind, email.attempts,
+                   " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}", error)  # fmt: skip
+        try:
+            connection.close()  # start the next message on a fresh connection
+        except Exception:  # noqa: BLE001
+            pass
+        if permanent:
+            return "failed"
+        return "server_down" if isinstance(error, OSError | SMTPServerDisconnected | SMTPConnectError) else "retrying"
+    finished = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(email=email, started_at=started_at, finished_at=finished, succeeded=True)
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=OutboundEmail.Status.SENT, sent_at=finished, claimed_at=None, last_error=""
+        )
+        if email.followup_id and email.kind in (OutboundEmail.Kind.FOLLOWUP_PROMPT, OutboundEmail.Kind.PRE_INFUSION):
+            FollowUp.objects.filter(pk=email.followup_id, sent_at__isnull=True).update(sent_at=finished)
+        elif email.followup_id and email.kind == OutboundEmail.Kind.FOLLOWUP_REMINDER:
+            FollowUp.objects.filter(pk=email.followup_id, reminder_sent_at__isnull=True).update(reminder_sent_at=finished)
+    return "sent"
+
+
+def _is_permanent(error: Exception) -> bool:
+    """5xx answers mean the server will never take this message; everything else is worth retrying."""
+    if isinstance(error, SMTPRecipientsRefused):
+        codes = [code for code, _msg in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def _email_recover_abandoned(*, now: datetime) -> int:
+    """Put back rows a dead worker left in SENDING, recording the lost attempt."""
+    stale = list(
+        OutboundEmail.objects.filter(
+            status=OutboundEmail.Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
+        ).values_list(
+            "pk", "claimed_at"
+        )
+    )
+    recovered = 0
+    for pk, claimed_at in stale:
+        with transaction.atomic():
+            if OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.SENDING, claimed_at=claimed_at).update(
+                status=OutboundEmail.Status.PENDING, claimed_at=None, due_at=now, last_error="worker stopped mid-send"
+            ):
+                DeliveryAttempt.objects.create(
+                    email_id=pk, started_at=claimed_at, finished_at=now, succeeded=False, error="worker stopped mid-send"
+                )
+                recovered += 1
+    if recovered:
+        logger.warning("Recovered %s e-mails abandoned mid-send", recovered)
+    return recovered
+
+
+# --- The dispatcher: what is due, claimed once, turned into e-mail ---------------------------
+
+
+def _followup_links(followup: FollowUp) -> dict[str, str]:
+    token = followup_token(followup=followup)
+    return {
+        "no_symptoms_url": settings.SITE_URL + reverse("followup_answer", args=[token]),
+        "report_url": settings.SITE_URL + reverse("followup_report", args=[token]),
+        "preferences_url": _preferences_url(followup.patient),
+    }
+
+
+def _preferences_url(user: User) -> str:
+    return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])
+
+
+def followups_queue_due(*, now: datetime, limit: int = 1000) -> int:
+    """Turn due follow-ups (prompts and day-before reminders) into e-mails, each exactly once."""
+    queued = 0
+    due_ids = list(
+        FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due_ids:
+        with transaction.atomic():
+            followup = FollowUp.objects.select_related("infusion", "patient__clinic").filter(pk=pk).first()
+            if followup is None or followup.status != FollowUp.Status.SCHEDULED:
+                continue
+            patient, clinic = followup.patient, followup.patient.clinic
+            if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
+                continue  # caught up late at night: wait for the morning
+            is_prompt = followup.kind == FollowUp.Kind.PROMPT
+            if not patient.is_active or not patient.followups_allowed(now):
+                new_status = FollowUp.Status.SKIPPED
+            elif not is_prompt and (followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now):
+                new_status = FollowUp.Status.CANCELLED
+            else:
+                new_status = FollowUp.Status.PROMPTED if is_prompt else FollowUp.Status.DONE
+            # The conditional update is the claim: of two dispatchers, one wins.
+            if not FollowUp.objects.filter(pk=pk, status=FollowUp.Status.SCHEDULED).update(
+                status=new_status, prompted_at=now, closed_at=None if new_status == FollowUp.Status.PROMPTED else now
+            ):
+                continue
+            if new_status not in (FollowUp.Status.PROMPTED, FollowUp.Status.DONE):
+                continue
+            context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
+            if is_prompt:
+                context.update(_followup_links(followup))
+                kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
+            else:
+                context["preferences_url"] = _preferences_url(patient)
+                kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
+            email_queue(kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic)
+            queued += 1
+    return queued
+
+
+def followups_queue_reminders(*, now: datetime) -> int:
+    """One reminder for a prompt still unanswered after the clinic's delay."""
+    queued = 0
+    for clinic in Clinic.objects.all():
+        threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
+        due = FollowUp.objects.filter(
+            status=FollowUp.Status.PROMPTED, kind=FollowUp.Kind.PROMPT, sent_at__lte=threshold, patient__clinic=clinic
+        ).select_related("infusion", "patient")
+        for followup in due:
+            patient = followup.patient
+            if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
+                continue
+            with transaction.atomic():
+                skip = not patient.is_active or not patient.followups_allowed(now)
+                if not FollowUp.objects.filter(pk=followup.pk, status=FollowUp.Status.PROMPTED).update(
+                    status=FollowUp.Status.REMINDED, reminded_at=now,
+                    # With e-mails paused, no reminder goes out, and the no-response clock starts now.
+                    reminder_sent_at=now if skip else None,
+                ):  # fmt: skip
+                    continue
+                if skip:
+                    continue
+                email_queue(
+                    kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
+                    template="followup-reminder",
+                    to_user=patient,
+                    context={"followup": followup, "infusion": followup.infusion, "clinic": clinic,
+                             **_followup_links(followup)},
+                    followup=followup,
+                    clinic=clinic,
+                )  # fmt: skip
+                queued += 1
+    return queued
+
+
+def followups_mark_no_response(*, now: datetime) -> int:
+    """A prompt still unanswered a reminder-delay after its reminder shows as "no response"."""
+    marked = 0
+    for clinic in Clinic.objects.all():
+        threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
+        marked += FollowUp.objects.filter(
+            status=FollowUp.Status.REMINDED, reminder_sent_at__lte=threshold, patient__clinic=clinic
+        ).update(status=FollowUp.Status.NO_RESPONSE, closed_at=now)
+    return marked
+
+
+def flags_queue_alerts(*, now: datetime, flag_ids: Iterable[int] | None = None) -> list[int]:
+    """Alert a clinic's clinicians about each severe event that is due; escalate while unacknowledged.
+
+    Returns the ids of the queued e-mails. The claim compares alerts_sent, so an alert
+    round is queued once however many dispatchers run.
+    """
+    email_ids: list[int] = []
+    due = Flag.objects.filter(
+        status=Flag.Status.OPEN, kind=Flag.Kind.SEVERE_EVENT, next_alert_at__lte=now
+    ).select_related("clinic", "patient")
+    if flag_ids is not None:
+        due = due.filter(pk__in=list(flag_ids))
+    for flag in due:
+        clinic = flag.clinic
+        escalation = flag.alerts_sent >= 1
+        wait = clinic.escalation_repeat_minutes if escalation else clinic.escalation_after_minutes
+        with transaction.atomic():
+            if not Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN, alerts_sent=flag.alerts_sent).update(
+                alerts_sent=F("alerts_sent") + 1, next_alert_at=now + timedelta(minutes=wait)
+            ):
+                continue
+            roles = [User.Role.CLINICIAN, User.Role.CLINIC_ADMIN] if escalation else [User.Role.CLINICIAN]
+            recipients = list(User.objects.filter(clinic=clinic, role__in=roles, is_active=True).order_by("pk"))
+            if not recipients:
+                logger.error("Severe event %s: clinic %s has no active clinician to alert", flag.pk, clinic.pk)
+            url = settings.SITE_URL + reverse("flag_detail", args=[flag.pk])
+            for recipient in recipients:
+                email = email_queue(
+                    kind=OutboundEmail.Kind.ESCALATION if escalation else OutboundEmail.Kind.SEVERE_ALERT,
+                    template="severe-alert",
+                    to_user=recipient,
+                    context={"flag": flag, "patient": flag.patient, "clinic": clinic, "url": url,
+                             "escalation": escalation, "round": flag.alerts_sent + 1},
+                    flag=flag,
+                    clinic=clinic,
+                )  # fmt: skip
+                email_ids.append(email.pk)
+    return email_ids
+
+
+@dataclass(frozen=True)
+class ClinicOpenItems:
+    severe_events: int
+    review_flags: int
+    no_response: int
+
+    @property
+    def total(self) -> int:
+        return self.severe_events + self.review_flags + self.no_response
+
+
+# Prompts that went unanswered are listed for this long (until issue-4 triage closes them).
+NO_RESPONSE_LISTED_FOR = timedelta(days=14)
+
+
+def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicOpenItems:
+    now = now or timezone.now()
+    open_flags = Flag.objects.filter(clinic=clinic, status=Flag.Status.OPEN)
+    return ClinicOpenItems(
+        severe_events=open_flags.filter(kind=Flag.Kind.SEVERE_EVENT).count(),
+        review_flags=open_flags.filter(kind=Flag.Kind.REVIEW).count(),
+        no_response=clinic_no_response_followups(clinic=clinic, now=now).count(),
+    )
+
+
+def clinic_no_response_followups(*, clinic: Clinic, now: datetime | None = None):
+    now = now or timezone.now()
+    return FollowUp.objects.filter(
+        patient__clinic=clinic, status=FollowUp.Status.NO_RESPONSE, closed_at__gte=now - NO_RESPONSE_LISTED_FOR
+    )
+
+
+def digests_queue(*, now: datetime) -> int:
+    """Each clinic's daily reminder, once per local day, only when there is something to do."""
+    queued = 0
+    for clinic in Clinic.objects.all():
+        local_date, due = schedule.daily_time_passed(now=now, tz=clinic.tzinfo, at=clinic.daily_reminder_at)
+        if not due or DigestRun.objects.filter(clinic=clinic, local_date=local_date).exists():
+            continue
+        try:
+            with transaction.atomic():
+                run = DigestRun.objects.create(clinic=clinic, local_date=local_date, created_at=now)
+                items = clinic_open_items(clinic=clinic, now=now)
+                if items.total == 0:
+                    continue  # nothing to do: no e-mail
+                clinicians = User.objects.filter(clinic=clinic, role=User.Role.CLINICIAN, is_active=True)
+                for clinician in clinicians:
+                    email_queue(
+                        kind=OutboundEmail.Kind.DAILY_DIGEST,
+                        template="daily-digest",
+                        to_user=clinician,
+                        context={"clinic": clinic, "items": items, "local_date": local_date,
+                                 "url": settings.SITE_URL + reverse("clinic_flags")},
+                        clinic=clinic,
+                    )  # fmt: skip
+                    run.emails_queued += 1
+                    queued += 1
+                run.save(update_fields=["emails_queued"])
+        except IntegrityError:
+            continue  # another dispatcher created today's run first
+    return queued
+
+
+@dataclass
+class DispatchResult:
+    prompts_queued: int = 0
+    reminders_queued: int = 0
+    no_response: int = 0
+    alerts_queued: int = 0
+    digests_queued: int = 0
+    delivery: DeliveryResult = field(default_factory=DeliveryResult)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompts_queued": self.prompts_queued,
+            "reminders_queued": self.reminders_queued,
+            "no_response": self.no_response,
+            "alerts_queued": self.alerts_queued,
+            "digests_queued": self.digests_queued,
+            "sent": self.delivery.sent,
+            "retrying": self.delivery.retrying,
+            "failed": self.delivery.failed,
+            "recovered": self.delivery.recovered,
+        }
+
+
+def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float = 120.0) -> DispatchResult:
+    """One dispatcher pass: find what is due, queue its e-mails, deliver pending e-mails.
+
+    Safe to run any number of times, by any number of workers at once.
+    """
+    now = now or timezone.now()
+    result = DispatchResult(
+        alerts_queued=len(flags_queue_alerts(now=now)),  # urgent first
+        prompts_queued=followups_queue_due(now=now),
+        reminders_queued=followups_queue_reminders(now=now),
+        no_response=followups_mark_no_response(now=now),
+        digests_queued=digests_queue(now=now),
+    )
+    deadline = timezone.now() + timedelta(seconds=deliver_for_seconds)
+    while True:
+        batch = email_deliver(now=timezone.now())
+        result.delivery += batch
+        if batch.sent + batch.retrying + batch.failed == 0 or timezone.now() >= deadline:
+            break
+        if batch.retrying and not batch.sent:
+            break  # the mail server is failing: back off until the next tick
+    return result
+
+
+def flag_alert_now(*, flag_id: int) -> DeliveryResult:
+    """Queue and deliver a severe event's first alert straight away (called by the urgent task)."""
+    email_ids = flags_queue_alerts(now=timezone.now(), flag_ids=[flag_id])
+    if not email_ids:
+        return DeliveryResult()
+    return email_deliver(email_ids=email_ids)
+
+
+def clinic_patient_rows(*, clinic: Clinic):
+    """The clinic's patients with their last and next infusion, in a constant number of queries."""
+    now = timezone.now()
+    return (
+        User.objects.filter(clinic=clinic, role=User.Role.PATIENT)
+        .annotate(
+            last_infusion_at=Max("infusions__started_at", filter=Q(infusions__status=Infusion.Status.GIVEN)),
+            next_infusion_at=Min(
+                "infusions__started_at",
+                filter=Q(infusions__status=Infusion.Status.PLANNED, infusions__started_at__gt=now),
+            ),
+        )
+        .order_by("full_name")
     )

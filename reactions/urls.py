@@ -15,4 +15,10 @@ urlpatterns = [
     path("clinic/flags/<int:pk>/", views.flag_detail, name="flag_detail"),
     path("clinic/flags/<int:pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
     path("clinic/invite/", views.invitation_create, name="invitation_create"),
+    path("clinic/patients/", views.clinic_patients, name="clinic_patients"),
+    path("clinic/settings/", views.clinic_settings, name="clinic_settings"),
+    path("profile/", views.profile, name="profile"),
+    path("f/<str:token>/", views.followup_answer, name="followup_answer"),
+    path("f/<str:token>/report/", views.followup_report, name="followup_report"),
+    path("email/<str:token>/", views.email_preferences, name="email_preferences"),
 ]

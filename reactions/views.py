@@ -16,13 +16,22 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .forms import AcceptInvitationForm, AcknowledgeForm, InfusionForm, InvitationForm, ReactionReportForm
-from .models import Flag, Infusion, ReactionReport, ReportedSymptom, User
+from .forms import (
+    AcceptInvitationForm,
+    AcknowledgeForm,
+    ClinicSettingsForm,
+    FollowupPreferenceForm,
+    InfusionForm,
+    InvitationForm,
+    ReactionReportForm,
+)
+from .models import Flag, FollowUp, Infusion, ReactionReport, ReportedSymptom, User
 
 View = Callable[..., HttpResponse]
 
@@ -169,7 +178,12 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
         return redirect("report_detail", pk=report.pk)
-    return render(request, "reactions/report_form.html", {"form": form, "infusion": infusion})
+    return render(
+        request,
+        "reactions/report_form.html",
+        {"form": form, "infusion": infusion, "clinic": request.user.clinic,
+         "cancel_url": reverse("infusion_detail", args=[infusion.pk])},
+    )  # fmt: skip
 
 
 @patient_required
@@ -249,7 +263,16 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     base = _flag_queryset(request.user.clinic_id)
     open_flags = base.filter(status=Flag.Status.OPEN).order_by("severity_rank", "-created_at")[:200]
     acknowledged = base.filter(status=Flag.Status.ACKNOWLEDGED).order_by("-acknowledged_at")[:20]
-    return render(request, "reactions/clinic_flags.html", {"open_flags": open_flags, "acknowledged": acknowledged})
+    no_response = (
+        services.clinic_no_response_followups(clinic=request.user.clinic)
+        .select_related("patient", "infusion")
+        .order_by("-closed_at")[:100]
+    )
+    return render(
+        request,
+        "reactions/clinic_flags.html",
+        {"open_flags": open_flags, "acknowledged": acknowledged, "no_response": no_response},
+    )
 
 
 @clinic_staff_required
@@ -272,3 +295,100 @@ def flag_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")}
         )
     return redirect("clinic_flags")
+
+
+# --- Follow-up links (no password: the signed token opens this one prompt only) ------------
+
+
+def _followup_or_problem(request: HttpRequest, token: str) -> FollowUp | HttpResponse:
+    try:
+        return services.followup_from_token(token=token)
+    except services.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows one big button; only its POST records "no new symptoms" (mail scanners follow GETs)."""
+    followup = _followup_or_problem(request, token)
+    if isinstance(followup, HttpResponse):
+        return followup
+    if request.method == "POST":
+        recorded = services.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token})
+    if followup.status not in services.OPEN_PROMPT_STATUSES:
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+    return render(request, "reactions/followup_answer.html", {"followup": followup, "token": token})
+
+
+@require_http_methods(["GET", "POST"])
+def followup_report(request: HttpRequest, token: str) -> HttpResponse:
+    followup = _followup_or_problem(request, token)
+    if isinstance(followup, HttpResponse):
+        return followup
+    if followup.status not in services.OPEN_PROMPT_STATUSES:
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+    infusion = followup.infusion
+    form = ReactionReportForm(request.POST or None, infusion=infusion)
+    if request.method == "POST" and form.is_valid():
+        report = services.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        # Rendered, not redirected: the result page must not be reachable by URL without the token.
+        return render(
+            request,
+            "reactions/followup_reported.html",
+            {"report": report, "clinic": followup.patient.clinic, "followup": followup},
+        )
+    return render(
+        request,
+        "reactions/report_form.html",
+        {"form": form, "infusion": infusion, "clinic": followup.patient.clinic, "token_link": True,
+         "cancel_url": reverse("followup_answer", args=[token])},
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """Pause, stop or resume follow-up e-mails from a link in any e-mail, without signing in."""
+    try:
+        patient = services.user_from_email_preferences_token(token=token)
+    except services.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return _followup_preferences(request, patient, template="reactions/email_preferences.html")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    return _followup_preferences(request, request.user, template="reactions/profile.html")
+
+
+def _followup_preferences(request: HttpRequest, patient: User, *, template: str) -> HttpResponse:
+    if request.method == "POST":
+        form = FollowupPreferenceForm(request.POST)
+        if form.is_valid():
+            services.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
+            messages.success(request, _("Your follow-up e-mail setting is saved."))
+            return redirect(request.path)
+    return render(request, template, {"patient": patient})
+
+
+# --- Clinic ------------------------------------------------------------------------------------
+
+
+@clinic_staff_required
+def clinic_patients(request: HttpRequest) -> HttpResponse:
+    patients = services.clinic_patient_rows(clinic=request.user.clinic)
+    return render(request, "reactions/clinic_patients.html", {"patients": patients})
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    if request.user.role != User.Role.CLINIC_ADMIN:
+        raise Http404
+    form = ClinicSettingsForm(request.POST or None, instance=request.user.clinic)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on."))
+        return redirect("clinic_settings")
+    return render(request, "reactions/clinic_settings.html", {"form": form})

@@ -6,7 +6,7 @@ Refuses to run with DEBUG off, so it can never touch a production database.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,16 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(12)
         with transaction.atomic():
             clinic, _ = Clinic.objects.get_or_create(
-                name=CLINIC_NAME, defaults={"emergency_phone": "+44 20 7946 0999", "time_zone": "Europe/London"}
+                name=CLINIC_NAME,
+                defaults={
+                    "emergency_phone": "+44 20 7946 0999",
+                    "time_zone": "Europe/London",
+                    # Quiet hours off in the demo (start == end), so that the follow-up of the infusion
+                    # that ended two hours ago arrives within a minute at any hour. Real clinics
+                    # default to 22:00–08:00.
+                    "quiet_hours_start": time(0, 0),
+                    "quiet_hours_end": time(0, 0),
+                },
             )
             for email, name, role in STAFF:
                 self._user(email=email, name=name, role=role, clinic=clinic, password=password)

@@ -1,0 +1,17 @@
+"""Run one dispatcher pass by hand: for operators, and for cron-only deployments."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from reactions import services
+
+
+class Command(BaseCommand):
+    help = "Queue everything that is due (prompts, reminders, alerts, daily reminders) and deliver pending e-mail."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = services.dispatch_due()
+        for name, value in result.as_dict().items():
+            self.stdout.write(f"{name:>17}: {value}")
