@@ -1,0 +1,78 @@
+"""factory_boy factories: every test builds the data it needs, no fixture files."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from reactions import services
+from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    emergency_phone = "+44 20 7946 0000"
+    time_zone = "Europe/London"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Faker("name")
+    role = User.Role.PATIENT
+    clinic = factory.SubFactory(ClinicFactory)
+    password = factory.django.Password("correct-horse-battery")
+
+
+class PatientFactory(UserFactory):
+    role = User.Role.PATIENT
+
+
+class ClinicianFactory(UserFactory):
+    role = User.Role.CLINICIAN
+
+
+class ClinicAdminFactory(UserFactory):
+    role = User.Role.CLINIC_ADMIN
+
+
+class InfusionFactory(factory.django.DjangoModelFactory):
+    """A given infusion that started three hours ago and lasted two hours."""
+
+    class Meta:
+        model = Infusion
+
+    patient = factory.SubFactory(PatientFactory)
+    status = Infusion.Status.GIVEN
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
+    ended_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(hours=2) if o.started_at else None)
+    product = Infusion.Product.PRIVIGEN
+    lot_number = factory.Sequence(lambda n: f"P{100000 + n}")
+    dose_grams = Decimal("35.0")
+    setting = Infusion.Setting.CLINIC
+    logged_by = factory.SelfAttribute("patient")
+
+
+def make_report(
+    *,
+    infusion: Infusion | None = None,
+    symptoms: list[tuple[str, str]] | None = None,
+    notes: str = "",
+    onset: str = "during",
+) -> ReactionReport:
+    """A report created through the real service, so that its flags are real too."""
+    infusion = infusion or InfusionFactory()
+    entries = [services.SymptomEntry(code=code, grade=grade, onset=onset) for code, grade in (symptoms or [])]
+    return services.report_create(infusion=infusion, symptoms=entries, notes=notes)
+
+
+def make_severe_flag(*, infusion: Infusion | None = None) -> Flag:
+    report = make_report(infusion=infusion, symptoms=[("breathing_trouble", "severe")])
+    return report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
