@@ -123,7 +123,8 @@ if REDIS_URL:
 else:
     _CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
     _CELERY_PROCESSED_DIR = VAR_DIR / "celery" / "processed"
-    for _dir in (_CELERY_QUEUE_DIR, _CELERY_PROCESSED_DIR):
+    _CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
+    for _dir in (_CELERY_QUEUE_DIR, _CELERY_PROCESSED_DIR, _CELERY_CONTROL_DIR):
         _dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -131,6 +132,7 @@ else:
         "data_folder_out": str(_CELERY_QUEUE_DIR),
         "processed_folder": str(_CELERY_PROCESSED_DIR),
         "store_processed": False,
+        "control_folder": str(_CELERY_CONTROL_DIR),
     }
 # Reliability settings, in one place (DESIGN.md §3):
 # - JSON only: tasks take ids, never pickled objects.
