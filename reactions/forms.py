@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import catalogue, schedule
 from .catalogue import Grade, Onset
-from .models import Clinic, Infusion, User
+from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
 from .services import SymptomEntry
 
 # Plausibility bounds (DESIGN.md §1): infusions last one to four hours; MS maintenance
@@ -359,3 +359,171 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
     def save(self, commit: bool = True) -> Clinic:
         self.instance.followup_offsets_hours = self.cleaned_data["followup_offsets"]
         return super().save(commit=commit)
+
+
+# --- Clinician workspace -------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    STATUS_CHOICES = [
+        ("active", _("Needs action (open or acknowledged)")),
+        ("open", _("Open (not acknowledged)")),
+        ("snoozed", _("Snoozed")),
+        ("closed", _("Closed")),
+        ("all", _("All")),
+    ]
+    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
+    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All"))] + Infusion.Product.choices)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class FlagAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(
+            clinic=clinic, role__in=[User.Role.CLINICIAN, User.Role.CLINIC_ADMIN], is_active=True
+        ).order_by("full_name")
+
+
+class FlagNoteForm(CleanTextMixin, forms.Form):
+    note = forms.CharField(label=_("Add a note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FlagCloseForm(CleanTextMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Choose…"))] + Flag.Outcome.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FlagSnoozeForm(CleanTextMixin, forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Snooze for"), coerce=int, choices=[(1, _("1 day")), (3, _("3 days")), (7, _("1 week")), (14, _("2 weeks"))]
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ReclassifyForm(CleanTextMixin, forms.Form):
+    to_level = forms.ChoiceField(
+        label=_("Reclassify as"),
+        choices=[("severe", _("Severe event")), ("review", _("Needs review")), ("mild", _("Mild / expected"))],
+    )
+    reason = forms.CharField(label=_("Why"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VitalsForm(CleanTextMixin, forms.ModelForm):
+    class Meta:
+        model = Vitals
+        fields = ["phase", "recorded_at", "systolic", "diastolic", "pulse", "temperature", "note"]
+        widgets = {"recorded_at": DateTimeLocalInput(), "phase": forms.RadioSelect}
+        labels = {"recorded_at": _("Time")}
+
+    # Physiologically possible bounds (the database holds the same): outside them a value is a typo.
+    POSSIBLE = {"systolic": (40, 300), "diastolic": (20, 200), "pulse": (20, 250), "temperature": (30, 45)}
+
+    def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
+        self.infusion = infusion
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = Vitals.Phase.choices
+        self.fields["temperature"].widget.attrs.update(step="0.1")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, (low, high) in self.POSSIBLE.items():
+            value = data.get(name)
+            if value is not None and not (low <= value <= high):
+                self.add_error(name, _("%(value)s is not a possible value (%(low)s–%(high)s). Check for a typo.")
+                               % {"value": value, "low": low, "high": high})  # fmt: skip
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if (systolic is None) != (diastolic is None) and not self.has_error("systolic") and not self.has_error("diastolic"):
+            self.add_error("diastolic" if diastolic is None else "systolic", _("Enter both blood pressure values."))
+        elif systolic is not None and diastolic is not None and systolic <= diastolic:
+            self.add_error("diastolic", _("The diastolic pressure must be lower than the systolic."))
+        if not self.errors and all(data.get(n) is None for n in ("systolic", "pulse", "temperature")):
+            self.add_error("pulse", _("Enter at least one measurement."))
+        recorded_at = data.get("recorded_at")
+        if recorded_at is not None:
+            _check_within_infusion(self, "recorded_at", recorded_at, self.infusion)
+        return data
+
+    def _post_clean(self) -> None:
+        # The form checks everything; the service builds and validates the row.
+        pass
+
+
+class RateChangeForm(CleanTextMixin, forms.ModelForm):
+    class Meta:
+        model = RateChange
+        fields = ["changed_at", "rate", "unit", "note"]
+        widgets = {"changed_at": DateTimeLocalInput(), "unit": forms.RadioSelect}
+        labels = {"changed_at": _("Time"), "rate": _("New rate")}
+
+    LIMITS = {RateChange.Unit.ML_KG_H: Decimal("15"), RateChange.Unit.ML_H: Decimal("1000")}
+
+    def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
+        self.infusion = infusion
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = RateChange.Unit.choices
+        self.fields["rate"].widget.attrs.update(step="0.01", min="0.01")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        rate, unit = data.get("rate"), data.get("unit")
+        if rate is not None and rate <= 0:
+            self.add_error("rate", _("The rate must be above zero."))
+        elif rate is not None and unit in self.LIMITS and rate > self.LIMITS[unit]:
+            self.add_error("rate", _("%(rate)s %(unit)s is not a possible IVIG rate. Check the unit.")
+                           % {"rate": rate, "unit": RateChange.Unit(unit).label})  # fmt: skip
+        if data.get("changed_at") is not None:
+            _check_within_infusion(self, "changed_at", data["changed_at"], self.infusion)
+        return data
+
+    def _post_clean(self) -> None:
+        pass
+
+
+def _check_within_infusion(form: forms.Form, field: str, at: datetime, infusion: Infusion) -> None:
+    now = timezone.now()
+    if at > now + CLOCK_SKEW:
+        form.add_error(field, _("This time is in the future."))
+    elif at < infusion.started_at - timedelta(hours=1):
+        form.add_error(field, _("This is before the infusion started (%(start)s).")
+                       % {"start": timezone.localtime(infusion.started_at).strftime("%d %b %H:%M")})  # fmt: skip
+    elif infusion.ended_at and at > infusion.ended_at + timedelta(hours=2):
+        form.add_error(field, _("This is long after the infusion ended."))
+
+
+class PatientSearchForm(forms.Form):
+    SORTS = [
+        ("name", _("Name")),
+        ("-last_infusion", _("Last infusion (newest first)")),
+        ("next_infusion", _("Next infusion (soonest first)")),
+        ("-open_flags", _("Open flags (most first)")),
+    ]
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class PatientDetailsForm(CleanTextMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["indication"]

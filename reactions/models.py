@@ -21,6 +21,19 @@ def default_followup_offsets() -> list[int]:
     return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
 
 
+# Adult ranges in which a value during an infusion needs no review; a clinic can change them.
+DEFAULT_VITALS_SAFE_RANGES: dict[str, list[float]] = {
+    "systolic": [90, 160],
+    "diastolic": [50, 100],
+    "pulse": [50, 110],
+    "temperature": [35.5, 37.9],
+}
+
+
+def default_vitals_safe_ranges() -> dict[str, list[float]]:
+    return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
@@ -46,6 +59,9 @@ class Clinic(models.Model):
     )
     escalation_repeat_minutes = models.PositiveSmallIntegerField(default=60)
     daily_reminder_at = models.TimeField(default=schedule.DEFAULT_QUIET_END)
+    vitals_safe_ranges = models.JSONField(
+        default=default_vitals_safe_ranges, help_text=_("Vitals outside these ranges are highlighted and flagged.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,6 +123,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text=_("Can use Django's admin (support staff)."))
+    class Indication(models.TextChoices):
+        RRMS_DMT_FAILED = "rrms_dmt_failed", _("Relapsing-remitting MS, standard therapy not tolerated or failed")
+        PREGNANCY = "pregnancy_postpartum", _("Pregnancy / postpartum")
+        RELAPSE = "relapse", _("Relapse treatment")
+        OTHER = "other", _("Other")
+
+    indication = models.CharField(max_length=30, choices=Indication.choices, blank=True)
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
     followups_paused_until = models.DateTimeField(null=True, blank=True)
     followups_stopped_at = models.DateTimeField(null=True, blank=True)
@@ -264,6 +287,8 @@ class ReactionReport(models.Model):
     # Derived from the symptoms by reactions.severity when the report is saved.
     is_severe = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=False)
+    # A clinician's reclassification after review (empty: as the patient reported).
+    clinician_level = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -272,6 +297,15 @@ class ReactionReport(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.pk} on {self.infusion}"
+
+    @property
+    def patient_level(self) -> str:
+        """'severe', 'review' or 'mild', from the patient's own answers."""
+        return "severe" if self.is_severe else "review" if self.needs_review else "mild"
+
+    @property
+    def level(self) -> str:
+        return self.clinician_level or self.patient_level
 
 
 class ReportedSymptom(models.Model):
@@ -297,27 +331,49 @@ class ReportedSymptom(models.Model):
 
 
 class Flag(models.Model):
-    """Something a clinician must look at: a severe event or a review flag."""
+    """Something a clinician must act on: a severe event, a review flag, or a prompt with no response.
+
+    Its source is exactly one of: a reaction report, out-of-range vitals, an unanswered follow-up.
+    """
 
     class Kind(models.TextChoices):
         SEVERE_EVENT = "severe_event", _("Severe event")
         REVIEW = "review", _("Review flag")
+        NO_RESPONSE = "no_response", _("No response to follow-up")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        CLOSED = "closed", _("Closed")
 
-    # clinic and patient are copied from the report so that the clinic's queue is
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", _("Resolved")
+        TREATED_IN_CLINIC = "treated_in_clinic", _("Treated in clinic")
+        EMERGENCY_VISIT = "emergency_visit", _("Emergency visit")
+        HOSPITALISED = "hospitalised", _("Hospitalised")
+        PLAN_CHANGED = "plan_changed", _("Infusion plan changed")
+        NOT_A_REACTION = "not_a_reaction", _("Not a reaction")
+
+    # clinic and patient are copied from the source so that the clinic's queue is
     # one indexed query, whatever the number of reports.
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="flags")
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
-    report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="flags")
+    report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, null=True, blank=True, related_name="flags")
+    vitals = models.ForeignKey("Vitals", on_delete=models.CASCADE, null=True, blank=True, related_name="flags")
+    followup = models.ForeignKey("FollowUp", on_delete=models.CASCADE, null=True, blank=True, related_name="flags")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     acknowledgement_note = models.TextField(max_length=2000, blank=True)
+    assigned_to = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags")
+    # A review flag (never a severe event) can be snoozed: it leaves the queue until then.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snooze_reason = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Severe events alert the clinicians until acknowledged: when the next alert is due,
     # and how many went out (the second and later ones are escalations).
     next_alert_at = models.DateTimeField(null=True, blank=True)
@@ -326,16 +382,39 @@ class Flag(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["report", "kind"], name="flag_once_per_report_kind"),
-            models.CheckConstraint(condition=Q(kind__in=["severe_event", "review"]), name="flag_kind_valid"),
+            models.UniqueConstraint(fields=["followup"], name="flag_once_per_followup"),
+            models.UniqueConstraint(fields=["vitals"], name="flag_once_per_vitals"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["severe_event", "review", "no_response"]), name="flag_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "acknowledged", "closed"]), name="flag_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status="open") | Q(acknowledged_at__isnull=False), name="flag_acknowledged_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | (Q(closed_at__isnull=False) & ~Q(outcome="")),
+                name="flag_closed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="severe_event") | Q(snoozed_until__isnull=True), name="flag_severe_never_snoozed"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(report__isnull=False, vitals__isnull=True, followup__isnull=True)
+                    | Q(report__isnull=True, vitals__isnull=False, followup__isnull=True)
+                    | Q(report__isnull=True, vitals__isnull=True, followup__isnull=False)
+                ),
+                name="flag_has_one_source",
             ),
         ]
         indexes = [
             models.Index(
-                fields=["clinic", "kind", "-created_at"], name="flag_open_queue", condition=Q(status="open")
+                fields=["clinic", "kind", "-created_at"], name="flag_active_queue", condition=~Q(status="closed")
             ),
             models.Index(fields=["next_alert_at"], name="flag_alert_due", condition=Q(status="open", next_alert_at__isnull=False)),
+            models.Index(fields=["patient", "-created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -344,6 +423,156 @@ class Flag(models.Model):
     @property
     def is_severe(self) -> bool:
         return self.kind == self.Kind.SEVERE_EVENT
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    @property
+    def infusion(self) -> "Infusion | None":
+        if self.report_id:
+            return self.report.infusion
+        if self.vitals_id:
+            return self.vitals.infusion
+        if self.followup_id:
+            return self.followup.infusion
+        return None
+
+
+class FlagEvent(models.Model):
+    """Every action on a flag, with who and when: the flag's history and its notes thread."""
+
+    class Action(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ASSIGNED = "assigned", _("Assigned")
+        NOTE = "note", _("Note")
+        SNOOZED = "snoozed", _("Snoozed")
+        RECLASSIFIED = "reclassified", _("Reclassified")
+        CLOSED = "closed", _("Closed with outcome")
+        REOPENED = "reopened", _("Reopened")
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    note = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["flag", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} on flag {self.flag_id}"
+
+
+class ReportReclassification(models.Model):
+    """A clinician's change of a report's severity. The patient's own answers are never altered."""
+
+    report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
+    from_level = models.CharField(max_length=20)
+    to_level = models.CharField(max_length=20)
+    reason = models.TextField(max_length=2000)
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Vitals(models.Model):
+    """Blood pressure, pulse and temperature recorded during a clinic or home-nurse infusion."""
+
+    class Phase(models.TextChoices):
+        START = "start", _("Start")
+        DURING = "during", _("During")
+        END = "end", _("End")
+
+    infusion = models.ForeignKey("Infusion", on_delete=models.CASCADE, related_name="vitals")
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    recorded_at = models.DateTimeField()
+    systolic = models.PositiveSmallIntegerField(_("systolic (mmHg)"), null=True, blank=True)
+    diastolic = models.PositiveSmallIntegerField(_("diastolic (mmHg)"), null=True, blank=True)
+    pulse = models.PositiveSmallIntegerField(_("pulse (/min)"), null=True, blank=True)
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    out_of_range = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name_plural = "vitals"
+        constraints = [
+            # Physiologically impossible values are refused by the database too.
+            models.CheckConstraint(condition=Q(systolic__isnull=True) | Q(systolic__range=(40, 300)), name="vitals_systolic_possible"),
+            models.CheckConstraint(condition=Q(diastolic__isnull=True) | Q(diastolic__range=(20, 200)), name="vitals_diastolic_possible"),
+            models.CheckConstraint(condition=Q(pulse__isnull=True) | Q(pulse__range=(20, 250)), name="vitals_pulse_possible"),
+            models.CheckConstraint(
+                condition=Q(temperature__isnull=True) | Q(temperature__range=(30, 45)), name="vitals_temperature_possible"
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic__isnull=True, diastolic__isnull=True)
+                | Q(systolic__isnull=False, diastolic__isnull=False, systolic__gt=F("diastolic")),
+                name="vitals_bp_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic__isnull=False) | Q(pulse__isnull=False) | Q(temperature__isnull=False),
+                name="vitals_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vitals ({self.phase}) for infusion {self.infusion_id}"
+
+
+class RateChange(models.Model):
+    """Each infusion rate set during an infusion: started slowly, raised when there is no reaction."""
+
+    class Unit(models.TextChoices):
+        ML_KG_H = "ml_kg_h", "mL/kg/h"
+        ML_H = "ml_h", "mL/h"
+
+    infusion = models.ForeignKey("Infusion", on_delete=models.CASCADE, related_name="rate_changes")
+    changed_at = models.DateTimeField()
+    rate = models.DecimalField(max_digits=6, decimal_places=2)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.ML_KG_H)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="rate_positive"),
+            models.CheckConstraint(
+                condition=Q(unit="ml_h", rate__lte=1000) | Q(unit="ml_kg_h", rate__lte=15), name="rate_possible"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate} {self.get_unit_display()} at {self.changed_at:%H:%M}"
+
+
+class LotSignal(models.Model):
+    """Two or more severe events on the same product lot within 30 days, in one clinic."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="lot_signals")
+    product = models.CharField(max_length=20)
+    lot_number = models.CharField(max_length=40)
+    severe_events = models.PositiveIntegerField()
+    patients = models.PositiveIntegerField()
+    first_event_at = models.DateTimeField()
+    last_event_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["clinic", "product", "lot_number", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Lot signal {self.product} {self.lot_number}"
 
 
 class FollowUp(models.Model):
@@ -440,6 +669,7 @@ class OutboundEmail(models.Model):
         SEVERE_ALERT = "severe_alert", _("Severe event alert")
         ESCALATION = "escalation", _("Severe event escalation")
         DAILY_DIGEST = "daily_digest", _("Daily reminder")
+        LOT_SIGNAL = "lot_signal", _("Lot signal")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -507,3 +737,70 @@ class DigestRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clinic", "local_date"], name="digest_once_per_clinic_day")]
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who viewed or changed which patient's record, when, from where. Append-only.
+
+    The app never updates or deletes a row (the model and its queryset refuse it, and on
+    PostgreSQL a trigger refuses it too). When a patient's account is deleted, rows keep
+    the pseudonymous patient id and lose the name (see SECURITY.md).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        CHANGE = "change", _("Changed")
+        EXPORT = "export", _("Exported")
+        DELETE = "delete", _("Deleted")
+
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_label = models.CharField(max_length=300)  # kept even if the actor's account goes
+    patient = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="audit_events")
+    patient_ref = models.PositiveBigIntegerField()  # the patient's id, kept after deletion
+    clinic = models.ForeignKey(Clinic, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    what = models.CharField(max_length=200)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["patient_ref", "-created_at"]), models.Index(fields=["clinic", "-created_at"])]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class DeletionRequest(models.Model):
+    """A patient's request to delete their account, confirmed by a clinic admin."""
+
+    patient = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="deletion_requests")
+    patient_ref = models.PositiveBigIntegerField()
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="deletion_requests")
+    requested_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(confirmed_at__isnull=True), name="one_pending_deletion_per_patient"
+            )
+        ]

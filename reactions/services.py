@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from smtplib import (
@@ -25,27 +25,40 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import schedule, severity
+from . import vitals as vitals_rules
 from .emails import render_email
 from .models import (
+    AuditEvent,
     Clinic,
+    DeletionRequest,
     DeliveryAttempt,
     DigestRun,
     Flag,
+    FlagEvent,
     FollowUp,
     Infusion,
     Invitation,
+    LotSignal,
     OutboundEmail,
+    RateChange,
     ReactionReport,
     ReportedSymptom,
+    ReportReclassification,
     User,
+    Vitals,
 )
 
 logger = logging.getLogger(__name__)
+# Refused links and other security-relevant events, for operators to alert on.
+security_logger = logging.getLogger("reactions.security")
 
 INVITATION_SALT = "reactions.invitation"
 
@@ -108,17 +121,15 @@ def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, 
 def invitation_from_token(*, token: str) -> Invitation:
     """The pending invitation this token stands for; InvitationError says why not."""
     try:
-        payload = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
-    except signing.SignatureExpired:
-        raise InvitationError(InvitationProblem.EXPIRED) from None
-    except signing.BadSignature:
-        raise InvitationError(InvitationProblem.INVALID) from None
-    if not isinstance(payload, dict):
-        raise InvitationError(InvitationProblem.INVALID)
+        payload = _load_token(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE, kind="invitation")
+    except LinkError as error:
+        raise InvitationError(error.problem) from None
     invitation = Invitation.objects.select_related("clinic").filter(pk=payload.get("i"), nonce=payload.get("n")).first()
     if invitation is None:
+        security_logger.warning("Refused invitation link: no such invitation (%r)", payload)
         raise InvitationError(InvitationProblem.INVALID)
     if invitation.accepted_at is not None:
+        security_logger.warning("Refused invitation link: invitation %s already used", invitation.pk)
         raise InvitationError(InvitationProblem.USED)
     return invitation
 
@@ -251,6 +262,8 @@ def report_create(*, infusion: Infusion, symptoms: Sequence[SymptomEntry], notes
         send_flag_alert.delay_on_commit(severe.pk)
     if assessment.needs_review:
         Flag.objects.create(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW)
+    if assessment.is_severe_event:
+        lot_signal_check(infusion=infusion)
     # Reporting in the app answers the infusion's open prompt.
     followups_answer_for_infusion(infusion=infusion, report=report, now=now)
     return report
@@ -261,15 +274,226 @@ def report_create(*, infusion: Infusion, symptoms: Sequence[SymptomEntry], notes
 
 def flag_acknowledge(*, flag: Flag, by: User, note: str = "") -> bool:
     """Acknowledge an open flag. False if someone acknowledged it first (the first one wins)."""
-    updated = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
-        status=Flag.Status.ACKNOWLEDGED,
-        acknowledged_at=timezone.now(),
-        acknowledged_by=by,
-        acknowledgement_note=note,
-        next_alert_at=None,  # someone has acted: no more alerts or escalations
-    )
+    with transaction.atomic():
+        updated = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
+            status=Flag.Status.ACKNOWLEDGED,
+            acknowledged_at=timezone.now(),
+            acknowledged_by=by,
+            acknowledgement_note=note,
+            next_alert_at=None,  # someone has acted: no more alerts or escalations
+        )
+        if updated:
+            FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.ACKNOWLEDGED, note=note)
     flag.refresh_from_db()
     return bool(updated)
+
+
+class FlagActionError(Exception):
+    """An action that does not apply to this flag in its current state."""
+
+
+def _flag_acknowledge_implicitly(flag: Flag, by: User, now: datetime) -> None:
+    # Assigning, closing or snoozing is acting on the flag: it counts as acknowledging it.
+    Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
+        status=Flag.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by, next_alert_at=None
+    )
+
+
+@transaction.atomic
+def flag_assign(*, flag: Flag, by: User, assignee: User) -> None:
+    if assignee.clinic_id != flag.clinic_id or not assignee.is_clinic_staff:
+        raise FlagActionError("Assign only to a clinician of the same clinic.")
+    now = timezone.now()
+    _flag_acknowledge_implicitly(flag, by, now)
+    Flag.objects.filter(pk=flag.pk).update(assigned_to=assignee)
+    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.ASSIGNED, note=f"Assigned to {assignee}")
+    flag.refresh_from_db()
+
+
+def flag_add_note(*, flag: Flag, by: User, note: str) -> FlagEvent:
+    return FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.NOTE, note=note)
+
+
+@transaction.atomic
+def flag_close(*, flag: Flag, by: User, outcome: str, note: str = "") -> None:
+    """Record the outcome: the flag leaves the queue and stays on the patient's timeline."""
+    if outcome not in Flag.Outcome.values:
+        raise FlagActionError("Choose an outcome.")
+    now = timezone.now()
+    _flag_acknowledge_implicitly(flag, by, now)
+    if not Flag.objects.filter(pk=flag.pk).exclude(status=Flag.Status.CLOSED).update(
+        status=Flag.Status.CLOSED, outcome=outcome, closed_at=now, closed_by=by, snoozed_until=None, next_alert_at=None
+    ):
+        raise FlagActionError("This flag is already closed.")
+    label = Flag.Outcome(outcome).label
+    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.CLOSED, note=f"{label}. {note}".strip())
+    flag.refresh_from_db()
+
+
+@transaction.atomic
+def flag_reopen(*, flag: Flag, by: User, note: str = "") -> None:
+    if not Flag.objects.filter(pk=flag.pk, status=Flag.Status.CLOSED).update(
+        status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None, closed_by=None
+    ):
+        raise FlagActionError("Only a closed flag can be reopened.")
+    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.REOPENED, note=note)
+    flag.refresh_from_db()
+
+
+@transaction.atomic
+def flag_snooze(*, flag: Flag, by: User, until: datetime, reason: str) -> None:
+    """Hide a review or no-response flag until a date. Severe events are never snoozed."""
+    if flag.kind == Flag.Kind.SEVERE_EVENT:
+        raise FlagActionError("A severe event cannot be snoozed.")
+    if until <= timezone.now():
+        raise FlagActionError("Snooze until a time in the future.")
+    now = timezone.now()
+    _flag_acknowledge_implicitly(flag, by, now)
+    Flag.objects.filter(pk=flag.pk).update(snoozed_until=until, snooze_reason=reason)
+    FlagEvent.objects.create(
+        flag=flag, actor=by, action=FlagEvent.Action.SNOOZED,
+        note=f"Until {timezone.localtime(until):%d %b %Y %H:%M}: {reason}",
+    )  # fmt: skip
+    flag.refresh_from_db()
+
+
+REPORT_LEVELS = ("severe", "review", "mild")
+
+
+@transaction.atomic
+def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason: str) -> ReportReclassification:
+    """A clinician's reassessment of a report. The patient's answers stay as they were; the change is recorded.
+
+    Upgrading to severe opens a severe event (so it is triaged and counts for lot signals);
+    downgrading a severe event stops its alerts, and the clinician closes it with an outcome.
+    """
+    if to_level not in REPORT_LEVELS:
+        raise FlagActionError("Choose severe, review or mild.")
+    if not reason.strip():
+        raise FlagActionError("Say why you reclassify this report.")
+    from_level = report.level
+    if to_level == from_level:
+        raise FlagActionError("The report already has this severity.")
+    change = ReportReclassification.objects.create(
+        report=report, from_level=from_level, to_level=to_level, reason=reason, by=by
+    )
+    ReactionReport.objects.filter(pk=report.pk).update(clinician_level=to_level)
+    report.clinician_level = to_level
+    note = f"Reclassified from {from_level} to {to_level}: {reason}"
+    active = list(report.flags.exclude(status=Flag.Status.CLOSED))
+    for flag in active:
+        FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
+    if from_level == "severe":
+        report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).update(next_alert_at=None)
+    wanted_kind = {"severe": Flag.Kind.SEVERE_EVENT, "review": Flag.Kind.REVIEW}.get(to_level)
+    if wanted_kind and not any(f.kind == wanted_kind for f in active):
+        now = timezone.now()
+        flag, created = Flag.objects.get_or_create(
+            report=report, kind=wanted_kind,
+            defaults={"clinic_id": report.patient.clinic_id, "patient": report.patient, "created_at": now,
+                      "status": Flag.Status.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": by},
+        )  # fmt: skip
+        if not created:  # a closed flag of that kind: reopen it
+            Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None)
+        FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
+        if wanted_kind == Flag.Kind.SEVERE_EVENT:
+            lot_signal_check(infusion=report.infusion)
+    return change
+
+
+# --- Vitals and rate changes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def vitals_record(
+    *,
+    infusion: Infusion,
+    by: User,
+    phase: str,
+    recorded_at: datetime,
+    systolic: int | None = None,
+    diastolic: int | None = None,
+    pulse: int | None = None,
+    temperature: Decimal | None = None,
+    note: str = "",
+) -> Vitals:
+    """Save vitals; values outside the clinic's safe ranges are highlighted and raise a review flag."""
+    values = {"systolic": systolic, "diastolic": diastolic, "pulse": pulse, "temperature": temperature}
+    outside = vitals_rules.out_of_range(values, infusion.patient.clinic.vitals_safe_ranges)
+    vitals = Vitals(
+        infusion=infusion, phase=phase, recorded_at=recorded_at, note=note, recorded_by=by,
+        out_of_range=bool(outside), **values,
+    )  # fmt: skip
+    vitals.full_clean()
+    vitals.save()
+    if outside:
+        flag = Flag.objects.create(
+            clinic_id=infusion.patient.clinic_id, patient=infusion.patient, vitals=vitals, kind=Flag.Kind.REVIEW
+        )
+        FlagEvent.objects.create(
+            flag=flag, actor=by, action=FlagEvent.Action.NOTE,
+            note="Outside the safe range: " + ", ".join(vitals_rules.describe(name, values[name]) for name in outside),
+        )  # fmt: skip
+    return vitals
+
+
+@transaction.atomic
+def rate_change_record(
+    *, infusion: Infusion, by: User, changed_at: datetime, rate: Decimal, unit: str, note: str = ""
+) -> RateChange:
+    change = RateChange(infusion=infusion, changed_at=changed_at, rate=rate, unit=unit, note=note, recorded_by=by)
+    change.full_clean()
+    change.save()
+    return change
+
+
+# --- Lot signals ---------------------------------------------------------------------------------
+
+LOT_SIGNAL_WINDOW = timedelta(days=30)
+LOT_SIGNAL_MIN_EVENTS = 2
+
+
+def lot_signal_check(*, infusion: Infusion) -> LotSignal | None:
+    """Two or more severe events on one product lot within 30 days in a clinic: signal the clinic admins.
+
+    Runs in the transaction that created the severe event. One signal per lot per window:
+    a new one only when the last is older than the window.
+    """
+    if not infusion.lot_number:
+        return None
+    clinic_id = infusion.patient.clinic_id
+    now = timezone.now()
+    since = now - LOT_SIGNAL_WINDOW
+    events = Flag.objects.filter(
+        clinic_id=clinic_id,
+        kind=Flag.Kind.SEVERE_EVENT,
+        created_at__gte=since,
+        report__infusion__product=infusion.product,
+        report__infusion__lot_number=infusion.lot_number,
+    )
+    summary = events.aggregate(n=Count("pk"), patients=Count("patient", distinct=True), first=Min("created_at"),
+                               last=Max("created_at"))  # fmt: skip
+    if summary["n"] < LOT_SIGNAL_MIN_EVENTS:
+        return None
+    if LotSignal.objects.filter(
+        clinic_id=clinic_id, product=infusion.product, lot_number=infusion.lot_number, created_at__gte=since
+    ).exists():
+        return None
+    signal = LotSignal.objects.create(
+        clinic_id=clinic_id, product=infusion.product, lot_number=infusion.lot_number,
+        severe_events=summary["n"], patients=summary["patients"],
+        first_event_at=summary["first"], last_event_at=summary["last"],
+    )  # fmt: skip
+    clinic = infusion.patient.clinic
+    url = settings.SITE_URL + reverse("product_report")
+    for admin in User.objects.filter(clinic_id=clinic_id, role=User.Role.CLINIC_ADMIN, is_active=True):
+        email_queue(
+            kind=OutboundEmail.Kind.LOT_SIGNAL, template="lot-signal", to_user=admin, clinic=clinic,
+            context={"signal": signal, "clinic": clinic, "product_name": infusion.product_name, "url": url},
+        )  # fmt: skip
+    logger.warning("Lot signal: clinic %s, %s lot %s, %s severe events", clinic_id, infusion.product, infusion.lot_number,
+                   summary["n"])  # fmt: skip
+    return signal
 
 
 # --- Patient home ----------------------------------------------------------------
@@ -414,7 +638,7 @@ def followup_token(*, followup: FollowUp) -> str:
 
 
 def followup_from_token(*, token: str) -> FollowUp:
-    payload = _load_token(token, salt=FOLLOWUP_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE)
+    payload = _load_token(token, salt=FOLLOWUP_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE, kind="follow-up")
     followup = (
         FollowUp.objects.select_related("infusion", "patient__clinic")
         .filter(pk=payload.get("f"), kind=FollowUp.Kind.PROMPT)
@@ -430,21 +654,26 @@ def email_preferences_token(*, user: User) -> str:
 
 
 def user_from_email_preferences_token(*, token: str) -> User:
-    payload = _load_token(token, salt=EMAIL_PREFS_SALT, max_age=settings.EMAIL_PREFERENCES_LINK_MAX_AGE)
+    payload = _load_token(token, salt=EMAIL_PREFS_SALT, max_age=settings.EMAIL_PREFERENCES_LINK_MAX_AGE,
+                          kind="e-mail preferences")  # fmt: skip
     user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
     if user is None:
         raise LinkError(InvitationProblem.INVALID)
     return user
 
 
-def _load_token(token: str, *, salt: str, max_age: int) -> dict[str, Any]:
+def _load_token(token: str, *, salt: str, max_age: int, kind: str) -> dict[str, Any]:
+    """The signed payload of an e-mailed link. Tampered and expired links are refused and logged."""
     try:
         payload = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
+        security_logger.warning("Refused %s link: expired", kind)
         raise LinkError(InvitationProblem.EXPIRED) from None
     except signing.BadSignature:
+        security_logger.warning("Refused %s link: bad signature (tampered or truncated)", kind)
         raise LinkError(InvitationProblem.INVALID) from None
     if not isinstance(payload, dict):
+        security_logger.warning("Refused %s link: unexpected payload", kind)
         raise LinkError(InvitationProblem.INVALID)
     return payload
 
@@ -460,6 +689,8 @@ def followup_answer(*, followup: FollowUp, answer: str, report: ReactionReport |
             OutboundEmail.objects.filter(followup=followup, status=OutboundEmail.Status.PENDING).update(
                 status=OutboundEmail.Status.CANCELLED
             )
+        else:
+            security_logger.info("Refused follow-up link: follow-up %s already answered or closed (replay)", followup.pk)
     followup.refresh_from_db()
     return bool(updated)
 
@@ -759,13 +990,22 @@ def followups_queue_reminders(*, now: datetime) -> int:
 
 
 def followups_mark_no_response(*, now: datetime) -> int:
-    """A prompt still unanswered a reminder-delay after its reminder shows as "no response"."""
+    """A prompt still unanswered a reminder-delay after its reminder becomes a "no response" flag."""
     marked = 0
     for clinic in Clinic.objects.all():
         threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
-        marked += FollowUp.objects.filter(
+        due = FollowUp.objects.filter(
             status=FollowUp.Status.REMINDED, reminder_sent_at__lte=threshold, patient__clinic=clinic
-        ).update(status=FollowUp.Status.NO_RESPONSE, closed_at=now)
+        ).values_list("pk", "patient_id")
+        for pk, patient_id in due:
+            with transaction.atomic():
+                if FollowUp.objects.filter(pk=pk, status=FollowUp.Status.REMINDED).update(
+                    status=FollowUp.Status.NO_RESPONSE, closed_at=now
+                ):
+                    Flag.objects.create(
+                        clinic=clinic, patient_id=patient_id, followup_id=pk, kind=Flag.Kind.NO_RESPONSE, created_at=now
+                    )
+                    marked += 1
     return marked
 
 
@@ -820,25 +1060,19 @@ class ClinicOpenItems:
         return self.severe_events + self.review_flags + self.no_response
 
 
-# Prompts that went unanswered are listed for this long (until issue-4 triage closes them).
-NO_RESPONSE_LISTED_FOR = timedelta(days=14)
-
-
 def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicOpenItems:
-    now = now or timezone.now()
-    open_flags = Flag.objects.filter(clinic=clinic, status=Flag.Status.OPEN)
-    return ClinicOpenItems(
-        severe_events=open_flags.filter(kind=Flag.Kind.SEVERE_EVENT).count(),
-        review_flags=open_flags.filter(kind=Flag.Kind.REVIEW).count(),
-        no_response=clinic_no_response_followups(clinic=clinic, now=now).count(),
+    """What the daily reminder lists: unacknowledged severe events, and review and no-response flags not closed."""
+    counts = Flag.objects.filter(clinic=clinic).aggregate(
+        severe_events=Count("pk", filter=Q(kind=Flag.Kind.SEVERE_EVENT, status=Flag.Status.OPEN)),
+        review_flags=Count(
+            "pk",
+            filter=Q(kind=Flag.Kind.REVIEW)
+            & ~Q(status=Flag.Status.CLOSED)
+            & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now or timezone.now())),
+        ),
+        no_response=Count("pk", filter=Q(kind=Flag.Kind.NO_RESPONSE) & ~Q(status=Flag.Status.CLOSED)),
     )
-
-
-def clinic_no_response_followups(*, clinic: Clinic, now: datetime | None = None):
-    now = now or timezone.now()
-    return FollowUp.objects.filter(
-        patient__clinic=clinic, status=FollowUp.Status.NO_RESPONSE, closed_at__gte=now - NO_RESPONSE_LISTED_FOR
-    )
+    return ClinicOpenItems(**counts)
 
 
 def digests_queue(*, now: datetime) -> int:
@@ -927,17 +1161,237 @@ def flag_alert_now(*, flag_id: int) -> DeliveryResult:
     return email_deliver(email_ids=email_ids)
 
 
-def clinic_patient_rows(*, clinic: Clinic):
-    """The clinic's patients with their last and next infusion, in a constant number of queries."""
+def _count_subquery(queryset) -> Coalesce:
+    """An integer subquery counting queryset rows per outer patient (no join fan-out)."""
+    counted = queryset.values("patient").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+PATIENT_SORTS = {
+    "name": ["full_name", "pk"],
+    "-last_infusion": [F("last_infusion_at").desc(nulls_last=True), "full_name"],
+    "next_infusion": [F("next_infusion_at").asc(nulls_last=True), "full_name"],
+    "-open_flags": ["-open_flags", "full_name"],
+}
+
+
+def clinic_patient_rows(*, clinic: Clinic, query: str = "", sort: str = "name"):
+    """The clinic's patients with last/next infusion, open flags and unanswered prompts, in one query."""
+    now = timezone.now()
+    given = Infusion.objects.filter(patient=OuterRef("pk"), status=Infusion.Status.GIVEN).order_by("-started_at")
+    planned = Infusion.objects.filter(
+        patient=OuterRef("pk"), status=Infusion.Status.PLANNED, started_at__gt=now
+    ).order_by("started_at")
+    rows = User.objects.filter(clinic=clinic, role=User.Role.PATIENT).annotate(
+        last_infusion_at=Subquery(given.values("started_at")[:1]),
+        next_infusion_at=Subquery(planned.values("started_at")[:1]),
+        open_flags=_count_subquery(Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.CLOSED)),
+        unanswered_prompts=_count_subquery(
+            FollowUp.objects.filter(patient=OuterRef("pk"), status__in=OPEN_PROMPT_STATUSES)
+        ),
+    )
+    if query:
+        rows = rows.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
+    return rows.order_by(*PATIENT_SORTS.get(sort or "name", PATIENT_SORTS["name"]))
+
+
+# --- Clinician queue and reports -----------------------------------------------------------------
+
+
+def clinic_queue(
+    *,
+    clinic: Clinic,
+    kind: str = "",
+    status: str = "active",
+    product: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    """The triage queue: severe first, then review, then no response; newest first within each.
+
+    "active" (the default) hides closed flags and review flags snoozed into the future.
+    """
+    now = timezone.now()
+    flags = (
+        Flag.objects.filter(clinic=clinic)
+        .select_related(
+            "patient", "report__infusion", "vitals__infusion", "followup__infusion", "acknowledged_by", "assigned_to"
+        )
+        .prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))
+        .annotate(
+            kind_rank=Case(
+                When(kind=Flag.Kind.SEVERE_EVENT, then=Value(0)),
+                When(kind=Flag.Kind.REVIEW, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+    )
+    not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    if status in ("", "active"):
+        flags = flags.exclude(status=Flag.Status.CLOSED).filter(not_snoozed)
+    elif status == "open":
+        flags = flags.filter(status=Flag.Status.OPEN).filter(not_snoozed)
+    elif status == "snoozed":
+        flags = flags.exclude(status=Flag.Status.CLOSED).filter(snoozed_until__gt=now)
+    elif status == "closed":
+        flags = flags.filter(status=Flag.Status.CLOSED)
+    if kind:
+        flags = flags.filter(kind=kind)
+    if product:
+        flags = flags.filter(
+            Q(report__infusion__product=product) | Q(vitals__infusion__product=product)
+            | Q(followup__infusion__product=product)
+        )  # fmt: skip
+    tz = timezone.get_current_timezone()
+    if date_from:
+        flags = flags.filter(created_at__gte=datetime.combine(date_from, datetime.min.time(), tzinfo=tz))
+    if date_to:
+        flags = flags.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz))
+    return flags.order_by("kind_rank", "-created_at", "-pk")
+
+
+def clinic_queue_count(*, clinic_id: int) -> int:
+    """The navigation badge: flags needing action, snoozed ones excluded."""
     now = timezone.now()
     return (
-        User.objects.filter(clinic=clinic, role=User.Role.PATIENT)
-        .annotate(
-            last_infusion_at=Max("infusions__started_at", filter=Q(infusions__status=Infusion.Status.GIVEN)),
-            next_infusion_at=Min(
-                "infusions__started_at",
-                filter=Q(infusions__status=Infusion.Status.PLANNED, infusions__started_at__gt=now),
-            ),
-        )
-        .order_by("full_name")
+        Flag.objects.filter(clinic_id=clinic_id)
+        .exclude(status=Flag.Status.CLOSED)
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        .count()
     )
+
+
+def patient_timeline(*, patient: User):
+    """The patient's infusions with everything that happened around each, in a constant number of queries."""
+    return Infusion.objects.filter(patient=patient).prefetch_related(
+        Prefetch("vitals", queryset=Vitals.objects.select_related("recorded_by")),
+        Prefetch("rate_changes", queryset=RateChange.objects.select_related("recorded_by")),
+        Prefetch(
+            "reports",
+            queryset=ReactionReport.objects.prefetch_related(
+                "symptoms",
+                Prefetch("reclassifications", queryset=ReportReclassification.objects.select_related("by")),
+                Prefetch("flags", queryset=Flag.objects.prefetch_related(
+                    Prefetch("events", queryset=FlagEvent.objects.select_related("actor")))),
+            ),
+        ),
+        Prefetch("followups", queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT).order_by("due_at")),
+    )  # fmt: skip
+
+
+# An infusion counts as having a severe reaction if any of its reports is severe after review.
+_SEVERE_REPORT = Q(reports__clinician_level="severe") | Q(reports__clinician_level="", reports__is_severe=True)
+
+
+def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
+    """Infusions, patients and reaction rates per product and per lot, for a date range."""
+    infusions = Infusion.objects.filter(patient__clinic=clinic, status=Infusion.Status.GIVEN)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        infusions = infusions.filter(started_at__gte=datetime.combine(date_from, datetime.min.time(), tzinfo=tz))
+    if date_to:
+        infusions = infusions.filter(
+            started_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        )
+    measures = {
+        "infusions": Count("pk", distinct=True),
+        "patients": Count("patient", distinct=True),
+        "with_reaction": Count("pk", filter=Q(reports__isnull=False), distinct=True),
+        "severe": Count("pk", filter=_SEVERE_REPORT, distinct=True),
+    }
+
+    def rows(*group: str) -> list[dict[str, Any]]:
+        out = []
+        for row in infusions.values(*group).annotate(**measures).order_by(*group):
+            n = row["infusions"] or 1
+            row["mild"] = row["with_reaction"] - row["severe"]
+            row["mild_rate"] = row["mild"] / n
+            row["severe_rate"] = row["severe"] / n
+            row["product_name"] = Infusion.Product(row["product"]).label if row["product"] in Infusion.Product.values else row["product"]
+            out.append(row)
+        return out
+
+    signals = LotSignal.objects.filter(clinic=clinic).order_by("-created_at")[:20]
+    return {"products": rows("product"), "lots": rows("product", "lot_number"), "signals": list(signals)}
+
+
+def patient_update_details(*, patient: User, indication: str) -> None:
+    patient.indication = indication
+    patient.full_clean(validate_unique=False, exclude=["password"])
+    patient.save(update_fields=["indication"])
+
+
+# --- Audit trail --------------------------------------------------------------------------------
+
+
+def client_ip(request: Any) -> str | None:
+    """The client's address; behind a proxy (AXES_IPWARE_PROXY_COUNT > 0) the forwarded one."""
+    if settings.AXES_IPWARE_PROXY_COUNT and request.META.get("HTTP_X_FORWARDED_FOR"):
+        hops = [h.strip() for h in request.META["HTTP_X_FORWARDED_FOR"].split(",") if h.strip()]
+        if hops:
+            return hops[max(0, len(hops) - settings.AXES_IPWARE_PROXY_COUNT)]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(*, request: Any, patients: Iterable[User | int], action: str, what: str) -> int:
+    """Record that the signed-in clinician or admin viewed/changed/exported these patients' data."""
+    actor = request.user
+    ids = sorted({p if isinstance(p, int) else p.pk for p in patients})
+    if not ids:
+        return 0
+    label = f"{actor.full_name} <{actor.email}> ({actor.get_role_display()})"
+    ip = client_ip(request)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(actor=actor, actor_label=label, patient_id=pk, patient_ref=pk, clinic_id=actor.clinic_id,
+                   action=action, what=what[:200], ip_address=ip)
+        for pk in ids
+    )  # fmt: skip
+    return len(ids)
+
+
+# --- Account deletion ------------------------------------------------------------------------------
+
+
+def deletion_request_create(*, patient: User, reason: str = "") -> DeletionRequest:
+    existing = DeletionRequest.objects.filter(patient=patient, confirmed_at__isnull=True).first()
+    if existing:
+        return existing
+    return DeletionRequest.objects.create(patient=patient, patient_ref=patient.pk, clinic_id=patient.clinic_id,
+                                          reason=reason)  # fmt: skip
+
+
+@transaction.atomic
+def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
+    """Remove the patient's health data and anonymise the account, as SECURITY.md documents.
+
+    Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
+    follow-ups, every e-mail to or about the patient, invitations to their address, and
+    two-factor devices. Kept: the anonymised user row (so that audit rows still point
+    somewhere), audit rows (who accessed the record and when, no health data, no name),
+    and clinic-level lot-signal counts (no personal data).
+    """
+    patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
+    if patient is None or deletion.confirmed_at is not None:
+        raise FlagActionError("This request has already been handled.")
+    if by.role != User.Role.CLINIC_ADMIN or by.clinic_id != patient.clinic_id:
+        raise FlagActionError("Only a clinic admin of the patient's clinic can confirm a deletion.")
+    OutboundEmail.objects.filter(
+        Q(to_user=patient) | Q(flag__patient=patient) | Q(followup__patient=patient) | Q(to_email__iexact=patient.email)
+    ).delete()
+    Invitation.objects.filter(email__iexact=patient.email).delete()
+    Flag.objects.filter(patient=patient).delete()
+    ReactionReport.objects.filter(patient=patient).delete()
+    Infusion.objects.filter(patient=patient).delete()
+    for device_model in (TOTPDevice, StaticDevice):
+        device_model.objects.filter(user=patient).delete()
+    patient.email = f"deleted-{patient.pk}@deleted.invalid"
+    patient.full_name = "Deleted patient"
+    patient.time_zone = ""
+    patient.indication = ""
+    patient.is_active = False
+    patient.followups_paused_until = None
+    patient.followups_stopped_at = timezone.now()
+    patient.set_unusable_password()  # also ends every session (the session auth hash changes)
+    patient.save()
+    DeletionRequest.objects.filter(pk=deletion.pk).update(confirmed_at=timezone.now(), confirmed_by=by, reason="")

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,12 +13,21 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("clinic/flags/", views.clinic_flags, name="clinic_flags"),
     path("clinic/flags/<int:pk>/", views.flag_detail, name="flag_detail"),
-    path("clinic/flags/<int:pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
+    path("clinic/flags/<int:pk>/<slug:action>/", views.flag_action, name="flag_action"),
     path("clinic/invite/", views.invitation_create, name="invitation_create"),
     path("clinic/patients/", views.clinic_patients, name="clinic_patients"),
+    path("clinic/patients/<int:pk>/", views.clinic_patient_detail, name="clinic_patient_detail"),
+    path("clinic/patients/<int:pk>/update/", views.clinic_patient_update, name="clinic_patient_update"),
+    path("clinic/patients/<int:pk>/infusions/new/", views.clinic_infusion_create, name="clinic_infusion_create"),
+    path("clinic/infusions/<int:pk>/", views.clinic_infusion_detail, name="clinic_infusion_detail"),
+    path("clinic/reports/<int:pk>/reclassify/", views.report_reclassify, name="report_reclassify"),
+    path("clinic/products/", views.product_report, name="product_report"),
     path("clinic/settings/", views.clinic_settings, name="clinic_settings"),
     path("profile/", views.profile, name="profile"),
     path("f/<str:token>/", views.followup_answer, name="followup_answer"),
     path("f/<str:token>/report/", views.followup_report, name="followup_report"),
     path("email/<str:token>/", views.email_preferences, name="email_preferences"),
 ]
+
+# Exports, the doctor-ready summary and charts live in their own module (reactions/export_views.py).
+urlpatterns += [path("", include("reactions.export_urls"))]

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,16 +23,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
+from .charts import symptom_burden
 from .forms import (
     AcceptInvitationForm,
     AcknowledgeForm,
     ClinicSettingsForm,
+    DateRangeForm,
+    FlagAssignForm,
+    FlagCloseForm,
+    FlagNoteForm,
+    FlagSnoozeForm,
     FollowupPreferenceForm,
     InfusionForm,
     InvitationForm,
+    PatientDetailsForm,
+    PatientSearchForm,
+    QueueFilterForm,
+    RateChangeForm,
     ReactionReportForm,
+    ReclassifyForm,
+    VitalsForm,
 )
-from .models import Flag, FollowUp, Infusion, ReactionReport, ReportedSymptom, User
+from .models import Flag, FollowUp, Infusion, ReactionReport, User
 
 View = Callable[..., HttpResponse]
 
@@ -64,10 +77,13 @@ def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:
 
 def _get_flag_for_clinic(request: HttpRequest, pk: int) -> Flag:
     return get_object_or_404(
-        Flag.objects.select_related("patient", "report__infusion", "acknowledged_by").prefetch_related("report__symptoms"),
+        Flag.objects.select_related(
+            "patient", "report__infusion", "vitals__infusion", "followup__infusion", "acknowledged_by",
+            "assigned_to", "closed_by",
+        ).prefetch_related("report__symptoms", "report__reclassifications__by"),
         pk=pk,
         clinic=request.user.clinic,
-    )
+    )  # fmt: skip
 
 
 # --- Home ------------------------------------------------------------------------
@@ -244,57 +260,110 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     return render(request, "reactions/invitation_form.html", {"form": form, "recent": recent})
 
 
-# --- Clinician: flags ----------------------------------------------------------------
-
-
-def _flag_queryset(clinic_id: int):
-    return (
-        Flag.objects.filter(clinic_id=clinic_id)
-        .select_related("patient", "report__infusion", "acknowledged_by")
-        .prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("id")))
-        .annotate(
-            severity_rank=Case(When(kind=Flag.Kind.SEVERE_EVENT, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-    )
+# --- Clinician: triage queue and flags ------------------------------------------------------
 
 
 @clinic_staff_required
 def clinic_flags(request: HttpRequest) -> HttpResponse:
-    base = _flag_queryset(request.user.clinic_id)
-    open_flags = base.filter(status=Flag.Status.OPEN).order_by("severity_rank", "-created_at")[:200]
-    acknowledged = base.filter(status=Flag.Status.ACKNOWLEDGED).order_by("-acknowledged_at")[:20]
-    no_response = (
-        services.clinic_no_response_followups(clinic=request.user.clinic)
-        .select_related("patient", "infusion")
-        .order_by("-closed_at")[:100]
+    """The clinician's home: the triage queue with filters."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    flags = services.clinic_queue(
+        clinic=request.user.clinic,
+        kind=filters.get("kind", ""),
+        status=filters.get("status") or "active",
+        product=filters.get("product", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
     )
-    return render(
-        request,
-        "reactions/clinic_flags.html",
-        {"open_flags": open_flags, "acknowledged": acknowledged, "no_response": no_response},
-    )
+    page = Paginator(flags, 50).get_page(request.GET.get("page"))
+    services.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
+                          what="triage queue")  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
 @clinic_staff_required
 def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flag = _get_flag_for_clinic(request, pk)
-    return render(request, "reactions/flag_detail.html", {"flag": flag, "form": AcknowledgeForm()})
+    services.audit_record(request=request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
+    return render(request, "reactions/flag_detail.html", _flag_context(request, flag))
+
+
+def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[str, Any]:
+    forms = {
+        "ack_form": AcknowledgeForm(),
+        "assign_form": FlagAssignForm(clinic=request.user.clinic, initial={"assignee": flag.assigned_to_id}),
+        "note_form": FlagNoteForm(),
+        "close_form": FlagCloseForm(),
+        "snooze_form": FlagSnoozeForm(),
+        "reclassify_form": ReclassifyForm(),
+    }
+    forms.update(bound_forms)
+    events = flag.events.select_related("actor")
+    return {"flag": flag, "events": events, **forms}
+
+
+# Each action: (form name in the template context, form factory, service call).
+_FLAG_ACTIONS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
+    "acknowledge": (
+        "ack_form", lambda r, d: AcknowledgeForm(d),
+        lambda r, f, c: services.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
+    ),
+    "assign": (
+        "assign_form", lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
+        lambda r, f, c: services.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
+    ),
+    "note": (
+        "note_form", lambda r, d: FlagNoteForm(d),
+        lambda r, f, c: services.flag_add_note(flag=f, by=r.user, note=c["note"]),
+    ),
+    "close": (
+        "close_form", lambda r, d: FlagCloseForm(d),
+        lambda r, f, c: services.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
+    ),
+    "snooze": (
+        "snooze_form", lambda r, d: FlagSnoozeForm(d),
+        lambda r, f, c: services.flag_snooze(
+            flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]),
+    ),
+    "reopen": (
+        "note_form", lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
+        lambda r, f, c: services.flag_reopen(flag=f, by=r.user, note=c["note"]),
+    ),
+    "reclassify": (
+        "reclassify_form", lambda r, d: ReclassifyForm(d),
+        lambda r, f, c: services.report_reclassify(report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]),
+    ),
+}  # fmt: skip
 
 
 @clinic_staff_required
 @require_POST
-def flag_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in _FLAG_ACTIONS:
+        raise Http404
     flag = _get_flag_for_clinic(request, pk)
-    form = AcknowledgeForm(request.POST)
+    form_name, make_form, perform = _FLAG_ACTIONS[action]
+    form = make_form(request, request.POST)
+    if action == "reclassify" and flag.report_id is None:
+        form.add_error(None, _("Only a patient's report can be reclassified."))
     if not form.is_valid():
-        return render(request, "reactions/flag_detail.html", {"flag": flag, "form": form}, status=400)
-    if services.flag_acknowledge(flag=flag, by=request.user, note=form.cleaned_data["note"]):
-        messages.success(request, _("Acknowledged."))
+        return render(request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400)
+    try:
+        result = perform(request, flag, form.cleaned_data)
+        services.audit_record(request=request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
+    except services.FlagActionError as error:
+        messages.error(request, str(error))
+        return redirect("flag_detail", pk=flag.pk)
+    if action == "acknowledge" and result is False:
+        messages.info(request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")})
     else:
-        messages.info(
-            request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")}
-        )
-    return redirect("clinic_flags")
+        messages.success(request, _("Saved."))
+    if action in ("close", "snooze"):
+        return redirect("clinic_flags")
+    return redirect("flag_detail", pk=flag.pk)
 
 
 # --- Follow-up links (no password: the signed token opens this one prompt only) ------------
@@ -377,8 +446,132 @@ def _followup_preferences(request: HttpRequest, patient: User, *, template: str)
 
 @clinic_staff_required
 def clinic_patients(request: HttpRequest) -> HttpResponse:
-    patients = services.clinic_patient_rows(clinic=request.user.clinic)
-    return render(request, "reactions/clinic_patients.html", {"patients": patients})
+    form = PatientSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = services.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    services.audit_record(request=request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/clinic_patients.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _get_patient_for_clinic(request: HttpRequest, pk: int) -> User:
+    return get_object_or_404(User, pk=pk, role=User.Role.PATIENT, clinic=request.user.clinic)
+
+
+def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
+    return get_object_or_404(Infusion.objects.select_related("patient"), pk=pk, patient__clinic=request.user.clinic)
+
+
+@clinic_staff_required
+def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient_for_clinic(request, pk)
+    services.audit_record(request=request, patients=[patient], action="view", what="timeline")
+    page = Paginator(services.patient_timeline(patient=patient), 12).get_page(request.GET.get("page"))
+    context = {
+        "patient": patient,
+        "page": page,
+        "chart": symptom_burden(patient=patient),
+        "details_form": PatientDetailsForm(instance=patient),
+        "reclassify_form": ReclassifyForm(),
+    }
+    return render(request, "reactions/clinic_patient_detail.html", context)
+
+
+@clinic_staff_required
+@require_POST
+def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient_for_clinic(request, pk)
+    form = PatientDetailsForm(request.POST, instance=patient)
+    if form.is_valid():
+        services.patient_update_details(patient=patient, indication=form.cleaned_data["indication"])
+        services.audit_record(request=request, patients=[patient], action="change", what="indication")
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose an indication from the list."))
+    return redirect("clinic_patient_detail", pk=patient.pk)
+
+
+@clinic_staff_required
+@require_POST
+def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(ReactionReport.objects.select_related("patient", "infusion"), pk=pk,
+                               patient__clinic=request.user.clinic)  # fmt: skip
+    form = ReclassifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
+                                       reason=form.cleaned_data["reason"])  # fmt: skip
+            services.audit_record(request=request, patients=[report.patient_id], action="change",
+                                  what=f"report {report.pk}: reclassified")  # fmt: skip
+            messages.success(request, _("Report reclassified; the patient's own answers are kept."))
+        except services.FlagActionError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, _("Choose a severity and say why."))
+    return redirect(reverse("clinic_patient_detail", args=[report.patient_id]) + f"#report-{report.pk}")
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clinician logs an infusion on the patient's behalf; the patient gets the same follow-ups."""
+    patient = _get_patient_for_clinic(request, pk)
+    form = InfusionForm(request.POST or None, initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
+    if request.method == "POST" and form.is_valid():
+        infusion = services.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
+        services.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
+        messages.success(request, _("Infusion saved for %(name)s.") % {"name": patient.full_name})
+        return redirect("clinic_infusion_detail", pk=infusion.pk)
+    return render(request, "reactions/infusion_form.html", {"form": form, "creating": True, "for_patient": patient})
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """During the infusion: vitals and rate changes, each a small form on this page."""
+    infusion = _get_infusion_for_clinic(request, pk)
+    services.audit_record(request=request, patients=[infusion.patient_id],
+                          action="change" if request.method == "POST" else "view", what=f"infusion {infusion.pk}")  # fmt: skip
+    vitals_form = VitalsForm(infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)})
+    rate_form = RateChangeForm(infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)})
+    if request.method == "POST":
+        if "v-phase" in request.POST:
+            vitals_form = VitalsForm(request.POST, infusion=infusion, prefix="v")
+            if vitals_form.is_valid():
+                vitals = services.vitals_record(infusion=infusion, by=request.user, **vitals_form.cleaned_data)
+                if vitals.out_of_range:
+                    messages.warning(request, _("Saved. Some values are outside the safe range: a review flag is open."))
+                else:
+                    messages.success(request, _("Vitals saved."))
+                return redirect("clinic_infusion_detail", pk=infusion.pk)
+        else:
+            rate_form = RateChangeForm(request.POST, infusion=infusion, prefix="r")
+            if rate_form.is_valid():
+                services.rate_change_record(infusion=infusion, by=request.user, **rate_form.cleaned_data)
+                messages.success(request, _("Rate change saved."))
+                return redirect("clinic_infusion_detail", pk=infusion.pk)
+    context = {
+        "infusion": infusion,
+        "vitals": infusion.vitals.select_related("recorded_by"),
+        "rates": infusion.rate_changes.select_related("recorded_by"),
+        "vitals_form": vitals_form,
+        "rate_form": rate_form,
+        "ranges": infusion.patient.clinic.vitals_safe_ranges,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "reactions/clinic_infusion_detail.html", context, status=status)
+
+
+@clinic_staff_required
+def product_report(request: HttpRequest) -> HttpResponse:
+    form = DateRangeForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    report = services.product_report(
+        clinic=request.user.clinic, date_from=filters.get("date_from"), date_to=filters.get("date_to")
+    )
+    return render(request, "reactions/product_report.html", {"form": form, **report})
 
 
 @clinic_staff_required

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import Clinic, Infusion, ReactionReport, User
+from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
 from reactions.services import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
@@ -82,18 +82,24 @@ class Command(BaseCommand):
             return False
         now = timezone.now()
         if seed == 0:
-            # Alex: a year of monthly Privigen, mild headaches that eased after premedication,
-            # an infusion that ended two hours ago (its first follow-up is due), and the next one planned.
+            # Alex: four months of monthly Privigen, headaches that eased once premedication was
+            # added and the rate slowed; vitals and rate steps recorded by the nurse; an infusion that
+            # ended two hours ago (its first follow-up is due), and the next one planned.
+            patient.indication = User.Indication.RRMS_DMT_FAILED
             for months_ago in (4, 3, 2, 1):
                 start = now - timedelta(days=30 * months_ago, hours=2)
-                infusion = self._given(patient, start, Infusion.Product.PRIVIGEN, f"P1004{months_ago}7", premed=months_ago <= 2)
+                premed = months_ago <= 2
+                infusion = self._given(patient, start, Infusion.Product.PRIVIGEN, f"P1004{months_ago}7", premed=premed)
+                self._nursing(infusion, clinician, top_rate=Decimal("4.8") if not premed else Decimal("2.4"))
                 grade = "moderate" if months_ago > 2 else "mild"
                 self._report(infusion, [SymptomEntry("headache", grade, "6_24h"), SymptomEntry("fatigue", "mild", "1_3d")],
                              at=start + timedelta(days=2))
-            self._given(patient, now - timedelta(hours=5), Infusion.Product.PRIVIGEN, "P100511", premed=True)
+            recent = self._given(patient, now - timedelta(hours=5), Infusion.Product.PRIVIGEN, "P100511", premed=True)
+            self._nursing(recent, clinician, top_rate=Decimal("2.4"), fever=True)
             self._planned(patient, now + timedelta(days=27), Infusion.Product.PRIVIGEN)
         elif seed == 1:
             # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event.
+            patient.indication = User.Indication.PREGNANCY
             earlier = self._given(patient, now - timedelta(days=35), Infusion.Product.GAMUNEX_C, "G7731A")
             self._report(earlier, [SymptomEntry("chills", "mild", "during"), SymptomEntry("nausea", "mild", "within_1h")],
                          at=earlier.ended_at + timedelta(hours=2))
@@ -102,12 +108,33 @@ class Command(BaseCommand):
                                 SymptomEntry("headache", "moderate", "6_24h")],
                          at=now - timedelta(hours=1), notes="Left calf swollen and warm since yesterday evening.")
         else:
-            # Jo: first infusion a week ago, a very severe headache (a review flag); next one tomorrow.
-            first = self._given(patient, now - timedelta(days=6), Infusion.Product.OCTAGAM, "O55120")
-            self._report(first, [SymptomEntry("headache", "very_severe", "6_24h"), SymptomEntry("muscle_aches", "moderate", "1_3d")],
-                         at=now - timedelta(days=5))
-            self._planned(patient, now + timedelta(days=1), Infusion.Product.OCTAGAM)
+            # Jo: first infusion, Gamunex-C from the same lot as Sam's: a severe headache with a stiff
+            # neck (aseptic meningitis signs), treated in clinic and closed; together with Sam's event
+            # it raises a lot signal. The very severe headache also left a review flag. Next infusion tomorrow.
+            patient.indication = User.Indication.RELAPSE
+            first = self._given(patient, now - timedelta(days=6), Infusion.Product.GAMUNEX_C, "G7790C")
+            report = self._report(first, [SymptomEntry("headache", "very_severe", "1_3d"),
+                                          SymptomEntry("headache_stiff_neck", "severe", "1_3d")],
+                                  at=now - timedelta(days=4))
+            severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
+            services.flag_acknowledge(flag=severe, by=clinician, note="Called Jo; seen in clinic the same day.")
+            services.flag_close(flag=severe, by=clinician, outcome=Flag.Outcome.TREATED_IN_CLINIC,
+                                note="Aseptic meningitis, resolved with analgesia and fluids. Next infusion slower.")
+            self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
+        patient.save(update_fields=["indication"])
         return True
+
+    def _nursing(self, infusion: Infusion, nurse: User, *, top_rate: Decimal, fever: bool = False) -> None:
+        """Rate started slowly and raised while there was no reaction; vitals at start, during, end."""
+        start = infusion.started_at
+        for minutes, rate in ((0, Decimal("0.5")), (30, Decimal("1.0")), (60, top_rate)):
+            services.rate_change_record(infusion=infusion, by=nurse, changed_at=start + timedelta(minutes=minutes),
+                                        rate=rate, unit="ml_kg_h")  # fmt: skip
+        readings = [("start", 0, 122, 78, 72, Decimal("36.8")), ("during", 90, 128, 80, 78, Decimal("37.1")),
+                    ("end", 175, 118, 76, 74, Decimal("38.2") if fever else Decimal("37.0"))]  # fmt: skip
+        for phase, minutes, systolic, diastolic, pulse, temperature in readings:
+            services.vitals_record(infusion=infusion, by=nurse, phase=phase, recorded_at=start + timedelta(minutes=minutes),
+                                   systolic=systolic, diastolic=diastolic, pulse=pulse, temperature=temperature)  # fmt: skip
 
     def _given(self, patient: User, start: datetime, product: str, lot: str, premed: bool = False) -> Infusion:
         return services.infusion_create(
@@ -128,5 +155,5 @@ class Command(BaseCommand):
         report = services.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
         # Backdate so the demo timeline reads naturally.
         ReactionReport.objects.filter(pk=report.pk).update(created_at=at)
-        report.flags.update(created_at=at)
+        report.flags.filter(created_at__gt=at).update(created_at=at)
         return report

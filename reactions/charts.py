@@ -1,0 +1,284 @@
+"""Symptom burden per infusion, as numbers and as a server-rendered SVG chart.
+
+A clinician reads it to see whether a slower rate, premedication or extra fluids
+helped. No JavaScript and no chart framework: the SVG is built here, every text
+in it escaped, and meaning never rests on colour alone (severe infusions are
+hatched *and* carry a text marker; premedication has its own marker).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .catalogue import Grade
+from .models import Infusion, RateChange, ReactionReport, User
+
+# PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.
+GRADE_WEIGHTS: dict[str, int] = {Grade.MILD: 1, Grade.MODERATE: 2, Grade.SEVERE: 3, Grade.VERY_SEVERE: 4}
+MAX_INFUSIONS = 24
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class BurdenRow:
+    """One infusion on the chart."""
+
+    infusion_id: int
+    started_at: datetime
+    date: date  # local date of the start, in the current time zone
+    product: str
+    lot: str
+    premedication: str
+    pre_hydrated: bool
+    max_rate: str  # e.g. "4.8 mL/kg/h"; "" when no rate was recorded
+    burden: int
+    severe: bool
+    reports: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BurdenChart:
+    rows: list[BurdenRow]
+    svg: SafeString
+
+
+def grade_weight(grade: str) -> int:
+    return GRADE_WEIGHTS.get(grade, 0)
+
+
+def format_rate(rate: Decimal, unit_label: str) -> str:
+    # normalize() drops trailing zeros (4.80 -> 4.8); ":f" keeps 200 from becoming 2E+2.
+    return f"{rate.normalize():f} {unit_label}"
+
+
+def highest_rate(rate_changes: Sequence[RateChange]) -> str:
+    """The highest rate per unit used, e.g. "4.8 mL/kg/h" (two units: both, joined by " / ")."""
+    highest: dict[str, Decimal] = {}
+    for change in rate_changes:
+        if change.unit not in highest or change.rate > highest[change.unit]:
+            highest[change.unit] = change.rate
+    labels = dict(RateChange.Unit.choices)
+    return " / ".join(format_rate(rate, str(labels.get(unit, unit))) for unit, rate in sorted(highest.items()))
+
+
+def symptom_burden(
+    *, patient: User, since: datetime | None = None, until: datetime | None = None, limit: int = MAX_INFUSIONS
+) -> BurdenChart:
+    """The patient's last ``limit`` given infusions (oldest first) with their symptom burden.
+
+    Four queries whatever the number of infusions, reports and symptoms: infusions,
+    their rate changes, their reports, the reports' symptoms.
+    """
+    infusions = Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN)
+    if since is not None:
+        infusions = infusions.filter(started_at__gte=since)
+    if until is not None:
+        infusions = infusions.filter(started_at__lt=until)
+    infusions = infusions.order_by("-started_at", "-pk").prefetch_related(
+        Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
+        Prefetch("reports", queryset=ReactionReport.objects.prefetch_related("symptoms")),
+    )[:limit]
+    rows = [_row(infusion) for infusion in reversed(list(infusions))]
+    return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # noqa: S308 - every text is escaped
+
+
+def _row(infusion: Infusion) -> BurdenRow:
+    reports = list(infusion.reports.all())
+    burden = sum(grade_weight(s.grade) for report in reports for s in report.symptoms.all())
+    return BurdenRow(
+        infusion_id=infusion.pk,
+        started_at=infusion.started_at,
+        date=timezone.localtime(infusion.started_at).date(),
+        product=infusion.product_name,
+        lot=infusion.lot_number,
+        premedication=infusion.premedication,
+        pre_hydrated=infusion.pre_hydrated,
+        max_rate=highest_rate(list(infusion.rate_changes.all())),
+        burden=burden,
+        severe=any(report.level == "severe" for report in reports),
+        reports=len(reports),
+    )
+
+
+# --- SVG --------------------------------------------------------------------------------------
+
+_WIDTH = 720
+_HEIGHT = 340
+_LEFT = 48  # room for the y axis labels
+_RIGHT = 12
+_TOP = 40  # room for the legend
+_BOTTOM = 78  # room for the markers and rotated date labels
+_BAR_COLOUR = "#0b5394"
+_SEVERE_COLOUR = "#a4161a"
+_TEXT_COLOUR = "#212529"
+_GRID_COLOUR = "#d0d4d9"
+
+
+def short_date(day: date) -> str:
+    """'3 Mar 25': English month abbreviations whatever the server's locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day:%y}"
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def nice_ticks(maximum: int, *, target: int = 5) -> list[int]:
+    """Integer ticks from 0 up to at least ``maximum``, about ``target`` of them, in steps of 1, 2, 5, 10..."""
+    maximum = max(int(maximum), 1)
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        step = candidate
+        if maximum / candidate <= target:
+            break
+    else:
+        while maximum / step > target:
+            step *= 2
+    top = -(-maximum // step) * step  # ceiling to a whole step
+    return list(range(0, top + 1, step))
+
+
+def _describe(rows: Sequence[BurdenRow]) -> str:
+    first, last = rows[0], rows[-1]
+    highest = max(rows, key=lambda r: r.burden)
+    severe = [long_date(r.date) for r in rows if r.severe]
+    premedicated = sum(1 for r in rows if r.premedication)
+    parts = [
+        f"Symptom burden for {len(rows)} infusion{'s' if len(rows) != 1 else ''} "
+        f"from {long_date(first.date)} to {long_date(last.date)}.",
+        f"Highest burden {highest.burden} on {long_date(highest.date)}; latest {last.burden}.",
+        (
+            f"Severe reaction after {len(severe)} infusion{'s' if len(severe) != 1 else ''}: {', '.join(severe)}."
+            if severe
+            else "No severe reaction."
+        ),
+        f"Premedication given at {premedicated} of {len(rows)} infusions.",
+    ]
+    return " ".join(parts)
+
+
+def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
+    """An accessible bar chart of the burden per infusion. Pure: no database, no request."""
+    prefix = escape(id_prefix)
+    title_id, desc_id, hatch_id = f"{prefix}-title", f"{prefix}-desc", f"{prefix}-severe-hatch"
+    if not rows:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
+            f'viewBox="0 0 {_WIDTH} 60" aria-labelledby="{title_id} {desc_id}">'
+            f'<title id="{title_id}">Symptom burden per infusion</title>'
+            f'<desc id="{desc_id}">No given infusions to chart yet.</desc>'
+            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">No given infusions to chart yet.</text></svg>'
+        )
+
+    plot_w = _WIDTH - _LEFT - _RIGHT
+    plot_h = _HEIGHT - _TOP - _BOTTOM
+    baseline = _TOP + plot_h
+    ticks = nice_ticks(max(r.burden for r in rows))
+    top_value = ticks[-1]
+    slot = plot_w / len(rows)
+    bar_w = min(slot * 0.62, 48)
+
+    def y_of(value: float) -> float:
+        return baseline - (value / top_value) * plot_h
+
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
+        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
+        f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">',
+        f'<title id="{title_id}">Symptom burden per infusion</title>',
+        f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
+        "<defs>"
+        f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">'
+        f'<rect width="8" height="8" fill="#ffffff"/>'
+        f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_SEVERE_COLOUR}" stroke-width="5"/>'
+        "</pattern></defs>",
+    ]
+
+    # Legend: every encoding is spelled out in words.
+    out.append(
+        '<g class="legend" font-size="12" aria-hidden="true">'
+        f'<rect x="{_LEFT}" y="8" width="14" height="14" fill="{_BAR_COLOUR}"/>'
+        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">Burden (sum of grades: mild 1 … very severe 4)</text>'
+        f'<rect x="{_LEFT + 330}" y="8" width="14" height="14" fill="url(#{hatch_id})" stroke="{_SEVERE_COLOUR}"/>'
+        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! severe reaction</text>'
+        f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">P</text>'
+        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">premedication given</text>'
+        "</g>"
+    )
+
+    # Y axis with gridlines and tick labels.
+    out.append(f'<g class="y-axis" font-size="12" fill="{_TEXT_COLOUR}">')
+    for tick in ticks:
+        y = y_of(tick)
+        out.append(
+            f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_WIDTH - _RIGHT}" y2="{y:.1f}" stroke="{_GRID_COLOUR}" '
+            f'stroke-width="1"/>'
+            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
+        )
+    out.append(
+        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">Burden</text>'
+    )
+    out.append(
+        f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" stroke-width="1"/>'
+    )
+    out.append("</g>")
+
+    # One group per infusion: the bar, its value, the markers and the date.
+    for index, row in enumerate(rows):
+        centre = _LEFT + slot * index + slot / 2
+        x = centre - bar_w / 2
+        height = max(baseline - y_of(row.burden), 0)
+        label = [f"{long_date(row.date)}: {row.product}"]
+        if row.lot:
+            label.append(f"lot {row.lot}")
+        label.append(f"burden {row.burden}")
+        if row.severe:
+            label.append("severe reaction")
+        if row.max_rate:
+            label.append(f"highest rate {row.max_rate}")
+        label.append(f"premedication: {row.premedication}" if row.premedication else "no premedication")
+        if row.pre_hydrated:
+            label.append("extra fluids beforehand")
+        classes = "bar severe" if row.severe else "bar"
+        out.append(f'<g class="{classes}"><title>{escape(", ".join(label))}</title>')
+        fill = f"url(#{hatch_id})" if row.severe else _BAR_COLOUR
+        stroke = f' stroke="{_SEVERE_COLOUR}" stroke-width="2"' if row.severe else ""
+        out.append(
+            f'<rect x="{x:.1f}" y="{baseline - height:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
+            f'fill="{fill}"{stroke}/>'
+        )
+        value_y = baseline - height - 5
+        value = f"{row.burden}"
+        if row.severe:
+            value = f"! {value}"
+        weight = ' font-weight="700"' if row.severe else ""
+        colour = _SEVERE_COLOUR if row.severe else _TEXT_COLOUR
+        out.append(
+            f'<text x="{centre:.1f}" y="{value_y:.1f}" text-anchor="middle" font-size="12" '
+            f'fill="{colour}"{weight}>{escape(value)}</text>'
+        )
+        if row.premedication:
+            out.append(
+                f'<text class="premedication" x="{centre:.1f}" y="{baseline + 15}" text-anchor="middle" '
+                f'font-size="12" font-weight="700" fill="{_TEXT_COLOUR}">P</text>'
+            )
+        out.append(
+            f'<text class="date" transform="translate({centre:.1f} {baseline + 28}) rotate(-45)" '
+            f'text-anchor="end" font-size="11" fill="{_TEXT_COLOUR}">{escape(short_date(row.date))}</text>'
+        )
+        out.append("</g>")
+
+    out.append(
+        f'<line x1="{_LEFT}" y1="{baseline}" x2="{_WIDTH - _RIGHT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" '
+        f'stroke-width="1"/>'
+    )
+    out.append("</svg>")
+    return "".join(out)

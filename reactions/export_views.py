@@ -1,0 +1,224 @@
+"""Exports and the doctor-ready summary: clinic CSVs, the FHIR bundle, a patient's own data, a printable page.
+
+The same rules as reactions/views.py: anything a user may not see is a 404, a
+clinician sees only their clinic's patients, a patient only their own data. Bad
+filter values never give a 500: the CSV exports answer 400 with the reason, the
+summary page shows the form with its errors.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from . import exports, services
+from .charts import symptom_burden
+from .fhir import patient_bundle
+from .models import Flag, Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
+from .views import clinic_staff_required, patient_required
+
+SUMMARY_DEFAULT_MONTHS = 6
+
+
+# --- Filter forms -----------------------------------------------------------------------------
+
+
+def _with_date_aliases(params: QueryDict) -> QueryDict:
+    """Accept ?from=&to= as well as the queue filter's ?date_from=&date_to= names."""
+    data = params.copy()
+    for alias, name in (("from", "date_from"), ("to", "date_to")):
+        if data.get(alias) and not data.get(name):
+            data[name] = data[alias]
+    return data
+
+
+class _DateRangeMixin:
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))  # type: ignore[attr-defined]
+        return data
+
+
+class InfusionExportForm(_DateRangeMixin, forms.Form):
+    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All"))] + Infusion.Product.choices)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EventExportForm(InfusionExportForm):
+    STATUS_CHOICES = [
+        ("", _("All")),
+        ("all", _("All")),
+        *Flag.Status.choices,
+        ("active", _("Needs action (open or acknowledged)")),
+        ("snoozed", _("Snoozed")),
+    ]
+    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
+
+
+class SummaryRangeForm(_DateRangeMixin, forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _bad_filters(form: forms.Form) -> HttpResponse:
+    problems = "; ".join(
+        f"{'filters' if field == '__all__' else field}: {' '.join(str(e) for e in errors)}"
+        for field, errors in form.errors.items()
+    )
+    return HttpResponseBadRequest(
+        f"These export filters are not valid, nothing was exported. {problems}\n",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _attachment(response: HttpResponse | StreamingHttpResponse, filename: str) -> HttpResponse | StreamingHttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Health data: never kept by a shared cache or the browser's disk cache.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _csv_response(lines: Any, filename: str) -> StreamingHttpResponse:
+    return _attachment(StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8"), filename)  # type: ignore[return-value]
+
+
+# --- Clinic exports ---------------------------------------------------------------------------
+
+
+@clinic_staff_required
+@require_GET
+def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = EventExportForm(_with_date_aliases(request.GET))
+    if not form.is_valid():
+        return _bad_filters(form)
+    flags = exports.events_queryset(clinic=request.user.clinic, **form.cleaned_data)
+    services.audit_record(request=request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
+                          action="export", what="events CSV")  # fmt: skip
+    return _csv_response(exports.events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@clinic_staff_required
+@require_GET
+def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = InfusionExportForm(_with_date_aliases(request.GET))
+    if not form.is_valid():
+        return _bad_filters(form)
+    infusions = exports.infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
+    services.audit_record(request=request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
+                          action="export", what="infusions CSV")  # fmt: skip
+    return _csv_response(exports.infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+def _patient_of_clinic(request: HttpRequest, pk: int) -> User:
+    return get_object_or_404(User.objects.select_related("clinic"), pk=pk, role=User.Role.PATIENT,
+                             clinic=request.user.clinic)  # fmt: skip
+
+
+@clinic_staff_required
+@require_GET
+def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient_of_clinic(request, pk)
+    bundle = patient_bundle(patient=patient, base_url=settings.SITE_URL)
+    services.audit_record(request=request, patients=[patient], action="export", what="FHIR bundle")
+    response = HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json")
+    return _attachment(response, f"ivigtrack-patient-{patient.pk}-fhir.json")  # type: ignore[return-value]
+
+
+# --- The patient's own data ---------------------------------------------------------------------
+
+
+@patient_required
+@require_GET
+def my_data_json(request: HttpRequest) -> HttpResponse:
+    data = exports.patient_data_json(patient=request.user)
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    return _attachment(response, f"my-ivigtrack-data-{timezone.localdate():%Y-%m-%d}.json")  # type: ignore[return-value]
+
+
+@patient_required
+@require_GET
+def my_data_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(exports.patient_data_csv(patient=request.user), content_type="text/csv; charset=utf-8")
+    return _attachment(response, f"my-ivigtrack-data-{timezone.localdate():%Y-%m-%d}.csv")  # type: ignore[return-value]
+
+
+# --- The doctor-ready summary --------------------------------------------------------------------
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier, clamped to the month's end (31 Aug - 6 months = 28/29 Feb)."""
+    month_index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
+
+
+def summary_context(*, patient: User, date_from: date, date_to: date) -> dict[str, Any]:
+    """Everything the summary shows for the range, in a constant number of queries."""
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(date_from, time.min, tzinfo=tz)
+    until = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+    infusions = list(
+        Infusion.objects.filter(patient=patient, started_at__gte=since, started_at__lt=until)
+        .order_by("started_at", "pk")
+        .prefetch_related(
+            Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
+                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
+            Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
+            Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
+        )
+    )  # fmt: skip
+    reports = [report for infusion in infusions for report in infusion.reports.all()]
+    return {
+        "patient": patient,
+        "date_from": date_from,
+        "date_to": date_to,
+        "infusions": infusions,
+        "given_count": sum(1 for i in infusions if i.is_given),
+        "report_count": len(reports),
+        "severe_count": sum(1 for r in reports if r.level == "severe"),
+        "chart": symptom_burden(patient=patient, since=since, until=until),
+        "generated_at": timezone.now(),
+    }
+
+
+def _summary(request: HttpRequest, patient: User, *, back_url: str) -> HttpResponse:
+    form = SummaryRangeForm(_with_date_aliases(request.GET) if request.GET else None)
+    today = timezone.localdate()
+    context: dict[str, Any] = {"form": form, "patient": patient, "back_url": back_url}
+    if form.is_bound and not form.is_valid():
+        return render(request, "reactions/summary.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    date_to = data.get("date_to") or today
+    date_from = data.get("date_from") or months_before(date_to, SUMMARY_DEFAULT_MONTHS)
+    if not form.is_bound:
+        form = SummaryRangeForm(initial={"date_from": date_from, "date_to": date_to})
+    context.update(summary_context(patient=patient, date_from=date_from, date_to=date_to), form=form)
+    return render(request, "reactions/summary.html", context)
+
+
+@patient_required
+@require_GET
+def my_summary(request: HttpRequest) -> HttpResponse:
+    return _summary(request, request.user, back_url="home")
+
+
+@clinic_staff_required
+@require_GET
+def patient_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient_of_clinic(request, pk)
+    services.audit_record(request=request, patients=[patient], action="view", what="printable summary")
+    return _summary(request, patient, back_url="clinic_patient_detail")

@@ -1,0 +1,326 @@
+"""The clinician's workspace: triage actions, reclassification, vitals and rates, lot signals, reports."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from reactions import services
+from reactions.models import Flag, FlagEvent, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals
+from tests.factories import ClinicAdminFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Triage actions -------------------------------------------------------------------------
+
+
+def test_acknowledge_is_recorded_once_and_stops_alerts(clinician, patient):
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get()
+    assert flag.next_alert_at is not None
+    assert services.flag_acknowledge(flag=flag, by=clinician, note="Called her") is True
+    assert services.flag_acknowledge(flag=flag, by=ClinicianFactory(clinic=patient.clinic)) is False
+    flag.refresh_from_db()
+    assert (flag.status, flag.acknowledged_by, flag.next_alert_at) == (Flag.Status.ACKNOWLEDGED, clinician, None)
+    assert list(flag.events.values_list("action", "note")) == [("acknowledged", "Called her")]
+
+
+def test_assign_note_close_keep_a_dated_thread_and_close_leaves_the_queue(clinician, patient):
+    colleague = ClinicianFactory(clinic=patient.clinic)
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "very_severe")]).flags.get()
+    services.flag_assign(flag=flag, by=clinician, assignee=colleague)
+    services.flag_add_note(flag=flag, by=colleague, note="Left a voicemail")
+    services.flag_close(flag=flag, by=colleague, outcome=Flag.Outcome.RESOLVED, note="Settled with paracetamol")
+    flag.refresh_from_db()
+    assert flag.assigned_to == colleague and flag.status == Flag.Status.CLOSED and flag.outcome == "resolved"
+    # Assigning counts as acting on the flag.
+    assert flag.acknowledged_by == clinician
+    actions = list(flag.events.values_list("action", "actor"))
+    assert actions == [("assigned", clinician.pk), ("note", colleague.pk), ("closed", colleague.pk)]
+    assert "Settled with paracetamol" in flag.events.last().note
+    assert flag not in services.clinic_queue(clinic=patient.clinic)
+    assert flag in services.clinic_queue(clinic=patient.clinic, status="closed")
+    with pytest.raises(services.FlagActionError):
+        services.flag_close(flag=flag, by=clinician, outcome=Flag.Outcome.RESOLVED)
+
+
+def test_assign_refuses_someone_from_another_clinic(clinician, patient, foreign_clinician):
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "severe")]).flags.get()
+    with pytest.raises(services.FlagActionError):
+        services.flag_assign(flag=flag, by=clinician, assignee=foreign_clinician)
+    assert Flag.objects.get(pk=flag.pk).assigned_to is None
+
+
+def test_review_flags_snooze_with_a_reason_but_severe_events_never(clinician, patient):
+    review = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
+    services.flag_snooze(flag=review, by=clinician, until=timezone.now() + timedelta(days=3), reason="Seen in clinic")
+    assert review not in services.clinic_queue(clinic=patient.clinic)
+    assert review in services.clinic_queue(clinic=patient.clinic, status="snoozed")
+    assert "Seen in clinic" in review.events.get(action="snoozed").note
+
+    severe = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("blue_lips", "mild")]).flags.get()
+    with pytest.raises(services.FlagActionError):
+        services.flag_snooze(flag=severe, by=clinician, until=timezone.now() + timedelta(days=1), reason="x")
+    # The database holds the rule too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Flag.objects.filter(pk=severe.pk).update(snoozed_until=timezone.now())
+
+
+def test_reclassify_downgrade_keeps_the_patients_answer_and_records_who_and_why(clinician, patient):
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("faint_collapse", "mild")])
+    severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
+    services.report_reclassify(report=report, by=clinician, to_level="mild", reason="Vasovagal on cannulation")
+    report.refresh_from_db()
+    severe.refresh_from_db()
+    assert report.is_severe is True and report.patient_level == "severe"  # the patient's answer is kept
+    assert report.level == "mild"
+    change = ReportReclassification.objects.get(report=report)
+    assert (change.from_level, change.to_level, change.by, change.reason) == (
+        "severe", "mild", clinician, "Vasovagal on cannulation"
+    )
+    assert severe.next_alert_at is None  # no more alerts about it
+    assert severe.events.filter(action="reclassified").exists()
+    assert list(report.symptoms.values_list("code", "grade")) == [("faint_collapse", "mild")]
+
+
+def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, patient):
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "moderate")])
+    assert not report.flags.exists()
+    services.report_reclassify(report=report, by=clinician, to_level="severe", reason="Sounds like meningitis")
+    flag = report.flags.get()
+    assert flag.kind == Flag.Kind.SEVERE_EVENT and flag.status == Flag.Status.ACKNOWLEDGED
+    with pytest.raises(services.FlagActionError):
+        services.report_reclassify(report=report, by=clinician, to_level="severe", reason="again")
+    with pytest.raises(services.FlagActionError):
+        services.report_reclassify(report=report, by=clinician, to_level="mild", reason="  ")
+
+
+# --- Vitals and rate changes -----------------------------------------------------------------
+
+
+def test_vitals_inside_the_safe_range_raise_nothing(clinician, patient):
+    infusion = InfusionFactory(patient=patient)
+    vitals = services.vitals_record(infusion=infusion, by=clinician, phase="start", recorded_at=infusion.started_at,
+                                    systolic=120, diastolic=80, pulse=70, temperature=Decimal("36.8"))  # fmt: skip
+    assert vitals.out_of_range is False
+    assert not Flag.objects.exists()
+
+
+def test_vitals_outside_the_clinics_safe_range_are_highlighted_and_flagged(clinician, patient):
+    infusion = InfusionFactory(patient=patient)
+    vitals = services.vitals_record(infusion=infusion, by=clinician, phase="during",
+                                    recorded_at=infusion.started_at + timedelta(minutes=40),
+                                    systolic=172, diastolic=96, pulse=118)  # fmt: skip
+    assert vitals.out_of_range is True
+    flag = Flag.objects.get(vitals=vitals)
+    assert flag.kind == Flag.Kind.REVIEW and flag.clinic == patient.clinic
+    assert "systolic BP 172" in flag.events.get().note and "pulse 118" in flag.events.get().note
+    # A clinic with wider ranges does not flag the same values.
+    clinic = patient.clinic
+    clinic.vitals_safe_ranges = {**clinic.vitals_safe_ranges, "systolic": [90, 180], "pulse": [50, 120]}
+    clinic.save()
+    patient.refresh_from_db()
+    again = services.vitals_record(infusion=Infusion.objects.get(pk=infusion.pk), by=clinician, phase="end",
+                                   recorded_at=infusion.ended_at, systolic=172, diastolic=96, pulse=118)  # fmt: skip
+    assert again.out_of_range is False
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"systolic": 400, "diastolic": 80}, {"pulse": 5}, {"temperature": Decimal("50.0")}, {"systolic": 80, "diastolic": 90}],
+)
+def test_impossible_vitals_are_refused_by_the_database(clinician, patient, values):
+    infusion = InfusionFactory(patient=patient)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Vitals.objects.create(infusion=infusion, phase="start", recorded_at=infusion.started_at, **values)
+
+
+def test_vitals_form_explains_impossible_values_at_the_field(clinician_client, clinician, patient):
+    infusion = InfusionFactory(patient=patient)
+    url = reverse("clinic_infusion_detail", args=[infusion.pk])
+    local_start = timezone.localtime(infusion.started_at, patient.clinic.tzinfo)
+    response = clinician_client.post(url, {"v-phase": "start", "v-recorded_at": local_start.strftime("%Y-%m-%dT%H:%M"),
+                                            "v-systolic": "1200", "v-diastolic": "80", "v-pulse": "70"})  # fmt: skip
+    assert response.status_code == 400
+    assert "not a possible value" in response.context["vitals_form"].errors["systolic"][0]
+    assert not Vitals.objects.exists()
+
+
+def test_rate_changes_are_recorded_and_impossible_rates_refused(clinician_client, clinician, patient):
+    infusion = InfusionFactory(patient=patient)
+    url = reverse("clinic_infusion_detail", args=[infusion.pk])
+    at = timezone.localtime(infusion.started_at + timedelta(minutes=30), patient.clinic.tzinfo).strftime("%Y-%m-%dT%H:%M")
+    ok = clinician_client.post(url, {"r-changed_at": at, "r-rate": "1.0", "r-unit": "ml_kg_h"})
+    assert ok.status_code == 302
+    assert list(RateChange.objects.values_list("rate", "unit", "recorded_by")) == [(Decimal("1.00"), "ml_kg_h", clinician.pk)]
+    bad = clinician_client.post(url, {"r-changed_at": at, "r-rate": "90", "r-unit": "ml_kg_h"})
+    assert bad.status_code == 400
+    assert "not a possible IVIG rate" in bad.context["rate_form"].errors["rate"][0]
+    assert RateChange.objects.count() == 1
+
+
+def test_a_clinician_logs_an_infusion_for_a_patient_who_then_gets_follow_ups(clinician_client, clinician, patient):
+    now = timezone.localtime(timezone.now(), patient.clinic.tzinfo)
+    response = clinician_client.post(
+        reverse("clinic_infusion_create", args=[patient.pk]),
+        {"status": "given", "started_at": (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+         "ended_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "product": "privigen",
+         "lot_number": "p1234", "dose_grams": "30", "setting": "clinic", "pre_hydrated": "True"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    infusion = Infusion.objects.get(patient=patient)
+    assert infusion.logged_by == clinician and infusion.lot_number == "P1234"
+    assert infusion.followups.filter(kind="prompt").count() == 4
+
+
+# --- Lot signals -------------------------------------------------------------------------------
+
+
+def test_two_severe_events_on_one_lot_within_30_days_signal_the_clinic_admins(clinic, clinician, clinic_admin):
+    first, second = PatientFactory(clinic=clinic), PatientFactory(clinic=clinic)
+    make_report(infusion=InfusionFactory(patient=first, lot_number="X77"), symptoms=[("dark_urine", "moderate")])
+    assert not LotSignal.objects.exists()
+    make_report(infusion=InfusionFactory(patient=second, lot_number="X77"), symptoms=[("chest_pain", "severe")])
+    signal = LotSignal.objects.get()
+    assert (signal.lot_number, signal.severe_events, signal.patients) == ("X77", 2, 2)
+    emails = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.LOT_SIGNAL)
+    assert list(emails.values_list("to_email", flat=True)) == [clinic_admin.email]
+    assert "X77" in emails.get().subject
+    # A third event in the same window does not signal again.
+    make_report(infusion=InfusionFactory(patient=first, lot_number="X77"), symptoms=[("blue_lips", "mild")])
+    assert LotSignal.objects.count() == 1
+
+
+def test_no_lot_signal_across_lots_clinics_or_older_than_30_days(clinic, other_clinic):
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
+                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="B2"),
+                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic), lot_number="A1"),
+                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    old = Flag.objects.get(patient__clinic=clinic, report__infusion__lot_number="A1")
+    Flag.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
+                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    assert not LotSignal.objects.exists()
+
+
+# --- Queue, patient list, product report --------------------------------------------------------
+
+
+def test_queue_orders_severe_then_review_then_no_response_newest_first_and_filters(clinic, clinician):
+    patient = PatientFactory(clinic=clinic)
+    review = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
+    severe_old = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("vomiting", "mild")]).flags.get()
+    Flag.objects.filter(pk=severe_old.pk).update(created_at=timezone.now() - timedelta(hours=5))
+    severe_new = make_report(
+        infusion=InfusionFactory(patient=patient, product=Infusion.Product.OCTAGAM), symptoms=[("chest_pain", "severe")]
+    ).flags.get()
+    assert list(services.clinic_queue(clinic=clinic)) == [severe_new, severe_old, review]
+    assert list(services.clinic_queue(clinic=clinic, kind="review")) == [review]
+    assert list(services.clinic_queue(clinic=clinic, product="octagam")) == [severe_new]
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert not services.clinic_queue(clinic=clinic, date_from=tomorrow).exists()
+    assert services.clinic_queue(clinic=clinic, date_to=tomorrow).count() == 3
+
+
+def test_queue_page_and_badge_show_only_this_clinics_flags(clinician_client, clinic, other_clinic):
+    mine = make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic, full_name="Mine Patient")),
+                       symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic, full_name="Other Patient")),
+                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    response = clinician_client.get(reverse("clinic_flags"))
+    assert response.status_code == 200
+    assert "Mine Patient" in response.content.decode() and "Other Patient" not in response.content.decode()
+    assert response.context["queue_count"] == 1
+    assert [f.report_id for f in response.context["page"].object_list] == [mine.pk]
+
+
+def test_flag_actions_through_the_views(clinician_client, clinician, patient):
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "very_severe")]).flags.get()
+    url = lambda action: reverse("flag_action", args=[flag.pk, action])  # noqa: E731
+    assert clinician_client.post(url("note"), {"note": "Photo requested"}).status_code == 302
+    assert clinician_client.post(url("close"), {"outcome": ""}).status_code == 400  # error at the field
+    assert clinician_client.post(url("close"), {"outcome": "not_a_reaction", "note": "Eczema"}).status_code == 302
+    assert clinician_client.post(url("explode"), {}).status_code == 404
+    flag.refresh_from_db()
+    assert flag.outcome == "not_a_reaction"
+    assert list(FlagEvent.objects.filter(flag=flag).values_list("action", flat=True)) == ["note", "closed"]
+
+
+def test_patient_list_search_sort_and_counts(clinician_client, clinic):
+    amy = PatientFactory(clinic=clinic, full_name="Amy Able")
+    PatientFactory(clinic=clinic, full_name="Bob Baker")
+    make_report(infusion=InfusionFactory(patient=amy), symptoms=[("chest_pain", "severe")])
+    rows = list(services.clinic_patient_rows(clinic=clinic, sort="-open_flags"))
+    assert [r.full_name for r in rows] == ["Amy Able", "Bob Baker"]
+    assert (rows[0].open_flags, rows[1].open_flags) == (1, 0)
+    assert rows[0].last_infusion_at is not None
+    response = clinician_client.get(reverse("clinic_patients"), {"q": "bob"})
+    assert [p.full_name for p in response.context["page"].object_list] == ["Bob Baker"]
+
+
+def test_product_report_rates_per_product_and_lot(clinician_client, clinic):
+    patient = PatientFactory(clinic=clinic)
+    make_report(infusion=InfusionFactory(patient=patient, lot_number="L1"), symptoms=[("headache", "mild")])
+    make_report(infusion=InfusionFactory(patient=patient, lot_number="L1"), symptoms=[("chest_pain", "severe")])
+    InfusionFactory(patient=patient, lot_number="L2")
+    InfusionFactory(patient=patient, lot_number="L2")
+    report = services.product_report(clinic=clinic)
+    (product,) = report["products"]
+    assert (product["infusions"], product["patients"], product["mild"], product["severe"]) == (4, 1, 1, 1)
+    lots = {row["lot_number"]: row for row in report["lots"]}
+    assert (lots["L1"]["mild_rate"], lots["L1"]["severe_rate"]) == (0.5, 0.5)
+    assert lots["L2"]["severe"] == 0
+    assert clinician_client.get(reverse("product_report"), {"date_from": "2020-01-01"}).status_code == 200
+
+
+# --- Query counts: constant whatever the data size ---------------------------------------------
+
+
+def _queries_for(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _grow(clinic, n):
+    for _ in range(n):
+        patient = PatientFactory(clinic=clinic)
+        infusion = InfusionFactory(patient=patient)
+        services.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at,
+                               systolic=190, diastolic=90)  # fmt: skip
+        make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
+
+
+@pytest.mark.parametrize("name", ["clinic_flags", "clinic_patients", "product_report"])
+def test_clinic_pages_use_a_constant_number_of_queries(clinician_client, clinic, name):
+    _grow(clinic, 2)
+    small = _queries_for(clinician_client, reverse(name))
+    _grow(clinic, 15)
+    large = _queries_for(clinician_client, reverse(name))
+    assert large == small, f"{name}: {small} queries with 2 patients, {large} with 17"
+
+
+def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic):
+    patient = PatientFactory(clinic=clinic)
+    def add(n):
+        for _ in range(n):
+            infusion = InfusionFactory(patient=patient)
+            services.rate_change_record(infusion=infusion, by=patient, changed_at=infusion.started_at, rate=Decimal("1"),
+                                        unit="ml_kg_h")  # fmt: skip
+            services.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70)
+            make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
+    add(2)
+    url = reverse("clinic_patient_detail", args=[patient.pk])
+    small = _queries_for(clinician_client, url)
+    add(8)
+    assert _queries_for(clinician_client, url) == small
