@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from reactions import account_views
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -17,6 +19,13 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("accounts/2fa/setup/", account_views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/2fa/verify/", account_views.two_factor_verify, name="two_factor_verify"),
+    path("profile/access/", account_views.my_access_log, name="my_access_log"),
+    path("profile/delete/", account_views.my_deletion_request, name="my_deletion_request"),
+    path("clinic/audit/", account_views.clinic_audit, name="clinic_audit"),
+    path("clinic/audit.csv", account_views.clinic_audit_csv, name="clinic_audit_csv"),
+    path("clinic/deletions/", account_views.clinic_deletions, name="clinic_deletions"),
     path("admin/", admin.site.urls),
     path("", include("reactions.urls")),
 ]

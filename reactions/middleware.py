@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django_otp import devices_for_user
 
 
 class UserTimezoneMiddleware:
@@ -22,3 +27,46 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# Paths a signed-in clinician may use before completing two-factor sign-in.
+_OTP_EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/")
+
+
+class SessionPolicyMiddleware:
+    """Idle timeouts by role, and two-factor sign-in before clinic staff see anything.
+
+    Runs after django-otp's OTPMiddleware, which sets request.user.is_verified().
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            staff = user.is_clinic_staff
+            # SESSION_SAVE_EVERY_REQUEST pushes the expiry forward: this is an *idle* timeout.
+            request.session.set_expiry(
+                settings.STAFF_SESSION_IDLE_SECONDS if staff else settings.PATIENT_SESSION_IDLE_SECONDS
+            )
+            if staff and not user.is_verified() and not request.path.startswith(_OTP_EXEMPT_PREFIXES):
+                target = "two_factor_verify" if user_has_confirmed_device(user) else "two_factor_setup"
+                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+def user_has_confirmed_device(user: object) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+class PermissionsPolicyMiddleware:
+    """Deny browser features the app never uses (camera, microphone, location…)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

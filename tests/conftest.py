@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, PatientFactory
 
@@ -50,8 +52,14 @@ def foreign_clinician(other_clinic):
 
 
 def _client_for(user) -> Client:
+    """A client signed in as `user`; clinic staff have also passed two-factor sign-in."""
     client = Client()
     client.force_login(user)
+    if user.is_clinic_staff:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
 
 

@@ -1,0 +1,220 @@
+"""Two-factor sign-in (TOTP with backup codes, django-otp).
+
+Required for clinicians and clinic admins (reactions.middleware.SessionPolicyMiddleware
+sends them here until they have verified); optional for patients, from their profile.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import services
+from .exports import safe_cell
+from .models import AuditEvent, DeletionRequest, User
+from .views import clinic_staff_required, patient_required
+
+BACKUP_CODES = 10
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/"
+
+
+def _qr_svg(data: str) -> str:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the QR code, type one code, get backup codes once."""
+    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _new_backup_codes(request.user)
+            otp_login(request, device)
+            return render(request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _next_url(request)})
+        form.add_error("token", _("That code does not match. Check the time on your phone and try the newest code."))
+    context: dict[str, Any] = {
+        "form": form,
+        # The SVG is generated here from the device's own URL: no user input reaches it.
+        "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308
+        "secret": _base32(device.bin_key),
+        "next": _next_url(request),
+    }
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+def _base32(key: bytes) -> str:
+    return base64.b32encode(key).decode().rstrip("=")
+
+
+def _new_backup_codes(user: Any) -> list[str]:
+    device, _created = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the app, or one backup code (each works once)."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))
+        if device is not None:
+            otp_login(request, device)
+            if isinstance(device, StaticDevice):
+                left = device.token_set.count()
+                messages.warning(request, _("You used a backup code; %(n)d are left.") % {"n": left})
+            return redirect(_next_url(request))
+        form.add_error("token", _("That code is not valid. Try the newest code from your app."))
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+# --- Privacy: who looked at my record, deleting an account, the clinic's audit trail ---------------
+
+
+@patient_required
+def my_access_log(request: HttpRequest) -> HttpResponse:
+    """The patient sees which clinicians and admins viewed or changed their record, and when."""
+    events = AuditEvent.objects.filter(patient_ref=request.user.pk).select_related("actor")[:200]
+    return render(request, "reactions/my_access_log.html", {"events": events})
+
+
+class DeletionRequestForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why (optional)"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    password = forms.CharField(label=gettext_lazy("Your password, to confirm"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))  # fmt: skip
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."))
+        return password
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def my_deletion_request(request: HttpRequest) -> HttpResponse:
+    pending = DeletionRequest.objects.filter(patient=request.user, confirmed_at__isnull=True).first()
+    form = DeletionRequestForm(request.POST or None, user=request.user)
+    if request.method == "POST" and pending is None and form.is_valid():
+        services.deletion_request_create(patient=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Your request is sent. A clinic admin confirms it; then your data is deleted."))
+        return redirect("my_deletion_request")
+    return render(request, "reactions/my_deletion_request.html", {"form": form, "pending": pending})
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if request.user.role != User.Role.CLINIC_ADMIN:
+        raise Http404
+
+
+class AuditFilterForm(forms.Form):
+    patient = forms.IntegerField(label=gettext_lazy("Patient id"), required=False, min_value=1)
+    actor = forms.CharField(label=gettext_lazy("Who (name or e-mail contains)"), required=False, max_length=100)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.filter(clinic=request.user.clinic)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["patient"]:
+            events = events.filter(patient_ref=data["patient"])
+        if data["actor"]:
+            events = events.filter(actor_label__icontains=data["actor"])
+        if data["date_from"]:
+            events = events.filter(created_at__date__gte=data["date_from"])
+        if data["date_to"]:
+            events = events.filter(created_at__date__lte=data["date_to"])
+    return form, events
+
+
+@clinic_staff_required
+def clinic_audit(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    form, events = _audit_events(request)
+    page = Paginator(events.select_related("patient"), 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/clinic_audit.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@clinic_staff_required
+def clinic_audit_csv(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    _form, events = _audit_events(request)
+    rows = [["when", "who", "action", "patient_id", "what", "ip_address"]]
+    rows += [[timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_label, e.action, e.patient_ref,
+              e.what, e.ip_address or ""] for e in events.iterator(chunk_size=2000)]  # fmt: skip
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[safe_cell(cell) for cell in row] for row in rows])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="ivigtrack-audit-{timezone.localdate()}.csv"'
+    return response
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_deletions(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    if request.method == "POST":
+        deletion = get_object_or_404(DeletionRequest, pk=request.POST.get("request_id") or 0, clinic=request.user.clinic)
+        try:
+            services.deletion_confirm(deletion=deletion, by=request.user)
+        except services.FlagActionError as error:
+            messages.error(request, str(error))
+        else:
+            services.audit_record(request=request, patients=[deletion.patient_ref], action="delete",
+                                  what="account deleted at the patient's request")  # fmt: skip
+            messages.success(request, _("The patient's data has been deleted and the account anonymised."))
+        return redirect("clinic_deletions")
+    requests = DeletionRequest.objects.filter(clinic=request.user.clinic).select_related("patient", "confirmed_by")[:100]
+    return render(request, "reactions/clinic_deletions.html", {"requests": requests})

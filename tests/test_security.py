@@ -1,0 +1,301 @@
+"""Access control, hardening, the audit trail and account deletion."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from reactions import services
+from reactions.models import AuditEvent, DeletionRequest, Flag, Infusion, OutboundEmail, ReactionReport, User
+from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, make_report
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct-horse-battery"
+
+
+def _totp_now(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+# --- Login throttling ------------------------------------------------------------------------
+
+
+def test_repeated_failures_lock_the_login_out_with_a_clear_message(patient):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": patient.email, "password": "wrong"})
+    locked = client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session  # even the right password is refused while locked
+
+
+def test_an_admin_unlock_lets_the_patient_sign_in_again(patient):
+    from axes.utils import reset
+
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": patient.email, "password": "wrong"})
+    reset(username=patient.email)  # what Django admin > Access attempts > delete, or axes_reset_username, does
+    ok = client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})
+    assert ok.status_code == 302 and client.session["_auth_user_id"] == str(patient.pk)
+
+
+# --- Two-factor sign-in --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_otp_throttle(settings):
+    # django-otp slows retries after a wrong code (1 s, 2 s, …); these tests retry at once.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+
+
+def test_clinicians_cannot_see_anything_before_two_factor_enrolment(clinician, no_otp_throttle):
+    client = Client()
+    client.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
+    response = client.get(reverse("clinic_flags"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
+
+    setup = client.get(response.url)
+    assert "<svg" in setup.content.decode()  # the QR code
+    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    bad = client.post(reverse("two_factor_setup"), {"token": "000000", "next": "/clinic/flags/"})
+    assert "does not match" in bad.content.decode()
+    done = client.post(reverse("two_factor_setup"), {"token": _totp_now(device), "next": "/clinic/flags/"})
+    codes = done.context["codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert client.get(reverse("clinic_flags")).status_code == 200
+
+
+def test_a_clinician_with_a_device_verifies_each_sign_in_and_backup_codes_work_once(clinician, no_otp_throttle):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    client = Client()
+    client.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
+    assert client.get(reverse("clinic_patients")).url.startswith(reverse("two_factor_verify"))
+    assert client.post(reverse("two_factor_verify"), {"token": "123"}).status_code == 200
+    assert client.post(reverse("two_factor_verify"), {"token": _totp_now(device), "next": "/clinic/patients/"}).url == (
+        "/clinic/patients/"
+    )
+    assert client.get(reverse("clinic_patients")).status_code == 200
+
+    from reactions.account_views import _new_backup_codes
+
+    code = _new_backup_codes(clinician)[0]
+    other = Client()
+    other.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
+    other.post(reverse("two_factor_verify"), {"token": code})
+    assert other.get(reverse("clinic_patients")).status_code == 200
+    assert not StaticToken.objects.filter(token=code).exists()  # used up
+
+
+def test_two_factor_is_optional_for_patients(patient):
+    client = Client()
+    client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_next_parameter_cannot_redirect_off_site(clinician):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    client = Client()
+    client.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
+    response = client.post(reverse("two_factor_verify"), {"token": _totp_now(device), "next": "https://evil.example/"})
+    assert response.url == "/"
+
+
+# --- Sessions and passwords -----------------------------------------------------------------------
+
+
+def test_sessions_expire_after_inactivity_shorter_for_clinicians(patient_client, clinician_client):
+    patient_client.get(reverse("home"))
+    clinician_client.get(reverse("clinic_flags"))
+    assert patient_client.session.get_expiry_age() == settings.PATIENT_SESSION_IDLE_SECONDS
+    assert clinician_client.session.get_expiry_age() == settings.STAFF_SESSION_IDLE_SECONDS
+    assert settings.STAFF_SESSION_IDLE_SECONDS < settings.PATIENT_SESSION_IDLE_SECONDS
+
+
+def test_changing_the_password_signs_out_every_other_session(patient):
+    phone, laptop = Client(), Client()
+    for client in (phone, laptop):
+        client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})
+    laptop.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "a-Brand-new-passphrase-9",
+                                             "new_password2": "a-Brand-new-passphrase-9"})  # fmt: skip
+    assert laptop.get(reverse("home")).status_code == 200
+    assert phone.get(reverse("home")).status_code == 302  # signed out
+
+
+def test_weak_passwords_are_refused(patient_client):
+    response = patient_client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "12345678",
+                                                                "new_password2": "12345678"})  # fmt: skip
+    assert response.status_code == 200 and response.context["form"].errors["new_password2"]
+
+
+# --- Headers and deployment checks ------------------------------------------------------------------
+
+
+def test_responses_carry_csp_and_the_other_security_headers(patient_client):
+    response = patient_client.get(reverse("home"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_no_template_has_inline_script_or_style():
+    for path in (ROOT / "templates").rglob("*.html"):
+        if "emails" in path.parts:
+            continue  # e-mail clients need inline styles; no CSP applies there
+        text = path.read_text()
+        assert "<script>" not in text and "<script " not in text.replace('<script src=', ''), path
+        assert ' style="' not in text and "<style" not in text, path
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 20 + "-production-grade-secret-key-for-the-check-only",
+           "ALLOWED_HOSTS": "ivigtrack.example.org", "VAR_DIR": str(tmp_path), "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3")}  # fmt: skip
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "", "ALLOWED_HOSTS": "x.example", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+# --- Atomic requests ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_mid_request_shows_a_friendly_page_and_saves_nothing(patient):
+    """A real failure half-way through a POST: the database refuses the second insert of a report."""
+    infusion = InfusionFactory(patient=patient)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE FUNCTION test_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END; "
+                           "$$ LANGUAGE plpgsql")  # fmt: skip
+            cursor.execute("CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
+                           "FOR EACH ROW EXECUTE FUNCTION test_boom()")  # fmt: skip
+        else:
+            cursor.execute("CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
+                           "BEGIN SELECT RAISE(ABORT, 'boom'); END")  # fmt: skip
+    try:
+        client = Client(raise_request_exception=False)
+        client.force_login(patient)
+        response = client.post(reverse("report_create", args=[infusion.pk]),
+                               {"s_chest_pain": "on", "s_chest_pain_grade": "severe", "s_chest_pain_onset": "during"})
+        assert response.status_code == 500
+        assert "Nothing you were sending was half-saved" in response.content.decode()
+        assert not ReactionReport.objects.exists() and not Flag.objects.exists()
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP TRIGGER test_boom ON reactions_reportedsymptom; DROP FUNCTION test_boom()")
+            else:
+                cursor.execute("DROP TRIGGER test_boom")
+
+
+# --- Links ----------------------------------------------------------------------------------------------
+
+
+def test_tampered_expired_and_replayed_links_are_refused_and_logged(patient, clinician, caplog, settings):
+    invitation, _ = services.invitation_create(clinic=clinician.clinic, email="n@example.test", full_name="",
+                                               role="patient", invited_by=clinician)  # fmt: skip
+    token = services.invitation_token(invitation=invitation)
+    with caplog.at_level("INFO", logger="reactions.security"):
+        Client().get(reverse("invitation_accept", args=[token[:-2] + "xx"]))
+        services.invitation_accept(invitation=invitation, full_name="N", password="a-long-Passphrase-42")
+        Client().get(reverse("invitation_accept", args=[token]))
+        settings.FOLLOWUP_LINK_MAX_AGE = -1
+        Client().get(reverse("followup_answer", args=["anything"]))
+    messages = [r.getMessage() for r in caplog.records if r.name == "reactions.security"]
+    assert any("bad signature" in m for m in messages)
+    assert any("already used" in m for m in messages)
+    assert any("follow-up" in m for m in messages)
+
+
+# --- Audit trail ------------------------------------------------------------------------------------------
+
+
+def test_clinician_views_and_changes_are_audited_with_who_what_when_where(clinician_client, clinician, patient):
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get()
+    clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]), REMOTE_ADDR="10.1.2.3")
+    clinician_client.post(reverse("flag_action", args=[flag.pk, "note"]), {"note": "called"}, REMOTE_ADDR="10.1.2.3")
+    events = list(AuditEvent.objects.order_by("pk").values_list("actor", "patient_ref", "action", "what", "ip_address"))
+    assert (clinician.pk, patient.pk, "view", "timeline", "10.1.2.3") in events
+    assert (clinician.pk, patient.pk, "change", f"flag {flag.pk}: note", "10.1.2.3") in events
+
+
+def test_the_audit_trail_is_append_only(clinician_client, patient):
+    clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]))
+    event = AuditEvent.objects.get()
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().update(what="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    if connection.vendor == "postgresql":  # the database itself refuses too
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE reactions_auditevent SET what = 'x'")
+
+
+def test_patients_see_who_looked_and_admins_browse_and_export(login, clinician_client, clinician, clinic_admin, patient):
+    clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]))
+    page = login(patient).get(reverse("my_access_log")).content.decode()
+    assert clinician.full_name in page and "timeline" in page
+    admin = login(clinic_admin)
+    assert clinician.email in admin.get(reverse("clinic_audit")).content.decode()
+    csv_text = admin.get(reverse("clinic_audit_csv"), {"patient": patient.pk}).content.decode()
+    assert csv_text.splitlines()[0] == "when,who,action,patient_id,what,ip_address"
+    assert f",view,{patient.pk},timeline," in csv_text
+
+
+# --- Account deletion --------------------------------------------------------------------------------------
+
+
+def test_a_patient_asks_a_clinic_admin_confirms_and_the_data_is_gone(login, clinic_admin, clinician, patient):
+    infusion = InfusionFactory(patient=patient)
+    make_report(infusion=infusion, symptoms=[("chest_pain", "severe")])
+    services.dispatch_due()  # the alert e-mail names the patient
+    assert OutboundEmail.objects.exists()
+    clinician_client = login(clinician)
+    clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]))
+
+    patient_client = login(patient)
+    wrong = patient_client.post(reverse("my_deletion_request"), {"password": "nope"})
+    assert "not your password" in wrong.content.decode() and not DeletionRequest.objects.exists()
+    patient_client.post(reverse("my_deletion_request"), {"password": PASSWORD, "reason": "moving away"})
+    request = DeletionRequest.objects.get()
+
+    assert login(clinician).post(reverse("clinic_deletions"), {"request_id": request.pk}).status_code == 404
+    login(clinic_admin).post(reverse("clinic_deletions"), {"request_id": request.pk})
+
+    patient.refresh_from_db()
+    assert not patient.is_active and patient.full_name == "Deleted patient" and "@deleted.invalid" in patient.email
+    assert not patient.has_usable_password()
+    assert not Infusion.objects.filter(patient=patient).exists()
+    assert not ReactionReport.objects.filter(patient=patient).exists() and not Flag.objects.exists()
+    assert not OutboundEmail.objects.exists()
+    # The audit trail keeps who accessed the record and when, under the patient's id only.
+    kept = AuditEvent.objects.filter(patient_ref=patient.pk)
+    assert kept.filter(action="view").exists() and kept.filter(action="delete").exists()
+    assert patient_client.get(reverse("home")).status_code == 302  # signed out for good
