@@ -1,0 +1,194 @@
+"""FHIR R4 export: the bundle validates with fhir.resources (R4 4.0.1) and says the right things."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import fhir.resources
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from fhir.resources.adverseevent import AdverseEvent
+from fhir.resources.bundle import Bundle
+from fhir.resources.medicationadministration import MedicationAdministration
+
+from reactions import services
+from reactions.fhir import SERIOUSNESS_SYSTEM, patient_bundle, symptom_system
+from reactions.models import AuditEvent, Infusion, RateChange
+from tests.factories import InfusionFactory, PatientFactory, make_report
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://ivig.example.test"
+UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def _by_type(bundle: dict, resource_type: str) -> list[dict]:
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type]
+
+
+@pytest.fixture
+def history(patient, clinician):
+    """Two infusions: one with a severe event, one with a mild report and rate steps."""
+    first = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=35), lot_number="LOT-A1",
+                            dose_grams=Decimal("40.0"), premedication="Paracetamol")  # fmt: skip
+    second = InfusionFactory(patient=patient, lot_number="LOT-B2")
+    for minutes, rate in ((0, "0.5"), (30, "2.5")):
+        services.rate_change_record(infusion=second, by=clinician, changed_at=second.started_at + timedelta(minutes=minutes),
+                                    rate=Decimal(rate), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+    severe = make_report(infusion=first, symptoms=[("breathing_trouble", "severe"), ("widespread_hives", "moderate")])
+    mild = make_report(infusion=second, symptoms=[("headache", "moderate"), ("fever", "mild")])
+    return {"first": first, "second": second, "severe": severe, "mild": mild}
+
+
+def test_the_library_validates_r4():
+    # The test dependency really is FHIR R4, not R4B or R5.
+    assert fhir.resources.__fhir_version__ == "4.0.1"
+
+
+def test_bundle_validates_as_fhir_r4(patient, history):
+    data = patient_bundle(patient=patient, base_url=BASE)
+    bundle = Bundle.parse_obj(data)
+    assert bundle.type == "collection"
+    types = [entry.resource.resource_type for entry in bundle.entry]
+    assert types == ["Patient", "MedicationAdministration", "MedicationAdministration", "AdverseEvent", "AdverseEvent"]
+    assert isinstance(bundle.entry[-1].resource, AdverseEvent)
+    assert isinstance(bundle.entry[1].resource, MedicationAdministration)
+    # What the view sends (JSON text) validates too.
+    assert Bundle.parse_raw(json.dumps(data)).entry[0].resource.name[0].text == "Pat Example"
+
+
+def test_full_urls_are_unique_deterministic_uuid_urns(patient, history):
+    first = patient_bundle(patient=patient, base_url=BASE)
+    again = patient_bundle(patient=patient, base_url=BASE)
+    urls = [e["fullUrl"] for e in first["entry"]]
+    assert all(UUID_URN.match(url) for url in urls)
+    assert len(set(urls)) == len(urls)
+    assert urls == [e["fullUrl"] for e in again["entry"]]
+    assert all(e["resource"]["id"] == e["fullUrl"].removeprefix("urn:uuid:") for e in first["entry"])
+    # Another site gives other identifiers: uuid5 of the site's URL.
+    assert urls[0] != patient_bundle(patient=patient, base_url="https://other.example.test")["entry"][0]["fullUrl"]
+
+
+def test_adverse_event_references_the_patient_and_the_administration_that_resolve_in_the_bundle(patient, history):
+    data = patient_bundle(patient=patient, base_url=BASE)
+    (patient_entry,) = _by_type(data, "Patient")
+    administrations = {e["fullUrl"]: e["resource"] for e in _by_type(data, "MedicationAdministration")}
+    events = _by_type(data, "AdverseEvent")
+    assert len(events) == 2
+    for entry, infusion in zip(events, [history["first"], history["second"]], strict=True):
+        event = entry["resource"]
+        assert event["actuality"] == "actual"
+        assert event["subject"] == {"reference": patient_entry["fullUrl"]}
+        (suspect,) = event["suspectEntity"]
+        administration = administrations[suspect["instance"]["reference"]]
+        assert administration["subject"] == {"reference": patient_entry["fullUrl"]}
+        assert administration["note"][0]["text"] == f"Lot number: {infusion.lot_number}"
+
+
+def test_seriousness_symptom_codes_and_dates(patient, history):
+    data = patient_bundle(patient=patient, base_url=BASE)
+    severe, mild = (e["resource"] for e in _by_type(data, "AdverseEvent"))
+    assert severe["seriousness"]["coding"] == [{"system": SERIOUSNESS_SYSTEM, "code": "serious", "display": "Serious"}]
+    assert mild["seriousness"]["coding"][0]["code"] == "non-serious"
+    assert severe["event"]["coding"] == [
+        {"system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms", "code": "breathing_trouble",
+         "display": "Bronchospasm / dyspnoea"},
+        {"system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms", "code": "widespread_hives",
+         "display": "Generalised urticaria"},
+    ]  # fmt: skip
+    assert {c["code"] for c in mild["event"]["coding"]} == {"headache", "fever"}
+    assert all(c["system"] == symptom_system(BASE) for c in mild["event"]["coding"])
+    assert "Headache (moderate" in mild["event"]["text"]
+    created = history["severe"].created_at
+    for field in ("date", "detected", "recordedDate"):
+        assert datetime.fromisoformat(severe[field]) == created.replace(microsecond=0)
+    assert severe["severity"]["coding"][0]["code"] == "severe"
+    assert mild["severity"]["coding"][0]["code"] == "moderate"
+
+
+def test_a_clinicians_downgrade_makes_the_event_non_serious(patient, clinician, history):
+    services.report_reclassify(report=history["severe"], by=clinician, to_level="mild", reason="Anxiety, not anaphylaxis")
+    data = patient_bundle(patient=patient, base_url=BASE)
+    Bundle.parse_obj(data)
+    codes = [e["resource"]["seriousness"]["coding"][0]["code"] for e in _by_type(data, "AdverseEvent")]
+    assert codes == ["non-serious", "non-serious"]
+
+
+def test_medication_administration_carries_product_dose_period_and_rate(patient, history):
+    data = patient_bundle(patient=patient, base_url=BASE)
+    first, second = (e["resource"] for e in _by_type(data, "MedicationAdministration"))
+    assert first["status"] == "completed"
+    assert first["medicationCodeableConcept"]["text"].startswith("Privigen")
+    assert first["dosage"]["dose"] == {"value": 40, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}
+    assert datetime.fromisoformat(first["effectivePeriod"]["start"]) == history["first"].started_at.replace(microsecond=0)
+    assert datetime.fromisoformat(first["effectivePeriod"]["end"]) == history["first"].ended_at.replace(microsecond=0)
+    assert {"text": "Premedication: Paracetamol"} in first["note"]
+    assert second["dosage"]["rateQuantity"]["value"] == 2.5
+    assert second["dosage"]["rateQuantity"]["code"] == "mL/kg/h"
+
+
+def test_only_this_patients_data_and_no_planned_infusions(patient, other_patient, history):
+    other = make_report(infusion=InfusionFactory(patient=other_patient, lot_number="FOREIGN-LOT"),
+                        symptoms=[("rash", "mild")])  # fmt: skip
+    InfusionFactory(patient=patient, status=Infusion.Status.PLANNED, started_at=timezone.now() + timedelta(days=20),
+                    ended_at=None, lot_number="PLANNED-LOT")  # fmt: skip
+    text = json.dumps(patient_bundle(patient=patient, base_url=BASE))
+    assert "FOREIGN-LOT" not in text and "PLANNED-LOT" not in text
+    assert other_patient.full_name not in text and str(other.pk) not in json.loads(text)["entry"][-1]["resource"]["identifier"]["value"]
+    assert text.count('"resourceType": "AdverseEvent"') == 2
+
+
+def test_a_patient_with_no_infusions_gives_a_valid_bundle(clinic):
+    lonely = PatientFactory(clinic=clinic)
+    bundle = Bundle.parse_obj(patient_bundle(patient=lonely, base_url=BASE))
+    assert [e.resource.resource_type for e in bundle.entry] == ["Patient"]
+
+
+def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinician):
+    for owner, count in ((patient, 2), (other_patient, 15)):
+        for n in range(count):
+            infusion = InfusionFactory(patient=owner, started_at=timezone.now() - timedelta(days=30 * (n + 1)))
+            services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+                                        rate=Decimal("1"), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+            make_report(infusion=infusion, symptoms=[("headache", "mild"), ("rash", "moderate")])
+    counts = []
+    for owner in (patient, other_patient):
+        owner.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            data = patient_bundle(patient=owner, base_url=BASE)
+        counts.append(len(queries))
+        Bundle.parse_obj(data)
+    assert counts[0] == counts[1] <= 5
+
+
+# --- The view ---------------------------------------------------------------------------------
+
+
+def test_clinician_downloads_a_bundle_that_validates(clinician_client, clinician, patient, history, settings):
+    settings.SITE_URL = BASE
+    response = clinician_client.get(reverse("patient_fhir", args=[patient.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json"
+    assert response["Content-Disposition"] == f'attachment; filename="ivigtrack-patient-{patient.pk}-fhir.json"'
+    assert "no-store" in response["Cache-Control"]
+    bundle = Bundle.parse_raw(response.content)
+    assert len([e for e in bundle.entry if e.resource.resource_type == "AdverseEvent"]) == 2
+    assert bundle.entry[-1].resource.event.coding[0].system == f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms"
+    assert AuditEvent.objects.filter(actor=clinician, patient=patient, action="export").exists()
+
+
+def test_only_staff_of_the_patients_clinic_get_the_bundle(login, patient, foreign_clinician, clinic_admin, other_patient, client):
+    url = reverse("patient_fhir", args=[patient.pk])
+    assert login(foreign_clinician).get(url).status_code == 404
+    assert login(patient).get(url).status_code == 404  # patients are not clinic staff
+    assert login(other_patient).get(url).status_code == 404
+    assert login(clinic_admin).get(url).status_code == 200
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    # A clinician id, not a patient's, is not a patient.
+    assert login(clinic_admin).get(reverse("patient_fhir", args=[clinic_admin.pk])).status_code == 404

@@ -1,0 +1,191 @@
+"""One authorisation rule set, checked for every URL of the project.
+
+Every named URL pattern is requested as each kind of user; a new URL fails this test
+until it is added to EXPECTED below. Anything a user may not see is a 404.
+"""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from reactions import services
+from reactions.models import FollowUp, Invitation
+from tests.conftest import _client_for
+from tests.factories import (
+    ClinicAdminFactory,
+    ClinicFactory,
+    ClinicianFactory,
+    InfusionFactory,
+    PatientFactory,
+    make_report,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "owner", "other_patient", "clinician", "foreign_clinician", "clinic_admin")
+LOGIN = "login"  # a redirect to the login page
+
+# name -> expected GET status per role, in ROLES order.
+PATIENT_ONLY = (LOGIN, 200, 200, 404, 404, 404)
+OWNER_ONLY = (LOGIN, 200, 404, 404, 404, 404)
+STAFF = (LOGIN, 404, 404, 200, 200, 200)
+STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200)
+STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
+TOKEN = (200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
+EXPECTED: dict[str, tuple] = {
+    "home": (LOGIN, 200, 200, 302, 302, 302),
+    "infusion_create": PATIENT_ONLY,
+    "infusion_detail": OWNER_ONLY,
+    "infusion_edit": OWNER_ONLY,
+    "infusion_delete": OWNER_ONLY,
+    "report_create": OWNER_ONLY,
+    "report_detail": OWNER_ONLY,
+    "profile": PATIENT_ONLY,
+    "invitation_accept": TOKEN,
+    "followup_answer": TOKEN,
+    "followup_report": TOKEN,
+    "email_preferences": TOKEN,
+    "clinic_flags": STAFF,
+    "flag_detail": STAFF_OF_CLINIC,
+    "flag_action": STAFF_POST_ONLY,
+    "invitation_create": STAFF,
+    "clinic_patients": STAFF,
+    "clinic_patient_detail": STAFF_OF_CLINIC,
+    "clinic_patient_update": STAFF_POST_ONLY,
+    "clinic_infusion_create": STAFF_OF_CLINIC,
+    "clinic_infusion_detail": STAFF_OF_CLINIC,
+    "report_reclassify": STAFF_POST_ONLY,
+    "product_report": STAFF,
+    "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
+    "export_events_csv": STAFF,
+    "export_infusions_csv": STAFF,
+    "patient_fhir": STAFF_OF_CLINIC,
+    "patient_summary": STAFF_OF_CLINIC,
+    "my_data_json": PATIENT_ONLY,
+    "my_data_csv": PATIENT_ONLY,
+    "my_summary": PATIENT_ONLY,
+    # Django's auth views.
+    "login": (200, 302, 302, 302, 302, 302),
+    "logout": (405, 405, 405, 405, 405, 405),  # only a POST signs out
+    "password_change": (LOGIN, 200, 200, 200, 200, 200),
+    "password_change_done": (LOGIN, 200, 200, 200, 200, 200),
+    "password_reset": TOKEN,
+    "password_reset_done": TOKEN,
+    "password_reset_confirm": TOKEN,  # an invalid link shows a clear page
+    "password_reset_complete": TOKEN,
+    "two_factor_setup": (LOGIN, 200, 200, 200, 200, 200),
+    "my_access_log": PATIENT_ONLY,
+    "my_deletion_request": PATIENT_ONLY,
+    "clinic_audit": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_audit_csv": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_deletions": (LOGIN, 404, 404, 404, 404, 200),
+    "two_factor_verify": (LOGIN, 200, 200, 200, 200, 200),
+}
+
+
+def _named_patterns(resolver: URLResolver | None = None, namespace: str = "") -> dict[str, URLPattern]:
+    found: dict[str, URLPattern] = {}
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # Django's admin: staff only, checked separately below
+            found.update(_named_patterns(entry, entry.namespace or namespace))
+        elif entry.name:
+            found[entry.name] = entry
+    return found
+
+
+def test_every_url_pattern_has_an_expectation():
+    names = set(_named_patterns())
+    assert names - set(EXPECTED) == set(), "new URLs: add them to EXPECTED"
+    assert set(EXPECTED) - names == set(), "stale names in EXPECTED"
+
+
+@pytest.fixture
+def world():
+    clinic, elsewhere = ClinicFactory(), ClinicFactory()
+    owner = PatientFactory(clinic=clinic)
+    users = {
+        "owner": owner,
+        "other_patient": PatientFactory(clinic=clinic),
+        "clinician": ClinicianFactory(clinic=clinic),
+        "foreign_clinician": ClinicianFactory(clinic=elsewhere),
+        "clinic_admin": ClinicAdminFactory(clinic=clinic),
+    }
+    infusion = InfusionFactory(patient=owner)
+    report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe")])
+    followup = FollowUp.objects.create(
+        infusion=infusion, patient=owner, offset_hours=2, due_at=infusion.ended_at, status=FollowUp.Status.PROMPTED
+    )
+    invitation, _sent = services.invitation_create(
+        clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
+    )
+    args = {
+        "infusion_detail": [infusion.pk], "infusion_edit": [infusion.pk], "infusion_delete": [infusion.pk],
+        "report_create": [infusion.pk], "report_detail": [report.pk], "flag_detail": [report.flags.get().pk],
+        "flag_action": [report.flags.get().pk, "acknowledge"], "clinic_patient_detail": [owner.pk],
+        "clinic_patient_update": [owner.pk], "clinic_infusion_create": [owner.pk],
+        "clinic_infusion_detail": [infusion.pk], "report_reclassify": [report.pk], "patient_fhir": [owner.pk],
+        "patient_summary": [owner.pk],
+        "invitation_accept": [services.invitation_token(invitation=Invitation.objects.get(pk=invitation.pk))],
+        "followup_answer": [services.followup_token(followup=followup)],
+        "followup_report": [services.followup_token(followup=followup)],
+        "email_preferences": [services.email_preferences_token(user=owner)],
+        "password_reset_confirm": ["MQ", "invalid-token"],
+    }  # fmt: skip
+    return users, args
+
+
+def _client(users: dict, role: str) -> Client:
+    return Client() if role == "anonymous" else _client_for(users[role])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_get_permissions(world, name):
+    users, args = world
+    url = reverse(name, args=args.get(name, []))
+    for role, expected in zip(ROLES, EXPECTED[name], strict=True):
+        response = _client(users, role).get(url)
+        if expected == LOGIN:
+            assert response.status_code == 302 and response.url.startswith(reverse("login")), (name, role)
+        else:
+            assert response.status_code == expected, (name, role, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("infusion_edit", {"status": "given"}),
+        ("infusion_delete", {}),
+        ("report_create", {"notes": "hello"}),
+    ],
+)
+def test_posts_to_another_patients_records_are_404_and_change_nothing(world, name, data):
+    users, args = world
+    url = reverse(name, args=args[name])
+    for role in ("other_patient", "clinician", "foreign_clinician"):
+        assert _client(users, role).post(url, data).status_code == 404, role
+    assert users["owner"].infusions.count() == 1
+    assert users["owner"].reports.count() == 1
+
+
+def test_a_clinician_of_another_clinic_cannot_act_on_a_flag_or_patient(world):
+    users, args = world
+    client = _client(users, "foreign_clinician")
+    flag_id = args["flag_detail"][0]
+    assert client.post(reverse("flag_action", args=[flag_id, "acknowledge"]), {"note": "x"}).status_code == 404
+    assert client.post(reverse("clinic_patient_update", args=args["clinic_patient_update"]),
+                       {"indication": "relapse"}).status_code == 404  # fmt: skip
+    assert client.post(reverse("report_reclassify", args=args["report_reclassify"]),
+                       {"to_level": "mild", "reason": "x"}).status_code == 404  # fmt: skip
+    users["owner"].refresh_from_db()
+    assert users["owner"].indication == ""
+    assert users["owner"].flags.get().status == "open"
+
+
+def test_django_admin_is_for_support_staff_only(world):
+    users, _ = world
+    for role in ROLES:
+        response = _client(users, role).get("/admin/")
+        assert response.status_code == 302 and "/admin/login/" in response.url, role
