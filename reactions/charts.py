@@ -5,6 +5,7 @@ helped. No JavaScript and no chart framework: the SVG is built here, every text
 in it escaped, and meaning never rests on colour alone (severe infusions are
 hatched *and* carry a text marker; premedication has its own marker).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -87,7 +88,7 @@ def symptom_burden(
         Prefetch("reports", queryset=ReactionReport.objects.prefetch_related("symptoms")),
     )[:limit]
     rows = [_row(infusion) for infusion in reversed(list(infusions))]
-    return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # noqa: S308 - every text is escaped
+    return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))
 
 
 def _row(infusion: Infusion) -> BurdenRow:
@@ -152,8 +153,10 @@ def _describe(rows: Sequence[BurdenRow]) -> str:
     severe = [long_date(r.date) for r in rows if r.severe]
     premedicated = sum(1 for r in rows if r.premedication)
     parts = [
-        f"Symptom burden for {len(rows)} infusion{'s' if len(rows) != 1 else ''} "
-        f"from {long_date(first.date)} to {long_date(last.date)}.",
+        (
+            f"Symptom burden for {len(rows)} infusion{'s' if len(rows) != 1 else ''} "
+            f"from {long_date(first.date)} to {long_date(last.date)}."
+        ),
         f"Highest burden {highest.burden} on {long_date(highest.date)}; latest {last.burden}.",
         (
             f"Severe reaction after {len(severe)} infusion{'s' if len(severe) != 1 else ''}: {', '.join(severe)}."
@@ -190,16 +193,20 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
         return baseline - (value / top_value) * plot_h
 
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
-        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
-        f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
+            f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
+            f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">'
+        ),
         f'<title id="{title_id}">Symptom burden per infusion</title>',
         f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
-        "<defs>"
-        f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">'
-        f'<rect width="8" height="8" fill="#ffffff"/>'
-        f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_SEVERE_COLOUR}" stroke-width="5"/>'
-        "</pattern></defs>",
+        (
+            "<defs>"
+            f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">'
+            f'<rect width="8" height="8" fill="#ffffff"/>'
+            f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_SEVERE_COLOUR}" stroke-width="5"/>'
+            "</pattern></defs>"
+        ),
     ]
 
     # Legend: every encoding is spelled out in words.

@@ -1,4 +1,5 @@
 """Exports, the doctor-ready summary and the FHIR bundle (views in reactions/export_views.py)."""
+
 from django.urls import path
 
 from . import export_views

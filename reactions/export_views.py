@@ -5,11 +5,12 @@ clinician sees only their clinic's patients, a patient only their own data. Bad
 filter values never give a 500: the CSV exports answer 400 with the reason, the
 summary page shows the form with its errors.
 """
+
 from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -56,12 +57,12 @@ class InfusionExportForm(_DateRangeMixin, forms.Form):
 
 
 class EventExportForm(InfusionExportForm):
-    STATUS_CHOICES = [
-        ("", _("All")),
-        ("all", _("All")),
-        *Flag.Status.choices,
+    STATUS_CHOICES: ClassVar[list[tuple[str, Any]]] = [
+        ("", _("Needs action (open or acknowledged)")),
         ("active", _("Needs action (open or acknowledged)")),
+        *Flag.Status.choices,
         ("snoozed", _("Snoozed")),
+        ("all", _("All")),
     ]
     kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
@@ -204,8 +205,9 @@ def _summary(request: HttpRequest, patient: User, *, back_url: str) -> HttpRespo
     data = form.cleaned_data if form.is_bound else {}
     date_to = data.get("date_to") or today
     date_from = data.get("date_from") or months_before(date_to, SUMMARY_DEFAULT_MONTHS)
-    if not form.is_bound:
-        form = SummaryRangeForm(initial={"date_from": date_from, "date_to": date_to})
+    date_to = max(date_to, date_from)  # only "from", in the future: a one-day period, not an inverted one
+    # Show the period actually used, defaults included.
+    form = SummaryRangeForm(initial={"date_from": date_from, "date_to": date_to})
     context.update(summary_context(patient=patient, date_from=date_from, date_to=date_to), form=form)
     return render(request, "reactions/summary.html", context)
 

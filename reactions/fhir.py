@@ -6,11 +6,11 @@ deterministic ``urn:uuid:`` fullUrl (uuid5 of the site, the resource type and th
 row id), so references resolve inside the bundle and a second export of the same
 data gives the same identifiers.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +54,7 @@ def full_url(base_url: str, resource_type: str, pk: int | str) -> str:
 
 def fhir_datetime(value: datetime) -> str:
     """An ISO 8601 dateTime with its UTC offset, as FHIR requires when a time is given."""
-    return value.astimezone(dt_timezone.utc).isoformat(timespec="seconds")
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _decimal(value: Decimal) -> float | int:
@@ -65,8 +65,8 @@ def _decimal(value: Decimal) -> float | int:
 def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
     """The patient, their given infusions and their reaction reports as a FHIR R4 collection Bundle.
 
-    Three queries whatever the data size: infusions (with reports' infusions), rate
-    changes, reports with their symptoms (two).
+    Four queries whatever the data size (infusions, their rate changes, reports, their
+    symptoms), five when the patient's clinic is not loaded yet.
     """
     base_url = base_url.rstrip("/")
     patient_url = full_url(base_url, "Patient", patient.pk)

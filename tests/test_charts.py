@@ -1,10 +1,10 @@
 """The symptom burden chart: the pure SVG renderer (no database) and the per-infusion numbers."""
+
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,10 +23,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def _row(n: int, **overrides) -> BurdenRow:
     day = date(2025, 1, 6) + timedelta(days=28 * n)
-    values = dict(
-        infusion_id=n + 1, started_at=datetime(day.year, day.month, day.day, 9, tzinfo=dt_timezone.utc), date=day,
-        product="Privigen", lot=f"P{n}", premedication="", pre_hydrated=False, max_rate="", burden=n, severe=False,
-    )  # fmt: skip
+    values = {
+        "infusion_id": n + 1, "started_at": datetime(day.year, day.month, day.day, 9, tzinfo=UTC), "date": day,
+        "product": "Privigen", "lot": f"P{n}", "premedication": "", "pre_hydrated": False, "max_rate": "",
+        "burden": n, "severe": False,
+    }  # fmt: skip
     values.update(overrides)
     return BurdenRow(**values)
 
@@ -205,7 +206,7 @@ def test_only_the_patients_own_given_infusions_the_last_24(patient, other_patien
 @pytest.mark.django_db
 def test_dates_are_local_dates_in_the_current_time_zone(patient):
     # 23:30 UTC on 31 Jan is already 1 February in Tokyo.
-    InfusionFactory(patient=patient, started_at=datetime(2025, 1, 31, 23, 30, tzinfo=dt_timezone.utc))
+    InfusionFactory(patient=patient, started_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC))
     with timezone.override("Asia/Tokyo"):
         (row,) = symptom_burden(patient=patient).rows
     assert row.date == date(2025, 2, 1)
@@ -216,7 +217,7 @@ def _patient_history(patient, clinician, *, infusions: int) -> None:
     for n in range(infusions):
         infusion = InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n))
         services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                    rate=Decimal("1"), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+                                    rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
         make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("rash", "mild")])
         make_report(infusion=infusion, symptoms=[("fatigue", "severe")])
 
