@@ -1302,18 +1302,23 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
     }
 
     def rows(*group: str) -> list[dict[str, Any]]:
+        # product_other is part of every group: two different "other" products are two rows.
         out = []
-        for row in infusions.values(*group).annotate(**measures).order_by(*group):
+        for row in infusions.values("product", "product_other", *group).annotate(**measures).order_by(
+            "product", "product_other", *group
+        ):
             n = row["infusions"] or 1
             row["mild"] = row["with_reaction"] - row["severe"]
             row["mild_rate"] = row["mild"] / n
             row["severe_rate"] = row["severe"] / n
-            row["product_name"] = Infusion.Product(row["product"]).label if row["product"] in Infusion.Product.values else row["product"]
+            row["product_name"] = (
+                row["product_other"] if row["product"] == Infusion.Product.OTHER else Infusion.Product(row["product"]).label
+            )
             out.append(row)
         return out
 
     signals = LotSignal.objects.filter(clinic=clinic).order_by("-created_at")[:20]
-    return {"products": rows("product"), "lots": rows("product", "lot_number"), "signals": list(signals)}
+    return {"products": rows(), "lots": rows("lot_number"), "signals": list(signals)}
 
 
 def patient_update_details(*, patient: User, indication: str) -> None:

@@ -324,3 +324,11 @@ def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinici
     small = _queries_for(clinician_client, url)
     add(8)
     assert _queries_for(clinician_client, url) == small
+
+
+def test_product_report_keeps_different_other_products_apart(clinic):
+    patient = PatientFactory(clinic=clinic)
+    InfusionFactory(patient=patient, product="other", product_other="Hizentra IV")
+    InfusionFactory(patient=patient, product="other", product_other="Yimmugo")
+    names = sorted(row["product_name"] for row in services.product_report(clinic=clinic)["products"])
+    assert names == ["Hizentra IV", "Yimmugo"]
