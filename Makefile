@@ -37,6 +37,7 @@ run: seed
 test: install-test
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit --quiet -r ivigtrack reactions -ll
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -49,6 +49,15 @@ from .models import Flag, FollowUp, Infusion, ReactionReport, User
 View = Callable[..., HttpResponse]
 
 
+def bound_data(request: HttpRequest) -> Any:
+    """The POST data to bind a form to, or None for a GET.
+
+    Not `request.POST or None`: an empty POST is falsy, and would show the form again
+    without saying what is missing.
+    """
+    return request.POST if request.method == "POST" else None
+
+
 def patient_required(view: View) -> View:
     @login_required
     @wraps(view)
@@ -121,7 +130,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def infusion_create(request: HttpRequest) -> HttpResponse:
-    form = InfusionForm(request.POST or None, initial=_infusion_initial(request))
+    form = InfusionForm(bound_data(request), initial=_infusion_initial(request))
     if request.method == "POST" and form.is_valid():
         infusion = services.infusion_create(patient=request.user, logged_by=request.user, **form.service_kwargs())
         messages.success(request, _("Infusion saved."))
@@ -155,7 +164,7 @@ def infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def infusion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
-    form = InfusionForm(request.POST or None, instance=infusion)
+    form = InfusionForm(bound_data(request), instance=infusion)
     if request.method == "POST" and form.is_valid():
         services.infusion_update(infusion=infusion, **form.service_kwargs())
         messages.success(request, _("Infusion updated."))
@@ -188,7 +197,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
     if infusion.started_at > timezone.now():
         messages.info(request, _("You can report how you feel once this infusion has started."))
         return redirect("infusion_detail", pk=infusion.pk)
-    form = ReactionReportForm(request.POST or None, infusion=infusion)
+    form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
         report = services.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
         if not report.is_severe:
@@ -221,7 +230,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_from_token(token=token)
     except services.InvitationError as error:
         return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
-    form = AcceptInvitationForm(request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name})
+    form = AcceptInvitationForm(bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
@@ -238,7 +247,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
 def invitation_create(request: HttpRequest) -> HttpResponse:
-    form = InvitationForm(request.POST or None, inviter=request.user)
+    form = InvitationForm(bound_data(request), inviter=request.user)
     if request.method == "POST" and form.is_valid():
         invitation, sent = services.invitation_create(
             clinic=request.user.clinic,
@@ -398,7 +407,7 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     if followup.status not in services.OPEN_PROMPT_STATUSES:
         return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
     infusion = followup.infusion
-    form = ReactionReportForm(request.POST or None, infusion=infusion)
+    form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
         report = services.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
@@ -518,7 +527,7 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A clinician logs an infusion on the patient's behalf; the patient gets the same follow-ups."""
     patient = _get_patient_for_clinic(request, pk)
-    form = InfusionForm(request.POST or None, initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
+    form = InfusionForm(bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
     if request.method == "POST" and form.is_valid():
         infusion = services.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
         services.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
@@ -579,7 +588,7 @@ def product_report(request: HttpRequest) -> HttpResponse:
 def clinic_settings(request: HttpRequest) -> HttpResponse:
     if request.user.role != User.Role.CLINIC_ADMIN:
         raise Http404
-    form = ClinicSettingsForm(request.POST or None, instance=request.user.clinic)
+    form = ClinicSettingsForm(bound_data(request), instance=request.user.clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on."))

@@ -71,7 +71,7 @@ def test_clinicians_cannot_see_anything_before_two_factor_enrolment(clinician, n
     assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
 
     setup = client.get(response.url)
-    assert "<svg" in setup.content.decode()  # the QR code
+    assert 'src="data:image/svg+xml;base64,' in setup.content.decode()  # the QR code
     device = TOTPDevice.objects.get(user=clinician, confirmed=False)
     bad = client.post(reverse("two_factor_setup"), {"token": "000000", "next": "/clinic/flags/"})
     assert "does not match" in bad.content.decode()
@@ -299,3 +299,13 @@ def test_a_patient_asks_a_clinic_admin_confirms_and_the_data_is_gone(login, clin
     kept = AuditEvent.objects.filter(patient_ref=patient.pk)
     assert kept.filter(action="view").exists() and kept.filter(action="delete").exists()
     assert patient_client.get(reverse("home")).status_code == 302  # signed out for good
+
+
+def test_every_post_needs_the_csrf_token(patient):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(patient)
+    response = client.post(reverse("infusion_create"), {"status": "given"})
+    assert response.status_code == 403 and "Nothing was saved" in response.content.decode()
+    assert not Infusion.objects.exists()
+    anonymous = Client(enforce_csrf_checks=True)
+    assert anonymous.post(reverse("login"), {"username": patient.email, "password": PASSWORD}).status_code == 403
