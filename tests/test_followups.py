@@ -20,8 +20,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def open_clinic():
-    """A clinic without quiet hours, so that tests do not depend on the hour they run at."""
-    return ClinicFactory(quiet_hours_start=time(0), quiet_hours_end=time(0))
+    """A clinic without quiet hours, so that tests do not depend on the hour they run at.
+
+    Its daily reminder is marked as already sent for the days around now: otherwise a test run
+    after the clinic's morning would also find the digest in the outbox.
+    """
+    clinic = ClinicFactory(quiet_hours_start=time(0), quiet_hours_end=time(0))
+    today = timezone.now().astimezone(clinic.tzinfo).date()
+    for days in (-1, 0, 1):
+        DigestRun.objects.create(clinic=clinic, local_date=today + timedelta(days=days), created_at=timezone.now())
+    return clinic
 
 
 def _given(patient, *, ended_ago=timedelta(hours=2)):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
 from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
@@ -24,6 +25,7 @@ STAFF = [
     ("clinician@demo.test", "Dr Nadia Okafor", User.Role.CLINICIAN),
     ("admin@demo.test", "Chris Admin", User.Role.CLINIC_ADMIN),
 ]
+DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
 PATIENTS = [
     ("patient1@demo.test", "Alex Morgan"),
     ("patient2@demo.test", "Sam Rivera"),
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                 },
             )
             for email, name, role in STAFF:
-                self._user(email=email, name=name, role=role, clinic=clinic, password=password)
+                staff = self._user(email=email, name=name, role=role, clinic=clinic, password=password)
+                self._demo_backup_codes(staff)
             patients = [
                 self._user(email=email, name=name, role=User.Role.PATIENT, clinic=clinic, password=password)
                 for email, name in PATIENTS
@@ -69,6 +72,16 @@ class Command(BaseCommand):
         for email, _name in PATIENTS:
             self.stdout.write(f"  {email:<22} (patient)")
         self.stdout.write(f"Password for all of them: {password}")
+        self.stdout.write(
+            "Clinicians and admins also need two-factor sign-in: use a demo backup code "
+            f"({', '.join(DEMO_BACKUP_CODES[:3])} … {DEMO_BACKUP_CODES[-1]}; each works once, reset by every seed_demo)."
+        )
+
+    def _demo_backup_codes(self, user: User) -> None:
+        """Known single-use codes so that a newcomer can pass two-factor sign-in without an app."""
+        device, _ = StaticDevice.objects.get_or_create(user=user, name="Demo backup codes", defaults={"confirmed": True})
+        device.token_set.all().delete()
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_BACKUP_CODES)
 
     def _user(self, *, email: str, name: str, role: str, clinic: Clinic, password: str) -> User:
         user, _ = User.objects.get_or_create(email=email, defaults={"full_name": name, "role": role, "clinic": clinic})

@@ -1,0 +1,64 @@
+"""The demo data command."""
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from reactions.models import Clinic, Flag, Infusion, LotSignal, ReactionReport, User, Vitals
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
+    settings.DEBUG = True
+    output = _seed(password="demo-pass-123")
+    assert "clinician@demo.test" in output and "demo-pass-123" in output
+    counts = (User.objects.count(), Infusion.objects.count(), ReactionReport.objects.count(), Flag.objects.count())
+    assert set(User.objects.values_list("email", flat=True)) == {
+        "clinician@demo.test", "admin@demo.test", "patient1@demo.test", "patient2@demo.test", "patient3@demo.test",
+    }  # fmt: skip
+    # Realistic data: an open severe event, a review flag, vitals, and the lot signal the demo is built to show.
+    assert Flag.objects.filter(kind="severe_event", status="open").count() == 1
+    assert Flag.objects.filter(kind="review").exists()
+    assert Vitals.objects.filter(out_of_range=True).exists()
+    assert LotSignal.objects.filter(lot_number="G7790C").exists()
+    _seed(password="demo-pass-123")
+    assert (User.objects.count(), Infusion.objects.count(), ReactionReport.objects.count(), Flag.objects.count()) == counts
+    assert Clinic.objects.count() == 1
+
+
+def test_without_a_password_it_prints_a_generated_one_that_works(settings):
+    settings.DEBUG = True
+    output = _seed()
+    password = output.split("Password for all of them: ")[1].split()[0]
+    assert len(password) >= 12
+    client = Client()
+    response = client.post(reverse("login"), {"username": "patient1@demo.test", "password": password})
+    assert response.status_code == 302
+
+
+def test_demo_staff_pass_two_factor_with_a_printed_backup_code(settings):
+    settings.DEBUG = True
+    _seed(password="demo-pass-123")
+    client = Client()
+    client.post(reverse("login"), {"username": "clinician@demo.test", "password": "demo-pass-123"})
+    assert client.get(reverse("clinic_flags")).status_code == 302
+    client.post(reverse("two_factor_verify"), {"token": "demo0001"})
+    assert client.get(reverse("clinic_flags")).status_code == 200
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        _seed(password="x")
+    assert not User.objects.exists()
