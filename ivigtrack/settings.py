@@ -254,6 +254,9 @@ INVITATION_MAX_AGE = env.int("INVITATION_MAX_AGE", default=7 * 24 * 3600)
 
 # --- I18N / time -------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Patient pages and e-mails ship in these languages (locale/<code>/LC_MESSAGES/django.po).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -130,6 +131,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         OTHER = "other", _("Other")
 
     indication = models.CharField(max_length=30, choices=Indication.choices, blank=True)
+    # Empty: follow the browser's Accept-Language. Also the language of this user's e-mails.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
     followups_paused_until = models.DateTimeField(null=True, blank=True)
     followups_stopped_at = models.DateTimeField(null=True, blank=True)
