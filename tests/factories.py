@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
+from reactions.models import Clinic, DigestRun, Flag, Infusion, ReactionReport, User
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -58,6 +58,19 @@ class InfusionFactory(factory.django.DjangoModelFactory):
     dose_grams = Decimal("35.0")
     setting = Infusion.Setting.CLINIC
     logged_by = factory.SelfAttribute("patient")
+
+
+def clinic_for_engine_tests(**fields) -> Clinic:
+    """A clinic whose follow-up e-mails do not depend on the hour the tests run at.
+
+    No quiet hours, and its daily reminder marked as sent for the days around now: otherwise a run
+    after the clinic's morning would also find the digest among the e-mails.
+    """
+    clinic = ClinicFactory(quiet_hours_start="00:00", quiet_hours_end="00:00", **fields)
+    today = timezone.now().astimezone(clinic.tzinfo).date()
+    for days in (-1, 0, 1):
+        DigestRun.objects.create(clinic=clinic, local_date=today + timedelta(days=days), created_at=timezone.now())
+    return clinic
 
 
 def make_report(

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from reactions import services
 from reactions.models import DeliveryAttempt, DigestRun, Flag, FollowUp, Infusion, OutboundEmail
-from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
+from tests.factories import (
+    ClinicAdminFactory,
+    ClinicFactory,
+    ClinicianFactory,
+    InfusionFactory,
+    PatientFactory,
+    clinic_for_engine_tests,
+    make_report,
+)
 from tests.smtp import SmtpListener
 
 pytestmark = pytest.mark.django_db
@@ -20,16 +28,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def open_clinic():
-    """A clinic without quiet hours, so that tests do not depend on the hour they run at.
-
-    Its daily reminder is marked as already sent for the days around now: otherwise a test run
-    after the clinic's morning would also find the digest in the outbox.
-    """
-    clinic = ClinicFactory(quiet_hours_start=time(0), quiet_hours_end=time(0))
-    today = timezone.now().astimezone(clinic.tzinfo).date()
-    for days in (-1, 0, 1):
-        DigestRun.objects.create(clinic=clinic, local_date=today + timedelta(days=days), created_at=timezone.now())
-    return clinic
+    """A clinic without quiet hours or a digest due, so that tests do not depend on the hour."""
+    return clinic_for_engine_tests()
 
 
 def _given(patient, *, ended_ago=timedelta(hours=2)):

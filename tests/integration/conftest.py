@@ -157,6 +157,8 @@ def celery_procs(smtp: SmtpListener, tmp_path: Path, redis_client: redis.Redis) 
     procs = CeleryProcesses(smtp, tmp_path)
     yield procs
     procs.stop_all()
+    # Captured by pytest and shown only when the test fails: what the worker and beat said.
+    print(procs.logs())
     # The worker's connections are gone before pytest-django truncates or drops the database.
     connection.close()
 

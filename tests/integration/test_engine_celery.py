@@ -11,15 +11,21 @@ from django.utils import timezone
 
 from reactions import services
 from reactions.models import DeliveryAttempt, FollowUp, OutboundEmail
-from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, InfusionFactory, PatientFactory
+from tests.factories import (
+    ClinicAdminFactory,
+    ClinicianFactory,
+    InfusionFactory,
+    PatientFactory,
+    clinic_for_engine_tests,
+)
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _clinic_without_quiet_hours():
-    # Quiet hours off: these tests must not depend on the hour at which CI runs.
-    return ClinicFactory(quiet_hours_start="00:00", quiet_hours_end="00:00")
+    # Quiet hours off and no digest due: these tests must not depend on the hour at which CI runs.
+    return clinic_for_engine_tests()
 
 
 def _due_prompts(count: int, clinic=None) -> list[FollowUp]:
