@@ -15,7 +15,10 @@ from datetime import timedelta
 from enum import StrEnum
 
 from django.db.models import TextChoices
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+StrOrPromise = str | Promise
 
 
 class Grade(TextChoices):
@@ -76,23 +79,23 @@ class SevereType(StrEnum):
     LUNG_INJURY = "lung_injury"
 
 
-SEVERE_TYPE_NAMES: dict[SevereType, str] = {
-    SevereType.ANAPHYLAXIS: "Allergic reaction / anaphylaxis",
-    SevereType.ASEPTIC_MENINGITIS: "Aseptic meningitis",
-    SevereType.KIDNEY: "Acute kidney injury",
-    SevereType.THROMBOSIS: "Thrombosis (blood clot)",
-    SevereType.HAEMOLYSIS: "Haemolysis",
-    SevereType.LUNG_INJURY: "Transfusion-related lung injury",
+SEVERE_TYPE_NAMES: dict[SevereType, StrOrPromise] = {
+    SevereType.ANAPHYLAXIS: _("Allergic reaction / anaphylaxis"),
+    SevereType.ASEPTIC_MENINGITIS: _("Aseptic meningitis"),
+    SevereType.KIDNEY: _("Acute kidney injury"),
+    SevereType.THROMBOSIS: _("Thrombosis (blood clot)"),
+    SevereType.HAEMOLYSIS: _("Haemolysis"),
+    SevereType.LUNG_INJURY: _("Transfusion-related lung injury"),
 }
 
 # When each severe reaction typically appears, for clinicians reading a report.
-SEVERE_TYPE_TIMING: dict[SevereType, str] = {
-    SevereType.ANAPHYLAXIS: "seconds to minutes after the start, during the infusion",
-    SevereType.ASEPTIC_MENINGITIS: "typically 24–72 h, occasionally up to a week",
-    SevereType.KIDNEY: "8 hours to 8 days, typically 2–4 days",
-    SevereType.THROMBOSIS: "arterial: most within 24 h; venous: mostly after 24 h, up to 2 weeks",
-    SevereType.HAEMOLYSIS: "12 hours to 10 days",
-    SevereType.LUNG_INJURY: "1–6 hours",
+SEVERE_TYPE_TIMING: dict[SevereType, StrOrPromise] = {
+    SevereType.ANAPHYLAXIS: _("seconds to minutes after the start, during the infusion"),
+    SevereType.ASEPTIC_MENINGITIS: _("typically 24–72 h, occasionally up to a week"),
+    SevereType.KIDNEY: _("8 hours to 8 days, typically 2–4 days"),
+    SevereType.THROMBOSIS: _("arterial: most within 24 h; venous: mostly after 24 h, up to 2 weeks"),
+    SevereType.HAEMOLYSIS: _("12 hours to 10 days"),
+    SevereType.LUNG_INJURY: _("1–6 hours"),
 }
 
 
@@ -100,8 +103,8 @@ SEVERE_TYPE_TIMING: dict[SevereType, str] = {
 class Symptom:
     code: str
     family: Family
-    label: str  # plain language, shown to patients
-    clinical_name: str  # shown to clinicians
+    label: StrOrPromise  # plain language, shown to patients (translated lazily)
+    clinical_name: StrOrPromise  # shown to clinicians
     severe_type: SevereType | None = None
 
     @property
@@ -109,11 +112,11 @@ class Symptom:
         return self.family is Family.SEVERE
 
 
-def _mild(code: str, label: str, clinical_name: str) -> Symptom:
+def _mild(code: str, label: StrOrPromise, clinical_name: StrOrPromise) -> Symptom:
     return Symptom(code=code, family=Family.MILD, label=label, clinical_name=clinical_name)
 
 
-def _sign(code: str, severe_type: SevereType, label: str, clinical_name: str) -> Symptom:
+def _sign(code: str, severe_type: SevereType, label: StrOrPromise, clinical_name: StrOrPromise) -> Symptom:
     return Symptom(
         code=code, family=Family.SEVERE, label=label, clinical_name=clinical_name, severe_type=severe_type
     )
@@ -130,44 +133,44 @@ _A, _M, _K, _T, _H, _L = (
 
 SYMPTOMS: tuple[Symptom, ...] = (
     # Common, mild and transient.
-    _mild("headache", "Headache", "Headache"),
-    _mild("fever", "Fever or feeling hot", "Pyrexia"),
-    _mild("chills", "Chills or shivering", "Chills / rigors"),
-    _mild("fatigue", "Tiredness", "Fatigue"),
-    _mild("nausea", "Feeling sick (nausea)", "Nausea"),
-    _mild("muscle_aches", "Muscle or joint aches", "Myalgia / arthralgia"),
-    _mild("rash", "Itchy skin or a small rash", "Rash / pruritus"),
+    _mild("headache", _("Headache"), _("Headache")),
+    _mild("fever", _("Fever or feeling hot"), _("Pyrexia")),
+    _mild("chills", _("Chills or shivering"), _("Chills / rigors")),
+    _mild("fatigue", _("Tiredness"), _("Fatigue")),
+    _mild("nausea", _("Feeling sick (nausea)"), _("Nausea")),
+    _mild("muscle_aches", _("Muscle or joint aches"), _("Myalgia / arthralgia")),
+    _mild("rash", _("Itchy skin or a small rash"), _("Rash / pruritus")),
     # Warning signs of allergic reaction / anaphylaxis.
-    _sign("breathing_trouble", _A, "Trouble breathing or wheezing", "Bronchospasm / dyspnoea"),
-    _sign("throat_swelling", _A, "Swelling of the throat, tongue or lips", "Angioedema"),
-    _sign("widespread_hives", _A, "Hives or itchy welts over much of the body", "Generalised urticaria"),
-    _sign("faint_collapse", _A, "Feeling faint, dizzy or collapsing", "Presyncope / syncope, hypotension"),
+    _sign("breathing_trouble", _A, _("Trouble breathing or wheezing"), _("Bronchospasm / dyspnoea")),
+    _sign("throat_swelling", _A, _("Swelling of the throat, tongue or lips"), _("Angioedema")),
+    _sign("widespread_hives", _A, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")),
+    _sign("faint_collapse", _A, _("Feeling faint, dizzy or collapsing"), _("Presyncope / syncope, hypotension")),
     # Aseptic meningitis.
-    _sign("headache_stiff_neck", _M, "Severe headache with a stiff neck", "Headache with nuchal rigidity"),
-    _sign("light_hurts_eyes", _M, "Light hurting your eyes", "Photophobia"),
-    _sign("vomiting", _M, "Vomiting", "Vomiting"),
-    _sign("drowsiness", _M, "Unusual drowsiness or confusion", "Altered consciousness"),
+    _sign("headache_stiff_neck", _M, _("Severe headache with a stiff neck"), _("Headache with nuchal rigidity")),
+    _sign("light_hurts_eyes", _M, _("Light hurting your eyes"), _("Photophobia")),
+    _sign("vomiting", _M, _("Vomiting"), _("Vomiting")),
+    _sign("drowsiness", _M, _("Unusual drowsiness or confusion"), _("Altered consciousness")),
     # Kidney problems.
-    _sign("less_urine", _K, "Passing much less urine than usual", "Oliguria"),
-    _sign("sudden_weight_gain", _K, "Sudden weight gain", "Fluid retention"),
-    _sign("swelling_legs_face", _K, "Swollen legs, ankles or face", "Oedema"),
+    _sign("less_urine", _K, _("Passing much less urine than usual"), _("Oliguria")),
+    _sign("sudden_weight_gain", _K, _("Sudden weight gain"), _("Fluid retention")),
+    _sign("swelling_legs_face", _K, _("Swollen legs, ankles or face"), _("Oedema")),
     # Blood clots.
-    _sign("painful_swollen_limb", _T, "A painful, swollen, warm or red leg or arm", "Suspected deep vein thrombosis"),
-    _sign("chest_pain", _T, "Chest pain, worse on a deep breath", "Pleuritic chest pain (suspected PE)"),
-    _sign("sudden_breathless", _T, "Sudden shortness of breath or a racing pulse", "Acute dyspnoea / tachycardia"),
+    _sign("painful_swollen_limb", _T, _("A painful, swollen, warm or red leg or arm"), _("Suspected deep vein thrombosis")),
+    _sign("chest_pain", _T, _("Chest pain, worse on a deep breath"), _("Pleuritic chest pain (suspected PE)")),
+    _sign("sudden_breathless", _T, _("Sudden shortness of breath or a racing pulse"), _("Acute dyspnoea / tachycardia")),
     _sign(
         "one_sided_weakness",
         _T,
-        "Weakness or numbness on one side, trouble speaking, or sudden loss of vision",
-        "Focal neurological deficit (suspected stroke)",
+        _("Weakness or numbness on one side, trouble speaking, or sudden loss of vision"),
+        _("Focal neurological deficit (suspected stroke)"),
     ),
     # Breakdown of red cells.
-    _sign("dark_urine", _H, "Dark or brown urine", "Haemoglobinuria"),
-    _sign("yellow_skin_eyes", _H, "Yellow skin or yellow eyes", "Jaundice"),
-    _sign("fast_heartbeat", _H, "A fast or pounding heartbeat", "Tachycardia / palpitations"),
+    _sign("dark_urine", _H, _("Dark or brown urine"), _("Haemoglobinuria")),
+    _sign("yellow_skin_eyes", _H, _("Yellow skin or yellow eyes"), _("Jaundice")),
+    _sign("fast_heartbeat", _H, _("A fast or pounding heartbeat"), _("Tachycardia / palpitations")),
     # Lung injury.
-    _sign("hard_to_breathe", _L, "Very hard to breathe within hours of the infusion", "Acute respiratory distress"),
-    _sign("blue_lips", _L, "Blue lips or fingertips", "Cyanosis"),
+    _sign("hard_to_breathe", _L, _("Very hard to breathe within hours of the infusion"), _("Acute respiratory distress")),
+    _sign("blue_lips", _L, _("Blue lips or fingertips"), _("Cyanosis")),
 )
 
 BY_CODE: dict[str, Symptom] = {s.code: s for s in SYMPTOMS}
@@ -180,6 +183,6 @@ def get(code: str) -> Symptom:
     return BY_CODE[code]
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, StrOrPromise]]:
     """(code, label) pairs for a model field's choices."""
     return [(s.code, s.label) for s in SYMPTOMS]

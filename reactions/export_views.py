@@ -79,7 +79,7 @@ def _bad_filters(form: forms.Form) -> HttpResponse:
         for field, errors in form.errors.items()
     )
     return HttpResponseBadRequest(
-        f"These export filters are not valid, nothing was exported. {problems}\n",
+        _("These export filters are not valid, nothing was exported. %(problems)s") % {"problems": problems} + "\n",
         content_type="text/plain; charset=utf-8",
     )
 

@@ -294,8 +294,8 @@ def _profile(patient: User) -> dict[str, Any]:
 def _symptom(s: ReportedSymptom) -> dict[str, Any]:
     return {
         "code": s.code,
-        "label": s.symptom.label,
-        "clinical_name": s.symptom.clinical_name,
+        "label": str(s.symptom.label),
+        "clinical_name": str(s.symptom.clinical_name),
         "warning_sign": s.symptom.is_warning_sign,
         "grade": s.grade,
         "onset": s.onset,

@@ -154,7 +154,7 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
     serious = report.level == "severe"
     event: dict[str, Any] = {
         "coding": [
-            {"system": symptom_system(base_url), "code": s.code, "display": s.symptom.clinical_name} for s in symptoms
+            {"system": symptom_system(base_url), "code": s.code, "display": str(s.symptom.clinical_name)} for s in symptoms
         ],
         "text": "; ".join(
             f"{s.symptom.clinical_name} ({s.get_grade_display().lower()}, {s.get_onset_display().lower()}"

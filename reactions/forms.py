@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import catalogue, schedule
@@ -527,3 +529,29 @@ class PatientDetailsForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["indication"]
+
+
+class LanguageForm(forms.ModelForm):
+    """The language of the user's pages and e-mails; empty follows the browser."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Language")}
+        help_texts = {"language": _("For these pages and for the e-mails we send you.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Language names stay in their own language, so that anyone can find theirs.
+        self.fields["language"].choices = [("", _("Browser's language"))] + list(settings.LANGUAGES)
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Send the reset e-mail in the account's own language, else the language of the page."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
+                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+        language = getattr(context.get("user"), "language", "") or translation.get_language()
+        with translation.override(language):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                              html_email_template_name=html_email_template_name)

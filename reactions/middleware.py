@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import devices_for_user
 
 
@@ -29,8 +29,30 @@ class UserTimezoneMiddleware:
             timezone.deactivate()
 
 
+class UserLanguageMiddleware:
+    """A signed-in user's own language (User.language) wins over the browser's Accept-Language.
+
+    Runs after Django's LocaleMiddleware (which picked the browser's language) and after
+    AuthenticationMiddleware. A user with no language set keeps following the browser.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
+
+
 # Paths a signed-in clinician may use before completing two-factor sign-in.
-_OTP_EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/")
+_OTP_EXEMPT_PREFIXES = (
+    "/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/",
+    "/sw.js", "/manifest.webmanifest", "/offline/",  # the installable shell holds no patient data
+)
 
 
 class SessionPolicyMiddleware:

@@ -1,4 +1,4 @@
-"""When follow-up prompts, reminders and retries are due. Pure: no database, no Django settings.
+"""When follow-up prompts, reminders and retries are due. Pure: no database (messages are translated lazily).
 
 All inputs and outputs are aware datetimes; local wall-clock rules (quiet hours,
 the clinic's morning) are applied in the given time zone, so they hold across
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
 
 # DESIGN.md §3: +2 h (immediate reactions, lung injury), +24 h (most arterial clots,
 # meningitis onset), +72 h (meningitis, kidney), +7 days (kidney, haemolysis, venous clots).
@@ -22,17 +24,19 @@ def parse_offsets(text: str) -> list[int]:
     """'2, 24, 72, 168' -> [2, 24, 72, 168]; ValueError with a readable message otherwise."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts:
-        raise ValueError("Give at least one time, in hours after the infusion ends.")
+        raise ValueError(_("Give at least one time, in hours after the infusion ends."))
     offsets: list[int] = []
     for part in parts:
         if not part.isdigit():
-            raise ValueError(f"“{part}” is not a whole number of hours.")
+            raise ValueError(_("“%(part)s” is not a whole number of hours.") % {"part": part})
         hours = int(part)
         if not 1 <= hours <= MAX_OFFSET_HOURS:
-            raise ValueError(f"{hours} h is outside 1–{MAX_OFFSET_HOURS} hours (three weeks).")
+            raise ValueError(
+                _("%(hours)d h is outside 1–%(max)d hours (three weeks).") % {"hours": hours, "max": MAX_OFFSET_HOURS}
+            )
         offsets.append(hours)
     if len(set(offsets)) != len(offsets):
-        raise ValueError("Each time may appear only once.")
+        raise ValueError(_("Each time may appear only once."))
     return sorted(offsets)
 
 

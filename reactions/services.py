@@ -29,6 +29,7 @@ from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, P
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -302,7 +303,7 @@ def _flag_acknowledge_implicitly(flag: Flag, by: User, now: datetime) -> None:
 @transaction.atomic
 def flag_assign(*, flag: Flag, by: User, assignee: User) -> None:
     if assignee.clinic_id != flag.clinic_id or not assignee.is_clinic_staff:
-        raise FlagActionError("Assign only to a clinician of the same clinic.")
+        raise FlagActionError(_("Assign only to a clinician of the same clinic."))
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
     Flag.objects.filter(pk=flag.pk).update(assigned_to=assignee)
@@ -318,13 +319,13 @@ def flag_add_note(*, flag: Flag, by: User, note: str) -> FlagEvent:
 def flag_close(*, flag: Flag, by: User, outcome: str, note: str = "") -> None:
     """Record the outcome: the flag leaves the queue and stays on the patient's timeline."""
     if outcome not in Flag.Outcome.values:
-        raise FlagActionError("Choose an outcome.")
+        raise FlagActionError(_("Choose an outcome."))
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
     if not Flag.objects.filter(pk=flag.pk).exclude(status=Flag.Status.CLOSED).update(
         status=Flag.Status.CLOSED, outcome=outcome, closed_at=now, closed_by=by, snoozed_until=None, next_alert_at=None
     ):
-        raise FlagActionError("This flag is already closed.")
+        raise FlagActionError(_("This flag is already closed."))
     label = Flag.Outcome(outcome).label
     FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.CLOSED, note=f"{label}. {note}".strip())
     flag.refresh_from_db()
@@ -335,7 +336,7 @@ def flag_reopen(*, flag: Flag, by: User, note: str = "") -> None:
     if not Flag.objects.filter(pk=flag.pk, status=Flag.Status.CLOSED).update(
         status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None, closed_by=None
     ):
-        raise FlagActionError("Only a closed flag can be reopened.")
+        raise FlagActionError(_("Only a closed flag can be reopened."))
     FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.REOPENED, note=note)
     flag.refresh_from_db()
 
@@ -344,9 +345,9 @@ def flag_reopen(*, flag: Flag, by: User, note: str = "") -> None:
 def flag_snooze(*, flag: Flag, by: User, until: datetime, reason: str) -> None:
     """Hide a review or no-response flag until a date. Severe events are never snoozed."""
     if flag.kind == Flag.Kind.SEVERE_EVENT:
-        raise FlagActionError("A severe event cannot be snoozed.")
+        raise FlagActionError(_("A severe event cannot be snoozed."))
     if until <= timezone.now():
-        raise FlagActionError("Snooze until a time in the future.")
+        raise FlagActionError(_("Snooze until a time in the future."))
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
     Flag.objects.filter(pk=flag.pk).update(snoozed_until=until, snooze_reason=reason)
@@ -368,12 +369,12 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     downgrading a severe event stops its alerts, and the clinician closes it with an outcome.
     """
     if to_level not in REPORT_LEVELS:
-        raise FlagActionError("Choose severe, review or mild.")
+        raise FlagActionError(_("Choose severe, review or mild."))
     if not reason.strip():
-        raise FlagActionError("Say why you reclassify this report.")
+        raise FlagActionError(_("Say why you reclassify this report."))
     from_level = report.level
     if to_level == from_level:
-        raise FlagActionError("The report already has this severity.")
+        raise FlagActionError(_("The report already has this severity."))
     change = ReportReclassification.objects.create(
         report=report, from_level=from_level, to_level=to_level, reason=reason, by=by
     )
@@ -1378,9 +1379,9 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     """
     patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
     if patient is None or deletion.confirmed_at is not None:
-        raise FlagActionError("This request has already been handled.")
+        raise FlagActionError(_("This request has already been handled."))
     if by.role != User.Role.CLINIC_ADMIN or by.clinic_id != patient.clinic_id:
-        raise FlagActionError("Only a clinic admin of the patient's clinic can confirm a deletion.")
+        raise FlagActionError(_("Only a clinic admin of the patient's clinic can confirm a deletion."))
     OutboundEmail.objects.filter(
         Q(to_user=patient) | Q(flag__patient=patient) | Q(followup__patient=patient) | Q(to_email__iexact=patient.email)
     ).delete()

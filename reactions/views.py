@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,6 +36,7 @@ from .forms import (
     FollowupPreferenceForm,
     InfusionForm,
     InvitationForm,
+    LanguageForm,
     PatientDetailsForm,
     PatientSearchForm,
     QueueFilterForm,
@@ -437,17 +438,30 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    return _followup_preferences(request, request.user, template="reactions/profile.html")
+    language_form = LanguageForm(instance=request.user)
+    if request.method == "POST" and "language" in request.POST:
+        language_form = LanguageForm(request.POST, instance=request.user)
+        if language_form.is_valid():
+            language_form.save(commit=False).save(update_fields=["language"])
+            # Say it in the language just chosen (or the browser's, for "Browser's language").
+            with translation.override(request.user.language or translation.get_language_from_request(request)):
+                messages.success(request, _("Your language is saved."))
+            return redirect(request.path)
+    return _followup_preferences(
+        request, request.user, template="reactions/profile.html", extra={"language_form": language_form}
+    )
 
 
-def _followup_preferences(request: HttpRequest, patient: User, *, template: str) -> HttpResponse:
-    if request.method == "POST":
+def _followup_preferences(
+    request: HttpRequest, patient: User, *, template: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    if request.method == "POST" and "choice" in request.POST:
         form = FollowupPreferenceForm(request.POST)
         if form.is_valid():
             services.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
             messages.success(request, _("Your follow-up e-mail setting is saved."))
             return redirect(request.path)
-    return render(request, template, {"patient": patient})
+    return render(request, template, {"patient": patient, **(extra or {})})
 
 
 # --- Clinic ------------------------------------------------------------------------------------
