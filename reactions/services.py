@@ -25,7 +25,9 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import (
+    Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery, Value, When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -731,11 +733,30 @@ def email_queue(
     clinic: Clinic | None = None,
 ) -> OutboundEmail:
     """Render an e-mail and store it for delivery. Call inside the transaction that causes it."""
+    email = email_build(kind=kind, template=template, context=context, to_user=to_user, to_email=to_email,
+                        due_at=due_at, followup=followup, flag=flag, clinic=clinic)  # fmt: skip
+    email.save(force_insert=True)
+    return email
+
+
+def email_build(
+    *,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    to_user: User | None = None,
+    to_email: str = "",
+    due_at: datetime | None = None,
+    followup: FollowUp | None = None,
+    flag: Flag | None = None,
+    clinic: Clinic | None = None,
+) -> OutboundEmail:
+    """The rendered, unsaved OutboundEmail that email_queue() stores (bulk_create many at once)."""
     address = to_email or (to_user.email if to_user else "")
     if not address:
         raise ValueError("email_queue() needs to_user or to_email")
     rendered = render_email(template, {"recipient": to_user, **context})
-    return OutboundEmail.objects.create(
+    return OutboundEmail(
         kind=kind,
         to_user=to_user,
         to_email=address,
@@ -784,28 +805,76 @@ def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | Non
         return result
     connection = get_connection(fail_silently=False)
     try:
-        for pk in candidates:
+        for start in range(0, len(candidates), CLAIM_CHUNK):
             claimed_at = timezone.now()
-            if not OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.PENDING, due_at__lte=now).update(
-                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
-            ):
-                continue  # another worker has it
-            email = OutboundEmail.objects.get(pk=pk)
-            outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
-            if outcome == "sent":
-                result.sent += 1
-            elif outcome == "failed":
-                result.failed += 1
-            else:
-                result.retrying += 1
-                if outcome == "server_down":
-                    break  # the mail server is unreachable: leave the rest for the next tick
+            emails = _email_claim(candidates[start : start + CLAIM_CHUNK], now=now, claimed_at=claimed_at)
+            for i, email in enumerate(emails):
+                if i and timezone.now() - claimed_at > timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS / 3):
+                    # A slow mail server: give the rest of the chunk back long before the lease runs out,
+                    # so that no other worker ever recovers (and sends) a row this one still holds.
+                    _email_release([e.pk for e in emails[i:]], claimed_at=claimed_at)
+                    break
+                outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
+                if outcome == "sent":
+                    result.sent += 1
+                elif outcome == "failed":
+                    result.failed += 1
+                else:
+                    result.retrying += 1
+                    if outcome == "server_down":
+                        # The mail server is unreachable: give back the rest untried, for the next tick.
+                        _email_release([e.pk for e in emails[i + 1 :]], claimed_at=claimed_at)
+                        return result
     finally:
         try:
             connection.close()
         except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
             logger.debug("closing the SMTP connection failed", exc_info=True)
     return result
+
+
+# Rows are claimed this many at a time (one UPDATE, one SELECT), then sent one by one over one
+# connection, each marked SENT in its own transaction as soon as the server accepted it. A row is
+# SENDING for as long as the messages before it in its chunk take: far less than the lease.
+CLAIM_CHUNK = 50
+
+
+def _email_claim(pks: list[int], *, now: datetime, claimed_at: datetime) -> list[OutboundEmail]:
+    """Claim these PENDING rows (pending -> sending): of two workers racing for a row, exactly one gets it."""
+    if connection_supports_row_locks():
+        with transaction.atomic():
+            # Lock first, then update what is locked: the rows this worker claimed are exactly these.
+            mine = list(
+                OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.PENDING, due_at__lte=now)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+            )
+            OutboundEmail.objects.filter(pk__in=mine).update(
+                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
+            )
+    else:  # SQLite: no row locks; one conditional UPDATE per row is the claim
+        mine = [
+            pk for pk in pks
+            if OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.PENDING, due_at__lte=now).update(
+                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
+            )
+        ]  # fmt: skip
+    order = {pk: i for i, pk in enumerate(pks)}
+    return sorted(OutboundEmail.objects.filter(pk__in=mine), key=lambda e: order[e.pk])
+
+
+def _email_release(pks: list[int], *, claimed_at: datetime) -> None:
+    """Give back rows this worker claimed (at claimed_at) but never tried: the attempt did not happen."""
+    if pks:
+        OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.SENDING, claimed_at=claimed_at).update(
+            status=OutboundEmail.Status.PENDING, claimed_at=None, attempts=F("attempts") - 1
+        )
+
+
+def connection_supports_row_locks() -> bool:
+    from django.db import connection
+
+    return connection.features.has_select_for_update_skip_locked
 
 
 def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: datetime) -> str:
@@ -913,46 +982,78 @@ def _preferences_url(user: User) -> str:
     return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])
 
 
-def followups_queue_due(*, now: datetime, limit: int = 1000) -> int:
-    """Turn due follow-ups (prompts and day-before reminders) into e-mails, each exactly once."""
-    queued = 0
-    due_ids = list(
-        FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due_ids:
+def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -> int:
+    """Turn due follow-ups (prompts and day-before reminders) into e-mails, each exactly once.
+
+    Works through at most `limit` due rows, oldest first, `batch` at a time: each batch is
+    claimed (rows locked, SKIP LOCKED on PostgreSQL, so two dispatchers share the work) and its
+    e-mails inserted in one transaction. Rows in their patient's quiet hours stay scheduled.
+    """
+    queued = examined = 0
+    after: tuple[datetime, int] | None = None  # keyset cursor: rows left for the morning are passed over
+    while examined < limit:
         with transaction.atomic():
-            followup = FollowUp.objects.select_related("infusion", "patient__clinic").filter(pk=pk).first()
-            if followup is None or followup.status != FollowUp.Status.SCHEDULED:
-                continue
+            due = FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=now)
+            if after is not None:
+                due = due.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
+            rows = list(
+                due.select_related("infusion", "patient__clinic")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("due_at", "pk")[: min(batch, limit - examined)]
+            )
+            if not rows:
+                break
+            examined += len(rows)
+            after = (rows[-1].due_at, rows[-1].pk)
+            queued += _followups_claim_and_queue(rows, now=now)
+    return queued
+
+
+def followups_due_count(*, limit: int) -> int:
+    """How many follow-ups are due now, counted up to `limit` (an indexed, bounded count)."""
+    return FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=timezone.now())[:limit].count()
+
+
+def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
+    """Claim locked SCHEDULED rows and queue their e-mails; call inside the transaction that locked them."""
+    by_status: dict[str, list[FollowUp]] = {}
+    for followup in rows:
+        patient, clinic = followup.patient, followup.patient.clinic
+        if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
+            continue  # caught up late at night: wait for the morning
+        is_prompt = followup.kind == FollowUp.Kind.PROMPT
+        if not patient.is_active or not patient.followups_allowed(now):
+            new_status = FollowUp.Status.SKIPPED
+        elif not is_prompt and (followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now):
+            new_status = FollowUp.Status.CANCELLED
+        else:
+            new_status = FollowUp.Status.PROMPTED if is_prompt else FollowUp.Status.DONE
+        by_status.setdefault(new_status, []).append(followup)
+    emails = []
+    for new_status, group in by_status.items():
+        # The conditional update is the claim: of two dispatchers, one wins. The rows are locked
+        # (or, on SQLite, the write transaction is exclusive), so it claims the whole group;
+        # anything else is a bug, and rolling the batch back is the safe answer.
+        claimed = FollowUp.objects.filter(pk__in=[f.pk for f in group], status=FollowUp.Status.SCHEDULED).update(
+            status=new_status, prompted_at=now, closed_at=None if new_status == FollowUp.Status.PROMPTED else now
+        )
+        if claimed != len(group):
+            raise IntegrityError(f"claimed {claimed} of {len(group)} locked follow-ups")
+        if new_status not in (FollowUp.Status.PROMPTED, FollowUp.Status.DONE):
+            continue
+        for followup in group:
             patient, clinic = followup.patient, followup.patient.clinic
-            if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
-                continue  # caught up late at night: wait for the morning
-            is_prompt = followup.kind == FollowUp.Kind.PROMPT
-            if not patient.is_active or not patient.followups_allowed(now):
-                new_status = FollowUp.Status.SKIPPED
-            elif not is_prompt and (followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now):
-                new_status = FollowUp.Status.CANCELLED
-            else:
-                new_status = FollowUp.Status.PROMPTED if is_prompt else FollowUp.Status.DONE
-            # The conditional update is the claim: of two dispatchers, one wins.
-            if not FollowUp.objects.filter(pk=pk, status=FollowUp.Status.SCHEDULED).update(
-                status=new_status, prompted_at=now, closed_at=None if new_status == FollowUp.Status.PROMPTED else now
-            ):
-                continue
-            if new_status not in (FollowUp.Status.PROMPTED, FollowUp.Status.DONE):
-                continue
             context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
-            if is_prompt:
+            if followup.kind == FollowUp.Kind.PROMPT:
                 context.update(_followup_links(followup))
                 kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
             else:
                 context["preferences_url"] = _preferences_url(patient)
                 kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
-            email_queue(kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic)
-            queued += 1
-    return queued
+            emails.append(email_build(kind=kind, template=template, to_user=patient, context=context,
+                                      followup=followup, clinic=clinic))  # fmt: skip
+    OutboundEmail.objects.bulk_create(emails)
+    return len(emails)
 
 
 def followups_queue_reminders(*, now: datetime) -> int:
@@ -1144,13 +1245,22 @@ def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float = 12
         digests_queued=digests_queue(now=now),
     )
     deadline = timezone.now() + timedelta(seconds=deliver_for_seconds)
+    more_due = result.prompts_queued > 0
     while True:
         batch = email_deliver(now=timezone.now())
         result.delivery += batch
-        if batch.sent + batch.retrying + batch.failed == 0 or timezone.now() >= deadline:
+        if timezone.now() >= deadline:
             break
         if batch.retrying and not batch.sent:
             break  # the mail server is failing: back off until the next tick
+        if more_due:
+            # A large backlog (after an outage, or a busy morning): keep queueing and delivering
+            # in this tick rather than 1,000 prompts a minute.
+            queued = followups_queue_due(now=now)
+            result.prompts_queued += queued
+            more_due = queued > 0
+        elif batch.sent + batch.retrying + batch.failed == 0:
+            break
     return result
 
 
@@ -1264,25 +1374,38 @@ def clinic_queue_count(*, clinic_id: int) -> int:
 
 
 def patient_timeline(*, patient: User):
-    """The patient's infusions with everything that happened around each, in a constant number of queries."""
+    """The patient's infusions with everything that happened around each, in a constant number of queries.
+
+    Related rows come as plain lists (``vitals_list``, ``rate_change_list``, ``report_list`` and, on each
+    report, ``symptom_list``, ``reclassification_list``, ``flag_list`` with ``shown_events``), so the
+    template iterates lists instead of cloning a queryset per row. Only the prompts that were sent
+    (not the scheduled or cancelled ones) and the flag events worth showing (notes, closing) are loaded.
+    """
     return Infusion.objects.filter(patient=patient).prefetch_related(
-        Prefetch("vitals", queryset=Vitals.objects.select_related("recorded_by")),
-        Prefetch("rate_changes", queryset=RateChange.objects.select_related("recorded_by")),
+        Prefetch("vitals", queryset=Vitals.objects.all(), to_attr="vitals_list"),
+        Prefetch("rate_changes", queryset=RateChange.objects.all(), to_attr="rate_change_list"),
         Prefetch(
             "reports",
             queryset=ReactionReport.objects.prefetch_related(
-                "symptoms",
-                Prefetch("reclassifications", queryset=ReportReclassification.objects.select_related("by")),
+                Prefetch("symptoms", queryset=ReportedSymptom.objects.all(), to_attr="symptom_list"),
+                Prefetch("reclassifications", queryset=ReportReclassification.objects.select_related("by"),
+                         to_attr="reclassification_list"),
                 Prefetch("flags", queryset=Flag.objects.prefetch_related(
-                    Prefetch("events", queryset=FlagEvent.objects.select_related("actor")))),
+                    Prefetch("events", queryset=FlagEvent.objects.filter(
+                        action__in=[FlagEvent.Action.NOTE, FlagEvent.Action.CLOSED]).select_related("actor"),
+                        to_attr="shown_events")), to_attr="flag_list"),
             ),
+            to_attr="report_list",
         ),
-        Prefetch("followups", queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT).order_by("due_at")),
+        Prefetch(
+            "followups",
+            queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT).exclude(
+                status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED]).order_by("due_at"),
+            to_attr="sent_prompts",
+        ),
     )  # fmt: skip
 
 
-# An infusion counts as having a severe reaction if any of its reports is severe after review.
-_SEVERE_REPORT = Q(reports__clinician_level="severe") | Q(reports__clinician_level="", reports__is_severe=True)
 
 
 def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
@@ -1295,20 +1418,36 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         infusions = infusions.filter(
             started_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
         )
-    measures = {
-        "infusions": Count("pk", distinct=True),
-        "patients": Count("patient", distinct=True),
-        "with_reaction": Count("pk", filter=Q(reports__isnull=False), distinct=True),
-        "severe": Count("pk", filter=_SEVERE_REPORT, distinct=True),
-    }
+    # One row per infusion (no join fan-out over its reports): whether it has any report, any severe one.
+    # An infusion counts as having a severe reaction if any of its reports is severe after review.
+    reports = ReactionReport.objects.filter(infusion=OuterRef("pk"))
+    severe_reports = reports.filter(Q(clinician_level="severe") | Q(clinician_level="", is_severe=True))
+    per_infusion = infusions.annotate(has_reaction=Exists(reports), has_severe=Exists(severe_reports)).values_list(
+        "product", "product_other", "lot_number", "patient_id", "has_reaction", "has_severe"
+    )
+    # One query for both tables, summed here: per product and per lot. product_other is part of every
+    # group: two different "other" products are two rows.
+    groups: dict[tuple, dict[str, Any]] = {}
+    for product, product_other, lot_number, patient_id, has_reaction, has_severe in per_infusion:
+        for key in ((product, product_other), (product, product_other, lot_number)):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {"infusions": 0, "patients": set(), "with_reaction": 0, "severe": 0}
+            group["infusions"] += 1
+            group["patients"].add(patient_id)
+            group["with_reaction"] += has_reaction
+            group["severe"] += has_severe
 
-    def rows(*group: str) -> list[dict[str, Any]]:
-        # product_other is part of every group: two different "other" products are two rows.
+    def rows(with_lot: bool) -> list[dict[str, Any]]:
         out = []
-        for row in infusions.values("product", "product_other", *group).annotate(**measures).order_by(
-            "product", "product_other", *group
-        ):
-            n = row["infusions"] or 1
+        for key in sorted((k for k in groups if (len(k) == 3) == with_lot), key=lambda k: tuple(v or "" for v in k)):
+            group = groups[key]
+            row: dict[str, Any] = {"product": key[0], "product_other": key[1]}
+            if with_lot:
+                row["lot_number"] = key[2]
+            n = group["infusions"]
+            row.update(infusions=n, patients=len(group["patients"]), with_reaction=group["with_reaction"],
+                       severe=group["severe"])  # fmt: skip
             row["mild"] = row["with_reaction"] - row["severe"]
             row["mild_rate"] = row["mild"] / n
             row["severe_rate"] = row["severe"] / n
@@ -1319,7 +1458,7 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         return out
 
     signals = LotSignal.objects.filter(clinic=clinic).order_by("-created_at")[:20]
-    return {"products": rows(), "lots": rows("lot_number"), "signals": list(signals)}
+    return {"products": rows(False), "lots": rows(True), "signals": list(signals)}
 
 
 def patient_update_details(*, patient: User, indication: str) -> None:

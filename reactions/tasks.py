@@ -44,7 +44,17 @@ def send_flag_alert(flag_id: int) -> dict[str, int]:
     return {"sent": result.sent, "retrying": result.retrying}
 
 
+# A backlog larger than this (after an outage, a busy morning) gets a second worker process.
+BACKLOG_HELP_THRESHOLD = 2000
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def dispatch_due() -> dict[str, int]:
-    """The minute tick: everything due, claimed once, sent, recorded."""
+def dispatch_due(helper: bool = False) -> dict[str, int]:
+    """The minute tick: everything due, claimed once, sent, recorded.
+
+    With a large backlog the tick asks for one helper: both claim rows with SKIP LOCKED, so
+    they share the work and nothing is sent twice.
+    """
+    if not helper and services.followups_due_count(limit=BACKLOG_HELP_THRESHOLD) >= BACKLOG_HELP_THRESHOLD:
+        dispatch_due.delay(helper=True)
     return services.dispatch_due().as_dict()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+import time as time_module
+
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -298,6 +301,30 @@ def test_a_row_abandoned_mid_send_by_a_dead_worker_is_recovered(open_clinic):
     assert list(DeliveryAttempt.objects.values_list("succeeded", "error")) == [
         (False, "worker stopped mid-send"), (True, "")
     ]  # fmt: skip
+
+
+class _SlowBackend(locmem.EmailBackend):
+    """A mail server that accepts every message, slowly."""
+
+    def send_messages(self, messages):
+        time_module.sleep(0.2)
+        return super().send_messages(messages)
+
+
+def test_a_slow_mail_server_never_lets_a_claimed_row_outlive_its_lease(open_clinic, settings):
+    # Rows are claimed in chunks; if sending the chunk takes too long, the rest goes back to pending
+    # well before the lease would let another worker recover (and send again) a row still held.
+    settings.EMAIL_BACKEND = "tests.test_followups._SlowBackend"
+    settings.EMAIL_SENDING_LEASE_SECONDS = 0.45  # a third of it: the time for about one slow message
+    emails = [_one_pending_email(open_clinic) for _ in range(4)]
+    first = services.email_deliver()
+    assert 1 <= first.sent < 4
+    assert not OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists()
+    given_back = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING)
+    assert given_back.count() == 4 - first.sent and all(e.attempts == 0 for e in given_back)
+    for _ in range(4):
+        services.email_deliver()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(e.to_email for e in emails)  # each exactly once
 
 
 # --- The links in follow-up e-mails --------------------------------------------------------------
