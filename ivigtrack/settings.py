@@ -67,6 +67,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages are compressed too (the symptom form is 70 KB of HTML, 7 KB gzipped: it matters on a
+    # phone). Since Django 4.2 GZipMiddleware pads responses against BREACH ("Heal the Breach"), and
+    # CSRF tokens are masked per response. Static files come precompressed from whitenoise.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The browser's Accept-Language picks the language; UserLanguageMiddleware then lets a
     # signed-in user's own choice (User.language) win. No language prefix in URLs.
@@ -191,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Follow-up engine ---------------------------------------------------------------
+# The clinician's queue reloads itself this often (seconds), so that a severe event shows up unasked.
+QUEUE_REFRESH_SECONDS = env.int("QUEUE_REFRESH_SECONDS", default=60)
 FOLLOWUP_LINK_MAX_AGE = env.int("FOLLOWUP_LINK_MAX_AGE", default=14 * 24 * 3600)
 EMAIL_PREFERENCES_LINK_MAX_AGE = env.int("EMAIL_PREFERENCES_LINK_MAX_AGE", default=180 * 24 * 3600)
 # Delivery retries back off from this base, doubling, up to the cap (seconds).

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from reactions import account_views
+from reactions import account_views, pwa_views
+from reactions.forms import PasswordResetForm
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", auth_views.PasswordResetView.as_view(
+        form_class=PasswordResetForm,
         email_template_name="emails/password-reset-body.txt",
         html_email_template_name="emails/password-reset-body.html",
         subject_template_name="emails/password-reset-subject.txt",
@@ -26,6 +28,9 @@ urlpatterns = [
     path("clinic/audit/", account_views.clinic_audit, name="clinic_audit"),
     path("clinic/audit.csv", account_views.clinic_audit_csv, name="clinic_audit_csv"),
     path("clinic/deletions/", account_views.clinic_deletions, name="clinic_deletions"),
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("sw.js", pwa_views.service_worker, name="service_worker"),
+    path("offline/", pwa_views.offline, name="offline"),
     path("admin/", admin.site.urls),
     path("", include("reactions.urls")),
 ]

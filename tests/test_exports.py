@@ -388,7 +388,8 @@ def test_summary_shows_infusions_reactions_vitals_rates_and_chart(patient_client
     assert response.status_code == 200
     html = response.content.decode()
     assert 'rel="stylesheet"' in html and 'css/print.css" media="print"' in html
-    assert "Print or save as PDF" in html and "<script" not in html
+    # Printing is the browser's own: no script of the page's (only the app shell's, from files).
+    assert "Print or save as PDF" in html and "<script>" not in html and "print()" not in html
     assert "RECENT-LOT" in html and "Cetirizine" in html
     assert "Headache with nuchal rigidity" in html and "severe, 1–3 days after" in html
     assert "Pyrexia" in html and "mild, 1–3 days after" in html

@@ -33,6 +33,7 @@ STAFF = (LOGIN, 404, 404, 200, 200, 200)
 STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200)
 STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
 TOKEN = (200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
+PUBLIC = (200, 200, 200, 200, 200, 200)  # holds no patient data
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302),
     "infusion_create": PATIENT_ONLY,
@@ -81,6 +82,10 @@ EXPECTED: dict[str, tuple] = {
     "clinic_audit_csv": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_deletions": (LOGIN, 404, 404, 404, 404, 200),
     "two_factor_verify": (LOGIN, 200, 200, 200, 200, 200),
+    # The installable shell: public, no patient data.
+    "manifest": PUBLIC,
+    "service_worker": PUBLIC,
+    "offline": PUBLIC,
 }
 
 

@@ -1,0 +1,153 @@
+"""The patient's and the clinician's journeys in a real browser, against the running app.
+
+Every page a journey visits is checked with axe-core (WCAG 2.1 A and AA), for touch targets and
+visible focus. The transfer budget and the offline behaviour have their own tests.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.helpers import CLINIC_TZ, DESKTOP, PHONES, check_page, link_in, local_input, phone_context, sign_in
+from tests.e2e.stack import LiveStack
+
+# --- The patient -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", PHONES)
+def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, browser: Browser, playwright, device,
+                                                           shots):  # fmt: skip
+    email = f"new.patient.{device.replace(' ', '').lower()}@example.test"
+
+    # A clinician invites the patient (on a desktop).
+    desk = browser.new_context(**DESKTOP)
+    staff_page = desk.new_page()
+    sign_in(staff_page, stack, "clinician@demo.test", staff=True)
+    staff_page.goto(f"{stack.base_url}/clinic/invite/")
+    check_page(staff_page)
+    staff_page.get_by_label("E-mail address").fill(email)
+    staff_page.get_by_label("Name").fill("Riley Patient")
+    staff_page.get_by_role("button", name=re.compile("invit", re.IGNORECASE)).click()
+    desk.close()
+
+    # The invitation arrives by e-mail; the patient opens it on the phone.
+    invitation = stack.wait_for_mail(lambda m: m["To"] == email, what="the invitation")
+    context = phone_context(browser, playwright, device)
+    page = context.new_page()
+    page.goto(link_in(invitation, r"http://\S+/invitation/\S+/"))
+    check_page(page)
+    shots(page, "invitation")
+    page.get_by_label("Choose a password").fill("a-long-new-password-42")
+    page.get_by_label("Type the password again").fill("a-long-new-password-42")
+    page.get_by_role("button", name=re.compile("join|create|continue|save", re.IGNORECASE)).click()
+
+    # Home: the first thing to do is to log today's infusion.
+    expect(page.locator("h1")).to_be_visible()
+    check_page(page)
+    shots(page, "home-new-patient")
+
+    # Log an infusion that ended 2½ hours ago: its +2 h follow-up is due at once.
+    page.goto(f"{stack.base_url}/infusions/new/")
+    check_page(page)
+    now = datetime.now(CLINIC_TZ)
+    page.get_by_label("Given").check()
+    page.locator("input[name=started_at]").fill(local_input(now - timedelta(hours=5, minutes=30)))
+    page.locator("input[name=ended_at]").fill(local_input(now - timedelta(hours=2, minutes=30)))
+    page.locator("select[name=product]").select_option("privigen")
+    page.locator("input[name=lot_number]").fill("P100777")
+    page.locator("input[name=dose_grams]").fill("35")
+    page.locator("input[name=setting][value=clinic]").check()
+    shots(page, "infusion-form")
+    page.get_by_role("button", name=re.compile("save", re.IGNORECASE)).click()
+    expect(page).to_have_url(re.compile(r"/infusions/\d+/$"))
+    check_page(page)
+    infusion_url = page.url
+
+    # The follow-up e-mail arrives; its one-tap link opens a page whose button records the answer.
+    prompt = stack.wait_for_mail(lambda m: m["To"] == email and m["Subject"].startswith("How are you"),
+                                 what="the follow-up prompt")  # fmt: skip
+    page.goto(link_in(prompt, r"http://\S+/f/[^/\s]+/"))
+    check_page(page)
+    shots(page, "one-tap-followup")
+    page.get_by_role("button", name=re.compile("No new symptoms")).click()
+    expect(page.locator("main")).to_contain_text(re.compile("thank", re.IGNORECASE))
+    check_page(page)
+
+    # Later: mild symptoms.
+    page.goto(infusion_url + "report/")
+    check_page(page)
+    page.locator("input[name=s_headache]").check()
+    page.locator("input[name=s_headache_grade][value=mild]").check()
+    page.locator("select[name=s_headache_onset]").select_option("1_6h")
+    shots(page, "report-mild")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".messages [role=status]")).to_contain_text("Thank you")
+    check_page(page)
+
+    # Later still: a warning sign. The urgent-care message is unmissable and announced.
+    page.goto(infusion_url + "report/")
+    page.locator("input[name=s_breathing_trouble]").check()
+    page.locator("input[name=s_breathing_trouble_grade][value=moderate]").check()
+    page.locator("select[name=s_breathing_trouble_onset]").select_option("1_6h")
+    page.get_by_role("button", name="Send report").click()
+    urgent = page.get_by_role("alert").filter(has_text="Seek urgent care now")
+    expect(urgent).to_be_visible()
+    expect(urgent.get_by_role("link", name=re.compile(r"Call .*\+44 20 7946 0999"))).to_be_visible()
+    assert urgent.bounding_box()["y"] < page.viewport_size["height"], "the urgent message is not on the first screen"
+    check_page(page)
+    shots(page, "urgent-care", full_page=False)
+    context.close()
+
+
+# --- The clinician -----------------------------------------------------------------------------
+
+
+def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_outcome(
+    stack: LiveStack, browser: Browser, playwright, shots
+):
+    desk = browser.new_context(**DESKTOP)
+    page = desk.new_page()
+    sign_in(page, stack, "clinician@demo.test", staff=True)
+    page.goto(f"{stack.base_url}/clinic/flags/")
+    check_page(page)
+    shots(page, "queue-before")
+    assert "Jo Chen" not in page.locator(".flag-severe").all_inner_texts().__str__()
+
+    # Jo, on a phone, reports a painful swollen leg after yesterday's infusion.
+    phone = phone_context(browser, playwright, "Pixel 7")
+    patient_page = phone.new_page()
+    sign_in(patient_page, stack, "patient3@demo.test")
+    patient_page.goto(f"{stack.base_url}/")
+    patient_page.get_by_role("link", name=re.compile("Report symptoms|How are you", re.IGNORECASE)).first.click()
+    patient_page.locator("input[name=s_painful_swollen_limb]").check()
+    patient_page.locator("input[name=s_painful_swollen_limb_grade][value=severe]").check()
+    patient_page.locator("select[name=s_painful_swollen_limb_onset]").select_option(index=1)
+    patient_page.get_by_role("button", name="Send report").click()
+    expect(patient_page.get_by_role("alert").filter(has_text="Seek urgent care now")).to_be_visible()
+    phone.close()
+
+    # Within seconds every clinician of the clinic gets the alert e-mail…
+    alert = stack.wait_for_mail(lambda m: m["To"] == "clinician@demo.test" and "Jo Chen" in m["Subject"]
+                                and m["Subject"].startswith("URGENT"), timeout=20, what="the severe alert")  # fmt: skip
+    # …and the open queue shows it at the top without a click (it refreshes itself), severe first.
+    first = page.locator(".flag-severe").first
+    expect(first).to_contain_text("Jo Chen", timeout=15_000)
+    expect(first).to_contain_text(re.compile("severe", re.IGNORECASE))  # a word, not only a colour
+    check_page(page)
+    shots(page, "queue-severe-event")
+
+    page.goto(link_in(alert, r"http://\S+/clinic/flags/\d+/"))
+    check_page(page)
+    page.get_by_label(re.compile("Note \\(what you did")).fill("Phoned Jo: going to the emergency department now.")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator("main")).to_contain_text("Phoned Jo")
+    check_page(page)
+    page.get_by_label("Outcome").select_option("emergency_visit")
+    page.get_by_role("button", name="Close with this outcome").click()
+    expect(page.locator("main")).to_contain_text(re.compile("closed|emergency", re.IGNORECASE))
+    check_page(page)
+    shots(page, "flag-closed")
+    desk.close()
