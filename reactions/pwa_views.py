@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 # What the service worker keeps on the device: enough to draw the offline page and its styles.
-SHELL_ASSETS = ("vendor/bootstrap-5.3.9/bootstrap.min.css", "css/app.css", "js/outbox.js", "js/app.js",
+SHELL_ASSETS = ("vendor/bootstrap-5.3.9/bootstrap.purged.min.css", "css/app.css", "js/outbox.js", "js/app.js",
                 "icons/icon.svg", "icons/icon-192.png")  # fmt: skip
 
 
