@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PASSWORD ?= ivig-demo-2026
 PORT ?= 8000
 
-.PHONY: run test install install-test migrate seed clean check
+.PHONY: run test bench lighthouse css browser install install-test install-bench migrate seed clean check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,37 @@ run: seed
 	@echo "ivigtrack on http://127.0.0.1:$(PORT)  (demo password: $(DEMO_PASSWORD); e-mails land in var/mail/)"
 	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-## Run the whole test suite (on SQLite, or on DATABASE_URL / REDIS_URL when set).
-test: install-test
+## The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+browser:
+	@scripts/ensure_apt.sh chromium chromium
+
+## Run the whole test suite (on SQLite, or on DATABASE_URL / REDIS_URL when set), browser journeys included.
+test: install-test browser
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit --quiet -r ivigtrack reactions -ll
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+$(VENV)/.bench-installed: requirements.txt bench/requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt -r bench/requirements.txt
+	touch $@
+
+install-bench: $(VENV)/.bench-installed
+
+## Benchmarks (not part of `make test`): PostgreSQL + Redis + Debian's `hey`; see bench/README.md.
+## DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench; dropped and re-created), REDIS_URL
+## (default redis://127.0.0.1:6379/5), BENCH_ARGS (e.g. --quick, --scale 1,10,100).
+bench: install-bench
+	@scripts/ensure_apt.sh hey hey
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Lighthouse 12 (mobile) on the patient pages of the app run as in production; fails below the bars.
+lighthouse: install-test browser
+	$(BIN)/python scripts/lighthouse.py
+
+## Rebuild the trimmed Bootstrap after using a new Bootstrap class (tests/test_css.py says when).
+css: install-test
+	PYTHON=$(BIN)/python scripts/build_css.sh
+
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache test-artifacts

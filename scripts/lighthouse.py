@@ -68,8 +68,7 @@ def main() -> int:
             "report symptoms": (report_path, True),
             "profile": ("/profile/", True),
             "follow-up link": (one_tap.removeprefix(stack.base_url), False),
-            "offline page": ("/offline/", False),
-        }
+        }  # (the offline page leaves for the home page as soon as it finds the network: not measurable here)
         rows = [run_lighthouse(name, stack.base_url + path, cookies if signed_in else "")
                 for name, (path, signed_in) in pages.items()]  # fmt: skip
     finally:
@@ -108,6 +107,7 @@ def run_lighthouse(name: str, url: str, cookies: str) -> tuple[str, dict[str, fl
     final_url = data.get("finalDisplayedUrl") or data.get("finalUrl", "")
     if cookies and "/accounts/login/" in final_url:
         raise RuntimeError(f"{name}: Lighthouse was sent to the sign-in page; the session cookie did not work")
+    # A category without a score (a gatherer failed) counts as 0: a check that could not run has not passed.
     scores = {c: data["categories"][c]["score"] or 0.0 for c in BARS}
     print(f"{name}: " + ", ".join(f"{c} {s:.2f}" for c, s in scores.items()), flush=True)
     return name, scores

@@ -39,6 +39,7 @@ PATIENT_TEMPLATES = [
     "reactions/invitation_accept.html", "reactions/invitation_problem.html", "reactions/link_problem.html",
     "reactions/my_access_log.html", "reactions/my_deletion_request.html", "reactions/patient_home.html",
     "reactions/profile.html", "reactions/report_detail.html", "reactions/report_form.html", "reactions/summary.html",
+    "_connection_status.html", "pwa/offline.html",
 ]  # fmt: skip
 PATIENT_TEMPLATE_DIRS = ["emails", "registration"]
 

@@ -6,6 +6,8 @@
   var swUrl = script && script.getAttribute("data-sw-url");
   var loginPath = (script && script.getAttribute("data-login-path")) || "/accounts/login/";
   var LAST_SUBMIT = "ivigtrack:last-submit";
+  // Set while something is kept on the device, so that ordinary page loads never open IndexedDB.
+  var KEPT = "ivigtrack:kept";
   var flushing = false;
 
   function $(selector, root) { return (root || document).querySelector(selector); }
@@ -27,6 +29,16 @@
   function csrfToken() {
     var meta = $('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
+  }
+
+  function markKept(kept) {
+    try {
+      if (kept) { localStorage.setItem(KEPT, "1"); } else { localStorage.removeItem(KEPT); }
+    } catch (e) { /* storage blocked: flush() then always looks */ }
+  }
+
+  function maybeKept() {
+    try { return localStorage.getItem(KEPT) !== null; } catch (e) { return true; }
   }
 
   function timeOf(ms) {
@@ -67,7 +79,7 @@
     event.preventDefault();
     var fields = Array.from(new FormData(form).entries());
     window.IvigOutbox.add({ url: form.action || location.href, fields: fields, savedAt: Date.now(), urgent: info.urgent })
-      .then(function () { showKept(form, info); })
+      .then(function () { markKept(true); showKept(form, info); })
       .catch(function () {
         say(t("not-kept", "This phone could not keep your report. Please send it when you are back online."), "danger");
       });
@@ -113,15 +125,16 @@
 
   function flush() {
     var token = csrfToken();
-    if (flushing || navigator.onLine === false || !token || !window.IvigOutbox) { return; }
+    if (flushing || navigator.onLine === false || !token || !window.IvigOutbox || !maybeKept()) { return; }
     flushing = true;
     window.IvigOutbox.all().then(function (entries) {
-      if (!entries.length) { return null; }
+      if (!entries.length) { markKept(false); return null; }
       say(t("sending", "Sending the report saved on this phone…"), "info");
       var last = null;
       return entries.reduce(function (chain, entry) {
         return chain.then(function () { return send(entry, token); }).then(function (result) { last = result; });
       }, Promise.resolve()).then(function () {
+        markKept(false);  // everything was sent
         if (last) { showPage(last.response, last.html); }
       });
     }).catch(function () {
@@ -138,14 +151,24 @@
     try { info = JSON.parse(sessionStorage.getItem(LAST_SUBMIT) || "{}"); } catch (e) { info = {}; }
     window.IvigOutbox.all().then(function (entries) {
       var kept = $("[data-outbox-status]", page);
+      if (entries.length) { markKept(true); }  // kept by the service worker
       if (entries.length && kept) {
         kept.hidden = false;
         var urgent = $("[data-outbox-urgent]", kept);
         if (urgent) { urgent.hidden = !(info.urgent || entries.some(function (e) { return e.urgent; })); }
       }
     });
-    // Back online: leave the offline page for a fresh one, which then sends what was kept.
-    window.addEventListener("online", function () { location.assign(page.getAttribute("data-home-url") || "/"); });
+    // Back online: leave the offline page for a fresh one, which then sends what was kept. The
+    // "online" event can come before the network really works, so check, and keep checking.
+    var home = page.getAttribute("data-home-url") || "/";
+    function leaveWhenOnline() {
+      if (navigator.onLine === false) { return; }
+      fetch(home, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+        .then(function (response) { if (response.status < 500) { location.assign(home); } })
+        .catch(function () { /* still offline */ });
+    }
+    window.addEventListener("online", leaveWhenOnline);
+    window.setInterval(leaveWhenOnline, 3000);
   }
 
   document.addEventListener("submit", onSubmit);
@@ -167,9 +190,14 @@
     }, seconds * 1000);
   }
   offlinePage();
-  if (!$("[data-offline-page]")) { flush(); }
 
-  if (swUrl && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register(swUrl, { scope: "/" }).catch(function () { /* the site works without it */ });
-  }
+  // After the page has loaded, out of the way of the first paint and of the patient's first tap.
+  window.addEventListener("load", function () {
+    window.setTimeout(function () {
+      if (!$("[data-offline-page]")) { flush(); }
+      if (swUrl && "serviceWorker" in navigator) {
+        navigator.serviceWorker.register(swUrl, { scope: "/" }).catch(function () { /* works without it */ });
+      }
+    }, 0);
+  });
 })();

@@ -82,10 +82,13 @@ class Shots:
         self.folder.mkdir(parents=True)
         self.count = 0
 
-    def __call__(self, page, step: str, *, full_page: bool = True) -> Path:
+    def __call__(self, page, step: str, *, full_page: bool = True, docs: str = "") -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{step}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        # E2E_DOCS_DIR=docs/screenshots make test: refresh the README's pictures (one screen each).
+        if docs and os.environ.get("E2E_DOCS_DIR"):
+            page.screenshot(path=str(Path(os.environ["E2E_DOCS_DIR"]) / f"{docs}.png"))
         return path
 
 

@@ -47,7 +47,7 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, bro
     # Home: the first thing to do is to log today's infusion.
     expect(page.locator("h1")).to_be_visible()
     check_page(page)
-    shots(page, "home-new-patient")
+    shots(page, "home-new-patient", docs="phone-home" if device == "Pixel 7" else "")
 
     # Log an infusion that ended 2½ hours ago: its +2 h follow-up is due at once.
     page.goto(f"{stack.base_url}/infusions/new/")
@@ -71,7 +71,7 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, bro
                                  what="the follow-up prompt")  # fmt: skip
     page.goto(link_in(prompt, r"http://\S+/f/[^/\s]+/"))
     check_page(page)
-    shots(page, "one-tap-followup")
+    shots(page, "one-tap-followup", docs="phone-one-tap" if device == "Pixel 7" else "")
     page.get_by_role("button", name=re.compile("No new symptoms")).click()
     expect(page.locator("main")).to_contain_text(re.compile("thank", re.IGNORECASE))
     check_page(page)
@@ -82,7 +82,7 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, bro
     page.locator("input[name=s_headache]").check()
     page.locator("input[name=s_headache_grade][value=mild]").check()
     page.locator("select[name=s_headache_onset]").select_option("1_6h")
-    shots(page, "report-mild")
+    shots(page, "report-mild", docs="phone-report" if device == "Pixel 7" else "")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".messages [role=status]")).to_contain_text("Thank you")
     check_page(page)
@@ -98,7 +98,7 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, bro
     expect(urgent.get_by_role("link", name=re.compile(r"Call .*\+44 20 7946 0999"))).to_be_visible()
     assert urgent.bounding_box()["y"] < page.viewport_size["height"], "the urgent message is not on the first screen"
     check_page(page)
-    shots(page, "urgent-care", full_page=False)
+    shots(page, "urgent-care", full_page=False, docs="phone-urgent" if device == "Pixel 7" else "")
     context.close()
 
 
@@ -137,7 +137,7 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     expect(first).to_contain_text("Jo Chen", timeout=15_000)
     expect(first).to_contain_text(re.compile("severe", re.IGNORECASE))  # a word, not only a colour
     check_page(page)
-    shots(page, "queue-severe-event")
+    shots(page, "queue-severe-event", docs="desktop-queue")
 
     page.goto(link_in(alert, r"http://\S+/clinic/flags/\d+/"))
     check_page(page)
@@ -149,5 +149,5 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     page.get_by_role("button", name="Close with this outcome").click()
     expect(page.locator("main")).to_contain_text(re.compile("closed|emergency", re.IGNORECASE))
     check_page(page)
-    shots(page, "flag-closed")
+    shots(page, "flag-closed", docs="desktop-flag")
     desk.close()

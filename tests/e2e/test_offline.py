@@ -52,7 +52,7 @@ def test_a_report_filled_offline_is_kept_on_the_phone_and_sent_when_the_connecti
     expect(page.locator("[data-outbox-urgent]")).to_contain_text("call your emergency number now")
     assert page.evaluate("IvigOutbox.all().then(entries => entries.length)") == 1
     check_page(page)
-    shots(page, "kept-offline", full_page=False)
+    shots(page, "kept-offline", full_page=False, docs="phone-offline")
 
     # Another page while offline: the app's offline page, not a browser error.
     page.goto(f"{stack.base_url}/profile/")
