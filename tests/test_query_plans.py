@@ -1,0 +1,84 @@
+"""The hot queries use their indexes: checked with EXPLAIN on PostgreSQL.
+
+Run with DATABASE_URL=postgres://…; on SQLite these tests skip (the plans are PostgreSQL's).
+With a few rows the planner would rightly scan the table, so sequential scans are priced out
+(SET LOCAL enable_seqscan = off): what is checked is that a matching index exists and fits
+the query's WHERE clause (partial indexes only qualify when their predicate is implied).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reactions import services
+from reactions.models import Flag, FollowUp, OutboundEmail
+from tests.factories import InfusionFactory, PatientFactory, make_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "QUERY PLAN TESTS SKIPPED: they need PostgreSQL. "
+            "Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench pytest tests/test_query_plans.py"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def _plan(queryset) -> str:
+    return queryset.explain()
+
+
+def _some_followups(clinic) -> None:
+    now = timezone.now()
+    for n in range(3):
+        infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+        for offset, status in ((2, "scheduled"), (24, "answered"), (72, "scheduled")):
+            FollowUp.objects.create(
+                infusion=infusion, patient=infusion.patient, offset_hours=offset, due_at=now + timedelta(hours=offset - 30),
+                status=status, answered_at=now if status == "answered" else None,
+                answer="no_symptoms" if status == "answered" else "",
+            )  # fmt: skip
+
+
+def test_dispatcher_due_rows_use_the_partial_index(clinic):
+    _some_followups(clinic)
+    due = FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=timezone.now()).order_by("due_at", "pk")
+    plan = _plan(due)
+    assert "followup_due" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    # The bounded backlog count the Celery tick uses to ask for a helper, too.
+    count_plan = _plan(FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, due_at__lte=timezone.now()))
+    assert "followup_due" in count_plan, count_plan
+
+
+def test_outbox_pending_rows_use_the_partial_index(clinic):
+    _some_followups(clinic)
+    services.dispatch_due()
+    pending = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, due_at__lte=timezone.now())
+    plan = _plan(pending.order_by("due_at", "pk"))
+    assert "email_pending_due" in plan, plan
+
+
+def test_triage_queue_uses_the_active_queue_index(clinic):
+    for _ in range(3):
+        make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
+                    symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])  # fmt: skip
+    assert Flag.objects.filter(clinic=clinic).count() == 6
+    plan = _plan(services.clinic_queue(clinic=clinic))
+    assert "flag_active_queue" in plan, plan
+    assert "Seq Scan on reactions_flag" not in plan, plan
+
+
+def test_patient_pages_read_through_patient_indexes(clinic):
+    patient = PatientFactory(clinic=clinic)
+    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "mild")])
+    plan = _plan(services.patient_timeline(patient=patient))
+    assert "Seq Scan on reactions_infusion" not in plan, plan
+    assert "Index Scan using reactions_i_patient" in plan, plan  # Infusion(patient, -started_at)
