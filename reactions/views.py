@@ -10,20 +10,23 @@ from functools import wraps
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .charts import symptom_burden
+from .templatetags.fast_fields import bs5_field
 from .forms import (
     AcceptInvitationForm,
     AcknowledgeForm,
@@ -45,7 +48,7 @@ from .forms import (
     ReclassifyForm,
     VitalsForm,
 )
-from .models import Flag, FollowUp, Infusion, ReactionReport, User
+from .models import Flag, FollowUp, Infusion, ReactionReport, ReportedSymptom, User
 
 View = Callable[..., HttpResponse]
 
@@ -109,14 +112,29 @@ def home(request: HttpRequest) -> HttpResponse:
     return patient_home(request)
 
 
+# Bounded pages: what a page renders does not grow with the patient's history.
+HOME_INFUSIONS_PER_PAGE = 10
+HOME_REPORTS_PER_INFUSION = 3
+TIMELINE_INFUSIONS_PER_PAGE = 4
+QUEUE_FLAGS_PER_PAGE = 25
+PRODUCT_LOTS_PER_PAGE = 50
+
+
 def patient_home(request: HttpRequest) -> HttpResponse:
     patient = request.user
+    # Each infusion shows its latest few reports; the infusion's own page lists them all.
+    recent_reports = ReactionReport.objects.order_by("-created_at", "-pk").prefetch_related(
+        Prefetch("symptoms", queryset=ReportedSymptom.objects.all(), to_attr="symptom_list")
+    )[:HOME_REPORTS_PER_INFUSION]
     page = Paginator(
-        Infusion.objects.filter(patient=patient).prefetch_related(
-            Prefetch("reports", queryset=ReactionReport.objects.prefetch_related("symptoms"))
-        ),
-        10,
+        Infusion.objects.filter(patient=patient)
+        .annotate(report_count=Count("reports"))
+        .order_by("-started_at", "-pk")
+        .prefetch_related(Prefetch("reports", queryset=recent_reports, to_attr="recent_reports")),
+        HOME_INFUSIONS_PER_PAGE,
     ).get_page(request.GET.get("page"))
+    for infusion in page.object_list:
+        infusion.older_reports = infusion.report_count - len(infusion.recent_reports)
     context = {
         "next_action": services.patient_next_action(patient=patient),
         "upcoming": services.patient_upcoming_infusion(patient=patient),
@@ -286,12 +304,13 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
-    page = Paginator(flags, 50).get_page(request.GET.get("page"))
+    page = Paginator(flags, QUEUE_FLAGS_PER_PAGE).get_page(request.GET.get("page"))
     services.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page, "query": query.urlencode(),
+                                                           "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})
 
 
 @clinic_staff_required
@@ -491,7 +510,8 @@ def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
 def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_clinic(request, pk)
     services.audit_record(request=request, patients=[patient], action="view", what="timeline")
-    page = Paginator(services.patient_timeline(patient=patient), 12).get_page(request.GET.get("page"))
+    timeline = services.patient_timeline(patient=patient)
+    page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "patient": patient,
         "page": page,
@@ -499,6 +519,10 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "details_form": PatientDetailsForm(instance=patient),
         "reclassify_form": ReclassifyForm(),
     }
+    # The same unbound form follows every report: render it once, not once per report.
+    form = context["reclassify_form"]
+    fields_html = "".join(bs5_field(form[name]) for name in form.fields)  # each field escaped by format_html
+    context["reclassify_form_html"] = mark_safe(fields_html)  # nosec B308 B703
     return render(request, "reactions/clinic_patient_detail.html", context)
 
 
@@ -594,7 +618,12 @@ def product_report(request: HttpRequest) -> HttpResponse:
     report = services.product_report(
         clinic=request.user.clinic, date_from=filters.get("date_from"), date_to=filters.get("date_to")
     )
-    return render(request, "reactions/product_report.html", {"form": form, **report})
+    # A clinic has hundreds of lots: the per-lot table is shown a page at a time (Previous/Next below it).
+    page = Paginator(report["lots"], PRODUCT_LOTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/product_report.html",
+                  {"form": form, **report, "lots": page.object_list, "page": page, "query": query.urlencode()})
 
 
 @clinic_staff_required

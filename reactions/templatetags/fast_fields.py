@@ -1,0 +1,88 @@
+"""``bs5_field``: crispy-forms' Bootstrap 5 markup for one field, without crispy's template machinery.
+
+crispy renders a field through a large nested template (about 2 ms a field); on pages rendered on
+every request (the triage queue's filters, date ranges, the infusion form) that dominated the page.
+This filter writes the same markup in Python for the plain widgets (text, number, date, select,
+textarea) and hands anything else (radio buttons, checkboxes, files) to crispy's ``as_crispy_field``.
+"""
+from __future__ import annotations
+
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django import forms, template
+from django.forms.utils import flatatt
+from django.forms.widgets import Input
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+_PLAIN = (forms.Select, forms.Textarea, Input)
+_OTHER = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple, forms.FileInput, forms.HiddenInput,
+          forms.MultiWidget)
+
+
+@register.filter
+def bs5_field(field: forms.BoundField) -> SafeString:
+    widget = field.field.widget
+    if not isinstance(widget, _PLAIN) or isinstance(widget, _OTHER) or isinstance(widget, forms.SelectMultiple):
+        return as_crispy_field(field)
+    errors = field.errors if field.form.is_bound else []
+    auto_id = field.auto_id
+    required = field.field.required and field.form.use_required_attribute
+    classes = [type(widget).__name__.lower(), "form-select" if isinstance(widget, forms.Select) else "form-control"]
+    if errors:
+        classes.append("is-invalid")
+    existing = widget.attrs.get("class")
+    attrs = {"class": " ".join(([existing] if existing else []) + classes)}
+    if errors:
+        attrs["aria-describedby"] = f"{auto_id}_helptext {auto_id}_error" if field.help_text else f"{auto_id}_error"
+    label = ""
+    if field.label:
+        label = format_html(
+            '<label for="{}" class="form-label{}">{}{}</label>',
+            field.id_for_label, " requiredField" if required else "", field.label,
+            mark_safe('<span class="asteriskField">*</span>') if required else "",  # nosec B308 B703: constant
+        )
+    error_html = ""
+    if errors:
+        error_html = format_html(
+            '<div id="{}_error" class="invalid-feedback">{}</div>',
+            auto_id,
+            format_html_join("", '<p id="error_{}_{}"><strong>{}</strong></p>',
+                             ((n, auto_id, e) for n, e in enumerate(errors, 1))),
+        )
+    help_html = ""
+    if field.help_text:
+        help_html = format_html('<div id="{}_helptext" class="form-text">{}</div>', auto_id, field.help_text)
+    return format_html(
+        '<div id="div_{}" class="mb-3">{}{}{}{}</div>',
+        auto_id, label, _widget_html(field, attrs), error_html, help_html,
+    )
+
+
+def _widget_html(field: forms.BoundField, attrs: dict) -> SafeString:
+    """What Django's widget templates write for an input, a select or a textarea, without the templates."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    value = field.value()
+    if isinstance(widget, forms.Textarea):
+        ctx = widget.get_context(field.html_name, value, attrs)["widget"]
+        return format_html('<textarea name="{}"{}>\n{}</textarea>', ctx["name"], flatatt(ctx["attrs"]),
+                           ctx["value"] if ctx["value"] is not None else "")
+    if isinstance(widget, forms.Select):
+        ctx = widget.get_context(field.html_name, value, attrs)["widget"]
+        options = []
+        for group_name, group_choices, _index in ctx["optgroups"]:
+            rows = format_html_join(
+                "", '<option value="{}"{}>{}</option>',
+                ((option["value"] if option["value"] is not None else "", flatatt(option["attrs"]), option["label"])
+                 for option in group_choices),
+            )
+            options.append(format_html('<optgroup label="{}">{}</optgroup>', group_name, rows) if group_name else rows)
+        return format_html('<select name="{}"{}>{}</select>', ctx["name"], flatatt(ctx["attrs"]),
+                           mark_safe("".join(options)))  # nosec B308 B703: built with format_html
+    ctx = widget.get_context(field.html_name, value, attrs)["widget"]
+    value_html = format_html(' value="{}"', ctx["value"]) if ctx["value"] is not None else ""
+    return format_html('<input type="{}" name="{}"{}{}>', ctx["type"], ctx["name"], value_html, flatatt(ctx["attrs"]))
