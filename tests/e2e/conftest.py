@@ -17,10 +17,9 @@ from django.conf import settings
 
 from tests.e2e.stack import LiveStack
 
-# Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls from a
-# thread with a running loop. These tests never touch the test database (the app has its own), but
-# pytest-django's fixtures do, so the guard is lifted as pytest-django's documentation advises.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls from such
+# a thread. These tests never use the test database (the app runs on its own), and they run last,
+# so nothing here lifts Django's guard (DJANGO_ALLOW_ASYNC_UNSAFE would also leak into subprocesses).
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
