@@ -714,27 +714,15 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
 
 # --- Outbox: queue and deliver e-mail ------------------------------------------------------
 
-# A SENDING row older than settings.EMAIL_SENDING_LEASE_SECONDS was abandoned by a worker
-# that died mid-send. A row is SENDING only while its one message is being handed to the
-# mail server (seconds at most), so the lease is far longer than any live send.
 URGENT_KINDS = (OutboundEmail.Kind.SEVERE_ALERT, OutboundEmail.Kind.ESCALATION)
 
 
-def email_queue(
-    *,
-    kind: str,
-    template: str,
-    context: dict[str, Any],
-    to_user: User | None = None,
-    to_email: str = "",
-    due_at: datetime | None = None,
-    followup: FollowUp | None = None,
-    flag: Flag | None = None,
-    clinic: Clinic | None = None,
-) -> OutboundEmail:
-    """Render an e-mail and store it for delivery. Call inside the transaction that causes it."""
-    email = email_build(kind=kind, template=template, context=context, to_user=to_user, to_email=to_email,
-                        due_at=due_at, followup=followup, flag=flag, clinic=clinic)  # fmt: skip
+def email_queue(**fields: Any) -> OutboundEmail:
+    """Render an e-mail (email_build's arguments) and store it for delivery.
+
+    Call inside the transaction that causes it.
+    """
+    email = email_build(**fields)
     email.save(force_insert=True)
     return email
 
@@ -943,7 +931,12 @@ def _is_permanent(error: Exception) -> bool:
 
 
 def _email_recover_abandoned(*, now: datetime) -> int:
-    """Put back rows a dead worker left in SENDING, recording the lost attempt."""
+    """Put back rows a dead worker left in SENDING, recording the lost attempt.
+
+    A SENDING row older than settings.EMAIL_SENDING_LEASE_SECONDS was abandoned by a worker that
+    died mid-send. A row is SENDING while its chunk is being sent (see CLAIM_CHUNK), and a chunk
+    gives back what it has not tried after a third of the lease, so a live send never outlives it.
+    """
     stale = list(
         OutboundEmail.objects.filter(
             status=OutboundEmail.Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
