@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.processes import stop_process_groups
 from tests.smtp import SmtpListener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,15 +150,7 @@ class LiveStack:
         )
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_process_groups(self.procs)
         self.smtp.stop()
         if self._pg_name:
             self._psql(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')

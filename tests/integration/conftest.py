@@ -19,6 +19,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.processes import stop_process_groups
 from tests.smtp import SmtpListener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,15 +137,7 @@ class CeleryProcesses:
             proc.wait(timeout=10)
 
     def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_process_groups(self.procs)
 
     def logs(self) -> str:
         return "\n".join(Path(p.log_path).read_text(errors="replace")[-2000:] for p in self.procs)
