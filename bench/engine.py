@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench import stop_process
 from bench.generate import PASSWORD, _columns, _copy, _reset_sequence
 from reactions import services
 from reactions.models import Clinic, FollowUp, Infusion, OutboundEmail, User
@@ -95,12 +95,7 @@ class Worker:
         raise RuntimeError("the Celery worker did not answer")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, grace=20)
         self.log.close()
 
 

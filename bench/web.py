@@ -10,7 +10,6 @@ import csv
 import io
 import os
 import secrets
-import signal
 import socket
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench import stop_process
 from reactions.models import Clinic, Infusion, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,12 +108,7 @@ class Server:
         raise RuntimeError("gunicorn did not start")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, grace=10)
         self.log.close()
 
 
