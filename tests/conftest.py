@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -77,3 +79,19 @@ def clinician_client(clinician):
 def login():
     """login(user) -> a test client signed in as that user."""
     return _client_for
+
+
+@pytest.fixture
+def count_queries():
+    """count_queries(client, url, data=None) -> the number of SQL queries of one request.
+
+    A GET must answer 200, a POST (a valid form) must redirect (302).
+    """
+
+    def count(client: Client, url: str, data: dict | None = None) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url) if data is None else client.post(url, data)
+        assert response.status_code == (200 if data is None else 302), (url, response.status_code)
+        return len(ctx.captured_queries)
+
+    return count

@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import InfusionFactory, make_report
@@ -21,29 +19,22 @@ def _grow(patient, n):
         make_report(infusion=infusion, symptoms=[("fatigue", "very_severe")])
 
 
-def _count(client, url, **kwargs):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.post(url, kwargs["data"]) if "data" in kwargs else client.get(url)
-    assert response.status_code in (200, 302), (url, response.status_code)
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("name", ["home", "infusion_create"])
-def test_patient_pages_use_a_constant_number_of_queries(patient, patient_client, name):
+def test_patient_pages_use_a_constant_number_of_queries(patient, patient_client, name, count_queries):
     _grow(patient, 1)
-    small = _count(patient_client, reverse(name))
+    small = count_queries(patient_client, reverse(name))
     _grow(patient, 9)
-    large = _count(patient_client, reverse(name))
+    large = count_queries(patient_client, reverse(name))
     assert large == small, f"{name}: {small} queries with 1 infusion, {large} with 10"
 
 
-def test_report_submission_uses_a_constant_number_of_queries(patient, patient_client):
+def test_report_submission_uses_a_constant_number_of_queries(patient, patient_client, count_queries):
     data = {"s_headache": "on", "s_headache_grade": "mild", "s_headache_onset": "during"}
     _grow(patient, 1)
     infusion = InfusionFactory(patient=patient)
-    small = _count(patient_client, reverse("report_create", args=[infusion.pk]), data=data)
+    small = count_queries(patient_client, reverse("report_create", args=[infusion.pk]), data=data)
     _grow(patient, 9)
     for _ in range(5):
         make_report(infusion=infusion, symptoms=[("rash", "mild")])
-    large = _count(patient_client, reverse("report_create", args=[infusion.pk]), data=data)
+    large = count_queries(patient_client, reverse("report_create", args=[infusion.pk]), data=data)
     assert large == small, f"report submission: {small} queries, then {large} with more data"

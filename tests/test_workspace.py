@@ -282,16 +282,6 @@ def test_product_report_rates_per_product_and_lot(clinician_client, clinic):
 # --- Query counts: constant whatever the data size ---------------------------------------------
 
 
-def _queries_for(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
-
-
 def _grow(clinic, n):
     for _ in range(n):
         patient = PatientFactory(clinic=clinic)
@@ -302,15 +292,15 @@ def _grow(clinic, n):
 
 
 @pytest.mark.parametrize("name", ["clinic_flags", "clinic_patients", "product_report"])
-def test_clinic_pages_use_a_constant_number_of_queries(clinician_client, clinic, name):
+def test_clinic_pages_use_a_constant_number_of_queries(clinician_client, clinic, name, count_queries):
     _grow(clinic, 2)
-    small = _queries_for(clinician_client, reverse(name))
+    small = count_queries(clinician_client, reverse(name))
     _grow(clinic, 15)
-    large = _queries_for(clinician_client, reverse(name))
+    large = count_queries(clinician_client, reverse(name))
     assert large == small, f"{name}: {small} queries with 2 patients, {large} with 17"
 
 
-def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic):
+def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic, count_queries):
     patient = PatientFactory(clinic=clinic)
     def add(n):
         for _ in range(n):
@@ -321,9 +311,9 @@ def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinici
             make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
     add(2)
     url = reverse("clinic_patient_detail", args=[patient.pk])
-    small = _queries_for(clinician_client, url)
+    small = count_queries(clinician_client, url)
     add(8)
-    assert _queries_for(clinician_client, url) == small
+    assert count_queries(clinician_client, url) == small
 
 
 def test_product_report_keeps_different_other_products_apart(clinic):

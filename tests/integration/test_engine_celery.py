@@ -23,14 +23,9 @@ from tests.integration.conftest import wait_until
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _clinic_without_quiet_hours():
-    # Quiet hours off and no digest due: these tests must not depend on the hour at which CI runs.
-    return clinic_for_engine_tests()
-
-
 def _due_prompts(count: int, clinic=None) -> list[FollowUp]:
     """Infusions that ended two hours ago: their +2 h prompt is due now."""
-    clinic = clinic or _clinic_without_quiet_hours()
+    clinic = clinic or clinic_for_engine_tests()
     followups = []
     for _ in range(count):
         patient = PatientFactory(clinic=clinic)
@@ -65,7 +60,7 @@ def test_a_due_prompt_arrives_by_email_via_beat_and_worker(celery_procs, smtp):
 
 
 def test_a_severe_report_reaches_every_clinician_within_seconds(celery_procs, smtp):
-    clinic = _clinic_without_quiet_hours()
+    clinic = clinic_for_engine_tests()
     clinicians = [ClinicianFactory(clinic=clinic) for _ in range(2)]
     ClinicAdminFactory(clinic=clinic)  # admins hear only on escalation
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
@@ -90,7 +85,7 @@ def test_a_severe_report_reaches_every_clinician_within_seconds(celery_procs, sm
 
 
 def test_flushing_redis_loses_nothing(celery_procs, smtp, redis_client):
-    clinic = _clinic_without_quiet_hours()
+    clinic = clinic_for_engine_tests()
     ClinicianFactory(clinic=clinic)
     prompts = _due_prompts(3, clinic=clinic)
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
