@@ -9,7 +9,9 @@ import time as time_module
 import pytest
 from django.core import mail
 from django.core.mail.backends import locmem
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,6 +327,40 @@ def test_a_slow_mail_server_never_lets_a_claimed_row_outlive_its_lease(open_clin
     for _ in range(4):
         services.email_deliver()
     assert sorted(m.to[0] for m in mail.outbox) == sorted(e.to_email for e in emails)  # each exactly once
+
+
+class _BrokenAfterTwoBackend(locmem.EmailBackend):
+    """Accepts two messages, then the worker fails in a way no one planned for."""
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= 2:
+            raise RuntimeError("the worker broke mid-chunk")
+        return super().send_messages(messages)
+
+
+def test_accepted_messages_are_marked_in_batches_and_each_gets_its_attempt(open_clinic, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    emails = [_one_pending_email(open_clinic) for _ in range(services.MARK_SENT_EVERY * 2 + 3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert services.email_deliver().sent == len(emails)
+    attempt_inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "reactions_deliveryattempt"')]
+    assert len(attempt_inserts) == 3  # 10 + 10 + 3: one insert per batch, not one per message
+    assert not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists()
+    assert DeliveryAttempt.objects.filter(succeeded=True).count() == len(emails)
+    sent_at = dict(OutboundEmail.objects.values_list("pk", "sent_at"))
+    finished = dict(DeliveryAttempt.objects.values_list("email_id", "finished_at"))
+    assert sent_at == finished  # each message keeps its own time, not its batch's
+
+
+def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_batch(open_clinic, settings):
+    settings.EMAIL_BACKEND = "tests.test_followups._BrokenAfterTwoBackend"
+    emails = [_one_pending_email(open_clinic) for _ in range(4)]
+    with pytest.raises(RuntimeError):
+        services.email_deliver()
+    statuses = list(OutboundEmail.objects.order_by("pk").values_list("status", flat=True))
+    # The two accepted are SENT; the rest of the chunk stays claimed until the lease recovery retries it.
+    assert statuses == [OutboundEmail.Status.SENT] * 2 + [OutboundEmail.Status.SENDING] * 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(e.to_email for e in emails[:2])
 
 
 # --- The links in follow-up e-mails --------------------------------------------------------------
