@@ -10,11 +10,13 @@ warning sign makes a report a severe event, whatever grade the patient gives.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
 from django.db.models import TextChoices
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -181,6 +183,22 @@ WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if s.family is Fa
 def get(code: str) -> Symptom:
     """The symptom with this code; KeyError for an unknown code."""
     return BY_CODE[code]
+
+
+def get_translated(code: str) -> Symptom:
+    """The symptom with its texts translated into the active language: for pages that show many.
+
+    The same as get(), except that label and clinical_name are plain strings, translated once per
+    language and process rather than on every use (a clinician's timeline shows dozens).
+    """
+    return _translated(code, translation.get_language())
+
+
+@functools.cache
+def _translated(code: str, language: str | None) -> Symptom:
+    symptom = BY_CODE[code]
+    with translation.override(language):
+        return replace(symptom, label=str(symptom.label), clinical_name=str(symptom.clinical_name))
 
 
 def choices() -> list[tuple[str, StrOrPromise]]:

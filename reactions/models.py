@@ -1,17 +1,21 @@
 """ivigtrack's data. Rules the database can hold are constraints, not Python checks."""
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.dispatch import receiver
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import catalogue, schedule
@@ -35,12 +39,45 @@ def default_vitals_safe_ranges() -> dict[str, list[float]]:
     return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
 
 
+@functools.cache
+def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    with translation.override(language):
+        return {value: str(label) for value, label in field.flatchoices}
+
+
+class ChoiceLabels(models.Model):
+    """get_FOO_display() that translates each field's labels once per language, not on every call.
+
+    Django's own builds a dict of every (value, label) pair on each call, hashing each lazily
+    translated label, i.e. translating every choice to show one: a page of a hundred rows did
+    thousands of translations. Here the labels are translated once per field, language and process.
+    """
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field: models.Field) -> Any:  # noqa: N802 - Django's name
+        value = getattr(self, field.attname)
+        try:
+            return _choice_labels(field, translation.get_language()).get(value, value)
+        except TypeError:  # an unhashable value: Django's own handles it
+            return super()._get_FIELD_display(field)
+
+
+@receiver(setting_changed)
+def _forget_translated_labels(*, setting: str, **kwargs: Any) -> None:
+    """Tests that change the languages or catalogues must not see labels translated before."""
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
+        _choice_labels.cache_clear()
+        catalogue._translated.cache_clear()
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
 
 
-class Clinic(models.Model):
+class Clinic(ChoiceLabels):
     name = models.CharField(max_length=120)
     emergency_phone = models.CharField(
         max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
@@ -107,7 +144,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in. The e-mail address is the login."""
 
     class Role(models.TextChoices):
@@ -195,7 +232,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo("UTC")
 
 
-class Invitation(models.Model):
+class Invitation(ChoiceLabels):
     """An e-mailed, signed, expiring, single-use invitation to join a clinic."""
 
     email = models.EmailField(max_length=254)
@@ -216,7 +253,7 @@ class Invitation(models.Model):
         return f"Invitation for {self.email}"
 
 
-class Infusion(models.Model):
+class Infusion(ChoiceLabels):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         GIVEN = "given", _("Given")
@@ -280,7 +317,7 @@ class Infusion(models.Model):
         return self.status == self.Status.GIVEN
 
 
-class ReactionReport(models.Model):
+class ReactionReport(ChoiceLabels):
     """What a patient reported about how they felt after one infusion."""
 
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
@@ -311,7 +348,7 @@ class ReactionReport(models.Model):
         return self.clinician_level or self.patient_level
 
 
-class ReportedSymptom(models.Model):
+class ReportedSymptom(ChoiceLabels):
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
     code = models.CharField(max_length=40, choices=catalogue.choices())
     grade = models.CharField(max_length=12, choices=Grade.choices)
@@ -330,10 +367,10 @@ class ReportedSymptom(models.Model):
 
     @property
     def symptom(self) -> catalogue.Symptom:
-        return catalogue.get(self.code)
+        return catalogue.get_translated(self.code)
 
 
-class Flag(models.Model):
+class Flag(ChoiceLabels):
     """Something a clinician must act on: a severe event, a review flag, or a prompt with no response.
 
     Its source is exactly one of: a reaction report, out-of-range vitals, an unanswered follow-up.
@@ -442,7 +479,7 @@ class Flag(models.Model):
         return None
 
 
-class FlagEvent(models.Model):
+class FlagEvent(ChoiceLabels):
     """Every action on a flag, with who and when: the flag's history and its notes thread."""
 
     class Action(models.TextChoices):
@@ -468,7 +505,7 @@ class FlagEvent(models.Model):
         return f"{self.get_action_display()} by {self.actor} on flag {self.flag_id}"
 
 
-class ReportReclassification(models.Model):
+class ReportReclassification(ChoiceLabels):
     """A clinician's change of a report's severity. The patient's own answers are never altered."""
 
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
@@ -482,7 +519,7 @@ class ReportReclassification(models.Model):
         ordering = ["created_at"]
 
 
-class Vitals(models.Model):
+class Vitals(ChoiceLabels):
     """Blood pressure, pulse and temperature recorded during a clinic or home-nurse infusion."""
 
     class Phase(models.TextChoices):
@@ -528,7 +565,7 @@ class Vitals(models.Model):
         return f"Vitals ({self.phase}) for infusion {self.infusion_id}"
 
 
-class RateChange(models.Model):
+class RateChange(ChoiceLabels):
     """Each infusion rate set during an infusion: started slowly, raised when there is no reaction."""
 
     class Unit(models.TextChoices):
@@ -556,7 +593,7 @@ class RateChange(models.Model):
         return f"{self.rate} {self.get_unit_display()} at {self.changed_at:%H:%M}"
 
 
-class LotSignal(models.Model):
+class LotSignal(ChoiceLabels):
     """Two or more severe events on the same product lot within 30 days, in one clinic."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="lot_signals")
@@ -578,7 +615,7 @@ class LotSignal(models.Model):
         return f"Lot signal {self.product} {self.lot_number}"
 
 
-class FollowUp(models.Model):
+class FollowUp(ChoiceLabels):
     """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
 
     The row is the source of truth for what is due (DESIGN.md §3); the e-mail it causes is
@@ -658,7 +695,7 @@ class FollowUp(models.Model):
         return self.status in (self.Status.PROMPTED, self.Status.REMINDED, self.Status.NO_RESPONSE)
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(ChoiceLabels):
     """Every e-mail the app sends, rendered when queued and delivered by the dispatcher.
 
     A row is marked SENT only after the mail server accepted it; each try is a DeliveryAttempt.
@@ -717,7 +754,7 @@ class OutboundEmail(models.Model):
         return f"{self.get_kind_display()} to {self.to_email} ({self.status})"
 
 
-class DeliveryAttempt(models.Model):
+class DeliveryAttempt(ChoiceLabels):
     """One try at handing an OutboundEmail to the mail server."""
 
     email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="delivery_attempts")
@@ -730,7 +767,7 @@ class DeliveryAttempt(models.Model):
         ordering = ["started_at"]
 
 
-class DigestRun(models.Model):
+class DigestRun(ChoiceLabels):
     """The daily reminder of one clinic for one local date: the unique row makes it once a day."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="digest_runs")
@@ -750,7 +787,7 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("The audit trail is append-only.")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ChoiceLabels):
     """Who viewed or changed which patient's record, when, from where. Append-only.
 
     The app never updates or deletes a row (the model and its queryset refuse it, and on
@@ -789,7 +826,7 @@ class AuditEvent(models.Model):
         raise PermissionError("The audit trail is append-only.")
 
 
-class DeletionRequest(models.Model):
+class DeletionRequest(ChoiceLabels):
     """A patient's request to delete their account, confirmed by a clinic admin."""
 
     patient = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="deletion_requests")
