@@ -317,6 +317,10 @@ class Infusion(ChoiceLabels):
         return self.status == self.Status.GIVEN
 
 
+# ReactionReport.level == "severe" as a filter: a clinician's reclassification wins over the patient's answers.
+SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
+
+
 class ReactionReport(ChoiceLabels):
     """What a patient reported about how they felt after one infusion."""
 
@@ -333,10 +337,18 @@ class ReactionReport(ChoiceLabels):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["infusion", "-created_at"]), models.Index(fields=["patient", "-created_at"])]
+        indexes = [
+            models.Index(fields=["infusion", "-created_at"]),
+            models.Index(fields=["patient", "-created_at"]),
+            # The few severe reports, by infusion: the product/lot report asks of every infusion whether
+            # it had one; without it each question read all of that infusion's reports.
+            models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
+        ]
 
     def __str__(self) -> str:
         return f"Report {self.pk} on {self.infusion}"
+
+    SEVERE_AFTER_REVIEW = SEVERE_AFTER_REVIEW
 
     @property
     def patient_level(self) -> str:

@@ -1454,9 +1454,11 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
     # One row per infusion (no join fan-out over its reports): whether it has any report, any severe one.
     # An infusion counts as having a severe reaction if any of its reports is severe after review.
     reports = ReactionReport.objects.filter(infusion=OuterRef("pk"))
-    severe_reports = reports.filter(Q(clinician_level="severe") | Q(clinician_level="", is_severe=True))
-    per_infusion = infusions.annotate(has_reaction=Exists(reports), has_severe=Exists(severe_reports)).values_list(
-        "product", "product_other", "lot_number", "patient_id", "has_reaction", "has_severe"
+    severe_reports = reports.filter(ReactionReport.SEVERE_AFTER_REVIEW)
+    per_infusion = (
+        infusions.annotate(has_reaction=Exists(reports), has_severe=Exists(severe_reports))
+        .values_list("product", "product_other", "lot_number", "patient_id", "has_reaction", "has_severe")
+        .order_by()  # summed below: the default ordering would only add a sort
     )
     # One query for both tables, summed here: per product and per lot. product_other is part of every
     # group: two different "other" products are two rows.

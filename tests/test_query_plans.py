@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import Flag, FollowUp, OutboundEmail
+from reactions.models import Flag, FollowUp, OutboundEmail, ReactionReport
 from tests.factories import InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +91,13 @@ def test_patient_pages_read_through_patient_indexes(clinic):
     plan = _plan(services.patient_timeline(patient=patient))
     assert "Seq Scan on reactions_infusion" not in plan, plan
     assert "Index Scan using reactions_i_patient" in plan, plan  # Infusion(patient, -started_at)
+
+
+def test_the_product_report_finds_severe_reports_through_their_partial_index(clinic):
+    infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+    make_report(infusion=infusion, symptoms=[("chest_pain", "severe")])
+    make_report(infusion=infusion, symptoms=[("headache", "mild")])
+    # The filter the product report asks of every infusion ("had it a severe report, after review?"):
+    # the partial index qualifies only if PostgreSQL can prove the filter implies its predicate.
+    plan = _plan(ReactionReport.objects.filter(infusion=infusion).filter(ReactionReport.SEVERE_AFTER_REVIEW))
+    assert "report_severe_by_infusion" in plan, plan
