@@ -1358,10 +1358,13 @@ def clinic_queue(
     now = timezone.now()
     flags = (
         Flag.objects.filter(clinic=clinic)
-        .select_related(
-            "patient", "report__infusion", "vitals__infusion", "followup__infusion", "acknowledged_by", "assigned_to"
-        )
-        .prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))
+        # Two joins, the rest prefetched: PostgreSQL spent 9-13 ms *planning* the ten-table join
+        # that select_related made of all of them (and under 1 ms running it); this plans in under 1 ms.
+        .select_related("patient", "report__infusion")
+        .prefetch_related(
+            Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")),
+            "vitals__infusion", "followup__infusion", "acknowledged_by", "assigned_to",
+        )  # fmt: skip
         .annotate(
             kind_rank=Case(
                 When(kind=Flag.Kind.SEVERE_EVENT, then=Value(0)),
