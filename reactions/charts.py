@@ -8,18 +8,19 @@ hatched *and* carry a text marker; premedication has its own marker).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Case, Count, Sum, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .catalogue import Grade
-from .models import Infusion, RateChange, ReactionReport, User
+from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
 
 # PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.
 GRADE_WEIGHTS: dict[str, int] = {Grade.MILD: 1, Grade.MODERATE: 2, Grade.SEVERE: 3, Grade.VERY_SEVERE: 4}
@@ -75,39 +76,61 @@ def symptom_burden(
 ) -> BurdenChart:
     """The patient's last ``limit`` given infusions (oldest first) with their symptom burden.
 
-    Four queries whatever the number of infusions, reports and symptoms: infusions,
-    their rate changes, their reports, the reports' symptoms.
+    Four queries whatever the number of infusions, reports and symptoms: infusions, their rate
+    changes, and two sums done by the database (reports per infusion, grade weights per
+    infusion), so that no report or symptom is ever loaded as a model instance.
     """
     infusions = Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN)
     if since is not None:
         infusions = infusions.filter(started_at__gte=since)
     if until is not None:
         infusions = infusions.filter(started_at__lt=until)
-    infusions = infusions.order_by("-started_at", "-pk").prefetch_related(
-        Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
-        Prefetch("reports", queryset=ReactionReport.objects.prefetch_related("symptoms")),
-    )[:limit]
-    rows = [_row(infusion) for infusion in reversed(list(infusions))]
+    chosen = list(
+        infusions.order_by("-started_at", "-pk").only(
+            "started_at", "product", "product_other", "lot_number", "premedication", "pre_hydrated"
+        )[:limit]
+    )
+    ids = [infusion.pk for infusion in chosen]
+    rate_changes: dict[int, list[RateChange]] = defaultdict(list)
+    for change in RateChange.objects.filter(infusion_id__in=ids).only("infusion_id", "rate", "unit").order_by():
+        rate_changes[change.infusion_id].append(change)
+    # .order_by() clears ReactionReport's default ordering, which would otherwise split the groups.
+    reports = {
+        infusion_id: (count, severe)
+        for infusion_id, count, severe in ReactionReport.objects.filter(infusion_id__in=ids)
+        .values("infusion_id")
+        .annotate(count=Count("pk"), severe=Count("pk", filter=ReactionReport.SEVERE_AFTER_REVIEW))
+        .values_list("infusion_id", "count", "severe")
+        .order_by()
+    }
+    weight = Case(*(When(grade=grade, then=Value(w)) for grade, w in GRADE_WEIGHTS.items()), default=Value(0))
+    burdens = dict(
+        ReportedSymptom.objects.filter(report__infusion_id__in=ids)
+        .values("report__infusion_id")
+        .annotate(burden=Sum(weight))
+        .values_list("report__infusion_id", "burden")
+        .order_by()
+    )
+    rows = []
+    for infusion in reversed(chosen):
+        count, severe = reports.get(infusion.pk, (0, 0))
+        rows.append(
+            BurdenRow(
+                infusion_id=infusion.pk,
+                started_at=infusion.started_at,
+                date=timezone.localtime(infusion.started_at).date(),
+                product=infusion.product_name,
+                lot=infusion.lot_number,
+                premedication=infusion.premedication,
+                pre_hydrated=infusion.pre_hydrated,
+                max_rate=highest_rate(rate_changes[infusion.pk]),
+                burden=burdens.get(infusion.pk) or 0,
+                severe=severe > 0,
+                reports=count,
+            )
+        )
     # burden_svg escapes every text it writes and takes no markup from the database.
     return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # nosec B308 B703
-
-
-def _row(infusion: Infusion) -> BurdenRow:
-    reports = list(infusion.reports.all())
-    burden = sum(grade_weight(s.grade) for report in reports for s in report.symptoms.all())
-    return BurdenRow(
-        infusion_id=infusion.pk,
-        started_at=infusion.started_at,
-        date=timezone.localtime(infusion.started_at).date(),
-        product=infusion.product_name,
-        lot=infusion.lot_number,
-        premedication=infusion.premedication,
-        pre_hydrated=infusion.pre_hydrated,
-        max_rate=highest_rate(list(infusion.rate_changes.all())),
-        burden=burden,
-        severe=any(report.level == "severe" for report in reports),
-        reports=len(reports),
-    )
 
 
 # --- SVG --------------------------------------------------------------------------------------
