@@ -32,8 +32,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # What patients see: their pages, the sign-in and password pages, and every e-mail.
 PATIENT_TEMPLATES = [
     "base.html", "_nav_links.html", "_pagination.html", "400.html", "403.html", "403_csrf.html", "404.html", "500.html",
-    "reactions/_followup_prefs.html", "reactions/_report_badge.html", "reactions/_symptom_list.html",
-    "reactions/_symptom_row.html", "reactions/_urgent.html", "reactions/email_preferences.html",
+    "reactions/_followup_prefs.html", "reactions/_symptom_row.html", "reactions/_urgent.html", "reactions/email_preferences.html",
     "reactions/followup_answer.html", "reactions/followup_done.html", "reactions/followup_reported.html",
     "reactions/infusion_confirm_delete.html", "reactions/infusion_detail.html", "reactions/infusion_form.html",
     "reactions/invitation_accept.html", "reactions/invitation_problem.html", "reactions/link_problem.html",
@@ -338,6 +337,16 @@ def test_patient_templates_and_emails_are_fully_translated():
             elif "fuzzy" in entry["flags"] or not all(entry["msgstr"].values()) or not entry["msgstr"]:
                 problems.append(f"{path.relative_to(TEMPLATES)}: {key[1]!r} is untranslated or fuzzy")
     assert problems == []
+
+
+def test_the_rows_written_in_python_are_fully_translated():
+    """reactions/templatetags/badges.py writes report badges and symptom lists that patients see."""
+    entries = {(e["msgctxt"], e["msgid"]): e for e in _read_po(PO_FILE)}
+    source = (Path(settings.BASE_DIR) / "reactions" / "templatetags" / "badges.py").read_text(encoding="utf-8")
+    messages = {ast.literal_eval(m) for m in re.findall(r"""\b_\(\s*("(?:[^"\\]|\\.)*")\s*\)""", source)}
+    assert len(messages) > 10
+    missing = sorted(m for m in messages if not (entries.get((None, m)) or {}).get("msgstr", {}).get(0))
+    assert missing == []
 
 
 def test_no_patient_facing_message_is_untranslated_or_fuzzy():

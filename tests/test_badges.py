@@ -1,0 +1,57 @@
+"""The row pieces written in Python (reactions/templatetags/badges.py): right words, escaped values, translated."""
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+
+import pytest
+from django.utils import timezone, translation
+
+from reactions.models import Flag
+from reactions.templatetags.badges import flag_badges, flag_summary, report_badge, symptom_list
+from tests.factories import InfusionFactory, make_report, make_severe_flag
+
+pytestmark = pytest.mark.django_db
+
+
+def test_report_badge_says_how_serious_the_report_is():
+    severe = make_report(symptoms=[("breathing_trouble", "severe")])
+    mild = make_report(symptoms=[("headache", "mild")])
+    assert "badge-severe" in report_badge(severe) and "Warning sign" in report_badge(severe)
+    assert report_badge(mild) == '<span class="badge badge-mild">Mild</span>'
+
+
+def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
+    report = make_report(symptoms=[("breathing_trouble", "severe"), ("headache", "mild")])
+    html = symptom_list(report.symptoms.order_by("pk"), clinical=True)
+    warning, plain = html.split("</li>")[:2]
+    # The clinical name, then the patient's words when they differ; warning signs bold with ⚠.
+    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">(Trouble breathing or wheezing)</span>' \
+        '</strong> — severe, during the infusion' in warning
+    assert plain.strip() == "<li>Headache — mild, during the infusion"  # same words: named once
+    assert symptom_list([], clinical=True) == ""
+
+
+def test_symptom_list_in_spanish():
+    report = make_report(symptoms=[("headache", "moderate")])
+    with translation.override("es"):
+        html = symptom_list(report.symptoms.all())
+    assert "Dolor de cabeza" in html and "moderado" in html
+
+
+def test_values_from_the_database_are_escaped_and_our_markup_is_kept():
+    report = make_report(symptoms=[("chest_pain", "severe")])
+    flag = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
+    report.clinician_level = "<script>alert(1)</script>"
+    flag.report = report
+    html = flag_summary(flag)
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "Reclassified by clinician as <strong>" in html
+
+
+def test_a_snoozed_flag_shows_the_date_in_the_current_time_zone():
+    flag = make_severe_flag(infusion=InfusionFactory())
+    flag.snoozed_until = datetime(2026, 3, 1, 23, 30, tzinfo=dt_timezone.utc)
+    with timezone.override("Pacific/Auckland"):  # already 2 March there
+        assert "Snoozed to 2 Mar" in flag_badges(flag)
+    with timezone.override("America/New_York"):
+        assert "Snoozed to 1 Mar" in flag_badges(flag)
