@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, Sum, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -76,59 +77,52 @@ def symptom_burden(
 ) -> BurdenChart:
     """The patient's last ``limit`` given infusions (oldest first) with their symptom burden.
 
-    Four queries whatever the number of infusions, reports and symptoms: infusions, their rate
-    changes, and two sums done by the database (reports per infusion, grade weights per
-    infusion), so that no report or symptom is ever loaded as a model instance.
+    One query whatever the number of infusions, reports and symptoms (two when some infusion has rate
+    changes): the database counts each infusion's reports and severe reports and sums its grade
+    weights, so that no report or symptom is ever loaded as a model instance.
     """
     infusions = Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN)
     if since is not None:
         infusions = infusions.filter(started_at__gte=since)
     if until is not None:
         infusions = infusions.filter(started_at__lt=until)
+    # .order_by() clears ReactionReport's default ordering, which would otherwise split the groups.
+    reports = ReactionReport.objects.filter(infusion=OuterRef("pk")).order_by().values("infusion")
+    weight = Case(*(When(grade=grade, then=Value(w)) for grade, w in GRADE_WEIGHTS.items()), default=Value(0))
+    symptoms = ReportedSymptom.objects.filter(report__infusion=OuterRef("pk")).order_by().values("report__infusion")
     chosen = list(
-        infusions.order_by("-started_at", "-pk").only(
-            "started_at", "product", "product_other", "lot_number", "premedication", "pre_hydrated"
+        infusions.order_by("-started_at", "-pk")
+        .only("started_at", "product", "product_other", "lot_number", "premedication", "pre_hydrated")
+        .annotate(
+            report_count=Coalesce(Subquery(reports.annotate(n=Count("pk")).values("n")), 0),
+            severe_reports=Coalesce(
+                Subquery(reports.filter(ReactionReport.SEVERE_AFTER_REVIEW).annotate(n=Count("pk")).values("n")), 0
+            ),
+            burden=Coalesce(Subquery(symptoms.annotate(b=Sum(weight)).values("b")), 0),
+            has_rate_changes=Exists(RateChange.objects.filter(infusion=OuterRef("pk"))),
         )[:limit]
     )
-    ids = [infusion.pk for infusion in chosen]
     rate_changes: dict[int, list[RateChange]] = defaultdict(list)
-    for change in RateChange.objects.filter(infusion_id__in=ids).only("infusion_id", "rate", "unit").order_by():
-        rate_changes[change.infusion_id].append(change)
-    # .order_by() clears ReactionReport's default ordering, which would otherwise split the groups.
-    reports = {
-        infusion_id: (count, severe)
-        for infusion_id, count, severe in ReactionReport.objects.filter(infusion_id__in=ids)
-        .values("infusion_id")
-        .annotate(count=Count("pk"), severe=Count("pk", filter=ReactionReport.SEVERE_AFTER_REVIEW))
-        .values_list("infusion_id", "count", "severe")
-        .order_by()
-    }
-    weight = Case(*(When(grade=grade, then=Value(w)) for grade, w in GRADE_WEIGHTS.items()), default=Value(0))
-    burdens = dict(
-        ReportedSymptom.objects.filter(report__infusion_id__in=ids)
-        .values("report__infusion_id")
-        .annotate(burden=Sum(weight))
-        .values_list("report__infusion_id", "burden")
-        .order_by()
-    )
-    rows = []
-    for infusion in reversed(chosen):
-        count, severe = reports.get(infusion.pk, (0, 0))
-        rows.append(
-            BurdenRow(
-                infusion_id=infusion.pk,
-                started_at=infusion.started_at,
-                date=timezone.localtime(infusion.started_at).date(),
-                product=infusion.product_name,
-                lot=infusion.lot_number,
-                premedication=infusion.premedication,
-                pre_hydrated=infusion.pre_hydrated,
-                max_rate=highest_rate(rate_changes[infusion.pk]),
-                burden=burdens.get(infusion.pk) or 0,
-                severe=severe > 0,
-                reports=count,
-            )
+    with_rates = [infusion.pk for infusion in chosen if infusion.has_rate_changes]
+    if with_rates:
+        for change in RateChange.objects.filter(infusion_id__in=with_rates).only("infusion_id", "rate", "unit").order_by():
+            rate_changes[change.infusion_id].append(change)
+    rows = [
+        BurdenRow(
+            infusion_id=infusion.pk,
+            started_at=infusion.started_at,
+            date=timezone.localtime(infusion.started_at).date(),
+            product=infusion.product_name,
+            lot=infusion.lot_number,
+            premedication=infusion.premedication,
+            pre_hydrated=infusion.pre_hydrated,
+            max_rate=highest_rate(rate_changes[infusion.pk]),
+            burden=infusion.burden,
+            severe=infusion.severe_reports > 0,
+            reports=infusion.report_count,
         )
+        for infusion in reversed(chosen)
+    ]
     # burden_svg escapes every text it writes and takes no markup from the database.
     return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # nosec B308 B703
 

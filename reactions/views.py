@@ -515,6 +515,7 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "patient": patient,
         "page": page,
+        "infusions": services.timeline_details(page.object_list),
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
         "reclassify_form": ReclassifyForm(),
