@@ -322,3 +322,25 @@ def test_product_report_keeps_different_other_products_apart(clinic):
     InfusionFactory(patient=patient, product="other", product_other="Yimmugo")
     names = sorted(row["product_name"] for row in services.product_report(clinic=clinic)["products"])
     assert names == ["Hizentra IV", "Yimmugo"]
+
+
+def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_client, clinician, clinic):
+    # Vitals, rates, reclassifications and flags are loaded only where they exist: both kinds on one page.
+    patient = PatientFactory(clinic=clinic)
+    now = timezone.now()
+    busy = InfusionFactory(patient=patient, started_at=now - timedelta(days=2))
+    services.vitals_record(infusion=busy, by=clinician, phase="start", recorded_at=busy.started_at, pulse=131)
+    services.rate_change_record(infusion=busy, by=clinician, changed_at=busy.started_at, rate=Decimal("2.5"),
+                                unit="ml_kg_h")  # fmt: skip
+    flagged = make_report(infusion=busy, symptoms=[("chest_pain", "severe")])
+    services.flag_add_note(flag=flagged.flags.get(), by=clinician, note="Called the patient back")
+    services.report_reclassify(report=make_report(infusion=busy, symptoms=[("rash", "mild")]), by=clinician,
+                               to_level="review", reason="Spreading rash")  # fmt: skip
+    quiet = InfusionFactory(patient=patient, started_at=now - timedelta(days=40))
+    make_report(infusion=quiet, symptoms=[("headache", "mild")])
+
+    page = clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
+    assert "pulse 131" in page and "(outside safe range)" in page
+    assert "Rates:" in page and "2.5 mL/kg/h" in page
+    assert "Called the patient back" in page and "Spreading rash" in page
+    assert page.count('class="card my-2"') == 3  # every report of both infusions
