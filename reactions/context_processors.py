@@ -10,4 +10,6 @@ def queue_count(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_clinic_staff:
         return {}
-    return {"queue_count": services.clinic_queue_count(clinic_id=user.clinic_id)}
+    # The triage queue, unfiltered, has just counted the same flags for its pages: no second query.
+    count = getattr(request, "queue_count", None)
+    return {"queue_count": services.clinic_queue_count(clinic_id=user.clinic_id) if count is None else count}

@@ -523,21 +523,20 @@ def patient_next_action(*, patient: User) -> PatientAction:
     """The one most useful thing for the patient to do now, for the top of the home page."""
     now = timezone.now()
     local_today_end = timezone.localtime(now, patient.tzinfo).replace(hour=23, minute=59, second=59)
-    due_planned = (
-        Infusion.objects.filter(patient=patient, status=Infusion.Status.PLANNED, started_at__lte=local_today_end)
-        .order_by("-started_at")
+    # One query: the latest planned infusion whose day has come wins over the latest recent given one.
+    due_planned = Q(status=Infusion.Status.PLANNED, started_at__lte=local_today_end)
+    recent_given = Q(status=Infusion.Status.GIVEN, started_at__gte=now - HOW_ARE_YOU_WINDOW)
+    infusion = (
+        Infusion.objects.filter(due_planned | recent_given, patient=patient)
+        .annotate(rank=Case(When(status=Infusion.Status.PLANNED, then=Value(0)), default=Value(1)))
+        .order_by("rank", "-started_at")
         .first()
     )
-    if due_planned is not None:
-        return PatientAction(NextAction.CONFIRM_PLANNED, due_planned)
-    recent = (
-        Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN, started_at__gte=now - HOW_ARE_YOU_WINDOW)
-        .order_by("-started_at")
-        .first()
-    )
-    if recent is not None:
-        return PatientAction(NextAction.HOW_ARE_YOU, recent)
-    return PatientAction(NextAction.LOG_INFUSION)
+    if infusion is None:
+        return PatientAction(NextAction.LOG_INFUSION)
+    if infusion.status == Infusion.Status.PLANNED:
+        return PatientAction(NextAction.CONFIRM_PLANNED, infusion)
+    return PatientAction(NextAction.HOW_ARE_YOU, infusion)
 
 
 def patient_upcoming_infusion(*, patient: User) -> Infusion | None:

@@ -296,15 +296,18 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     """The clinician's home: the triage queue with filters."""
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or "active"
     flags = services.clinic_queue(
         clinic=request.user.clinic,
         kind=filters.get("kind", ""),
-        status=filters.get("status") or "active",
+        status=status,
         product=filters.get("product", ""),
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
     page = Paginator(flags, QUEUE_FLAGS_PER_PAGE).get_page(request.GET.get("page"))
+    if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
+        request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
     services.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()

@@ -260,3 +260,13 @@ def test_a_clinician_sees_their_clinics_flags_and_acknowledges_one(clinician_cli
     assert response.status_code == 302
     flag.refresh_from_db()
     assert (flag.status, flag.acknowledged_by, flag.acknowledgement_note) == ("acknowledged", clinician, "Sent to A&E")
+
+
+def test_a_planned_infusion_due_today_comes_before_asking_about_a_recent_one(patient):
+    InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3))
+    assert services.patient_next_action(patient=patient).kind == services.NextAction.HOW_ARE_YOU
+    planned = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=2),
+                              ended_at=None)  # fmt: skip
+    InfusionFactory(patient=patient, status="planned", started_at=timezone.now() + timedelta(days=30), ended_at=None)
+    action = services.patient_next_action(patient=patient)
+    assert (action.kind, action.infusion) == (services.NextAction.CONFIRM_PLANNED, planned)

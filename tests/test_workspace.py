@@ -344,3 +344,16 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
     assert "Rates:" in page and "2.5 mL/kg/h" in page
     assert "Called the patient back" in page and "Spreading rash" in page
     assert page.count('class="card my-2"') == 3  # every report of both infusions
+
+
+def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(clinician_client, clinic):
+    patient = PatientFactory(clinic=clinic)
+    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")])
+    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "very_severe")])
+    expected = services.clinic_queue_count(clinic_id=clinic.pk)
+    assert expected >= 2
+    unfiltered = clinician_client.get(reverse("clinic_flags"))  # reuses the page's own count
+    assert unfiltered.context["queue_count"] == expected == unfiltered.context["page"].paginator.count
+    severe_only = clinician_client.get(reverse("clinic_flags"), {"kind": "severe_event"})
+    assert severe_only.context["page"].paginator.count < expected
+    assert severe_only.context["queue_count"] == expected  # the badge is not the filtered count
