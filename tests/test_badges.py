@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone, translation
 
 from reactions.models import Flag
-from reactions.templatetags.badges import flag_badges, flag_summary, report_badge, symptom_list
+from reactions.templatetags.badges import flag_badges, flag_summary, product_rows, report_badge, symptom_list
 from tests.factories import InfusionFactory, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,18 @@ def test_a_snoozed_flag_shows_the_date_in_the_current_time_zone():
         assert "Snoozed to 2 Mar" in flag_badges(flag)
     with timezone.override("America/New_York"):
         assert "Snoozed to 1 Mar" in flag_badges(flag)
+
+
+def test_product_rows_show_counts_and_rounded_rates_and_escape_names():
+    rows = [
+        {"product_name": "<b>Home-made IVIG</b>", "lot_number": "", "infusions": 3, "patients": 2, "mild": 1,
+         "mild_rate": 1 / 3, "severe": 2, "severe_rate": 2 / 3},
+        {"product_name": "Privigen", "lot_number": "P123", "infusions": 8, "patients": 5, "mild": 1,
+         "mild_rate": 1 / 8, "severe": 0, "severe_rate": 0.0},
+    ]  # fmt: skip
+    html = product_rows(rows, show_lot=True)
+    first, second = html.split("</tr>")[:2]
+    assert first == ("<tr><td>&lt;b&gt;Home-made IVIG&lt;/b&gt;</td><td>(not recorded)</td><td>3</td><td>2</td>"
+                     "<td>1 (33%)</td><td><strong>2 (67%)</strong></td>")  # fmt: skip
+    assert second == "<tr><td>Privigen</td><td>P123</td><td>8</td><td>5</td><td>1 (12%)</td><td>0</td>"
+    assert "<td>P123</td>" not in product_rows(rows)  # the per-product table has no lot column

@@ -124,3 +124,24 @@ def symptom_list(symptoms: Iterable[ReportedSymptom], clinical: bool = False) ->
         return mark_safe("")  # nosec B308 B703
     rows = format_html_join("\n", "  <li>{} — {}, {}{}</li>", items)
     return format_html('<ul class="mb-0 mt-1">\n{}\n</ul>', rows)
+
+
+@register.simple_tag
+def product_rows(rows: Iterable[dict[str, Any]], show_lot: bool = False) -> SafeString:
+    """The body of the product/lot report's tables: one row per product (or lot), with rates in percent.
+
+    Percentages as {% widthratio %} gives them (Python's round()).
+    """
+    not_recorded = _("(not recorded)")
+    out = []
+    for r in rows:
+        lot = format_html("<td>{}</td>", r["lot_number"] or not_recorded) if show_lot else ""
+        severe = (
+            format_html("<strong>{} ({}%)</strong>", r["severe"], round(r["severe_rate"] * 100)) if r["severe"] else "0"
+        )
+        out.append(format_html(
+            "<tr><td>{}</td>{}<td>{}</td><td>{}</td><td>{} ({}%)</td><td>{}</td></tr>",
+            r["product_name"], lot, r["infusions"], r["patients"], r["mild"], round(r["mild_rate"] * 100), severe,
+        ))  # fmt: skip
+    return mark_safe("".join(out))  # nosec B308 B703
+    # (safe: each row was built by format_html)
