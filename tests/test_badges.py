@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone, translation
 
 from reactions.models import Flag
-from reactions.templatetags.badges import flag_badges, flag_summary, product_rows, report_badge, symptom_list
+from reactions.templatetags.badges import flag_badges, flag_summary, product_rows, queue_row, report_badge, symptom_list
 from tests.factories import InfusionFactory, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,14 @@ def test_product_rows_show_counts_and_rounded_rates_and_escape_names():
                      "<td>1 (33%)</td><td><strong>2 (67%)</strong></td>")  # fmt: skip
     assert second == "<tr><td>Privigen</td><td>P123</td><td>8</td><td>5</td><td>1 (12%)</td><td>0</td>"
     assert "<td>P123</td>" not in product_rows(rows)  # the per-product table has no lot column
+
+
+def test_queue_row_names_the_patient_the_infusion_and_who_handles_it(clinician):
+    infusion = InfusionFactory(patient__full_name="<i>Ann</i> O'Neil", lot_number="A1<2")
+    flag = make_severe_flag(infusion=infusion)
+    html = queue_row(flag)
+    assert html.startswith('<tr class="flag-severe">') and f'href="/clinic/flags/{flag.pk}/"' in html
+    assert "&lt;i&gt;Ann&lt;/i&gt; O&#x27;Neil" in html and "lot A1&lt;2" in html
+    assert "<strong>not yet</strong>" in html and '<time datetime="' in html
+    flag.acknowledged_by = flag.assigned_to = clinician
+    assert f"✓ {clinician.full_name}" in queue_row(flag) and f"→ {clinician.full_name}" in queue_row(flag)

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from reactions.models import Flag, ReactionReport, ReportedSymptom
@@ -145,3 +147,29 @@ def product_rows(rows: Iterable[dict[str, Any]], show_lot: bool = False) -> Safe
         ))  # fmt: skip
     return mark_safe("".join(out))  # nosec B308 B703
     # (safe: each row was built by format_html)
+
+
+@register.filter
+def queue_row(flag: Flag) -> SafeString:
+    """One row of the triage queue: badges, patient, what happened, which infusion, age, who handles it."""
+    row_class = "flag-severe" if flag.is_severe else "flag-review" if flag.kind == Flag.Kind.REVIEW else ""
+    infusion = flag.infusion
+    if infusion is None:
+        about = ""
+    else:
+        about = format_html("{} · {}", date_format(timezone.localtime(infusion.started_at), "j M"), infusion.product_name)
+        if infusion.lot_number:
+            about += format_html(", {}", _trusted(_("lot %(lot)s"), lot=infusion.lot_number))
+    created = timezone.localtime(flag.created_at)
+    handled = (
+        format_html("✓ {}", flag.acknowledged_by) if flag.acknowledged_by
+        else format_html("<strong>{}</strong>", _("not yet"))
+    )  # fmt: skip
+    if flag.assigned_to:
+        handled += format_html('<br><span class="small">→ {}</span>', flag.assigned_to)
+    return format_html(
+        '<tr class="{}"><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+        '<td><time datetime="{}">{}</time></td><td>{}</td></tr>',
+        row_class, flag_badges(flag), reverse("flag_detail", args=[flag.pk]), flag.patient.full_name,
+        flag_summary(flag), about, dateformat.format(created, "c"), timesince(flag.created_at), handled,
+    )  # fmt: skip
