@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone, translation
 
 from reactions.models import Flag
-from reactions.templatetags.badges import flag_badges, flag_summary, product_rows, queue_row, report_badge, symptom_list
+from reactions.templatetags.badges import (
+    flag_badges, flag_summary, product_rows, queue_row, report_badge, report_line, symptom_list,
+)
 from tests.factories import InfusionFactory, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +83,13 @@ def test_queue_row_names_the_patient_the_infusion_and_who_handles_it(clinician):
     assert "<strong>not yet</strong>" in html and '<time datetime="' in html
     flag.acknowledged_by = flag.assigned_to = clinician
     assert f"✓ {clinician.full_name}" in queue_row(flag) and f"→ {clinician.full_name}" in queue_row(flag)
+
+
+def test_report_line_on_the_home_page_in_the_patients_words():
+    report = make_report(symptoms=[("headache", "moderate"), ("breathing_trouble", "severe")])
+    report.symptom_list = list(report.symptoms.order_by("pk"))
+    html = report_line(report)
+    assert f'href="/reports/{report.pk}/"' in html and "Reported " in html
+    assert html.endswith(": Headache (moderate), Trouble breathing or wheezing (severe)</div>")
+    report.symptom_list = []
+    assert report_line(report).endswith(": notes only</div>")

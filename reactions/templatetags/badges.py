@@ -173,3 +173,19 @@ def queue_row(flag: Flag) -> SafeString:
         row_class, flag_badges(flag), reverse("flag_detail", args=[flag.pk]), flag.patient.full_name,
         flag_summary(flag), about, dateformat.format(created, "c"), timesince(flag.created_at), handled,
     )  # fmt: skip
+
+
+@register.filter
+def report_line(report: ReactionReport) -> SafeString:
+    """A report on the patient's home page: badge, when (a link to it), and the symptoms in their words.
+
+    Expects ``report.symptom_list`` (prefetched).
+    """
+    symptoms = [format_html("{} ({})", s.symptom.label, s.get_grade_display().lower()) for s in report.symptom_list]
+    what = mark_safe(", ".join(symptoms)) if symptoms else conditional_escape(_("notes only"))  # nosec B308 B703
+    # (safe: each symptom was built by format_html)
+    when = _trusted(_("Reported %(date)s"), date=date_format(timezone.localtime(report.created_at), "j M, H:i"))
+    return format_html(
+        '<div class="small mt-1">{} <a href="{}">{}</a>: {}</div>',
+        report_badge(report), reverse("report_detail", args=[report.pk]), when, what,
+    )  # fmt: skip
