@@ -1,6 +1,7 @@
 """The clinician's workspace: triage actions, reclassification, vitals and rates, lot signals, reports."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -357,3 +358,16 @@ def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(cli
     severe_only = clinician_client.get(reverse("clinic_flags"), {"kind": "severe_event"})
     assert severe_only.context["page"].paginator.count < expected
     assert severe_only.context["queue_count"] == expected  # the badge is not the filtered count
+
+
+def test_the_reclassify_form_on_the_timeline_carries_a_working_csrf_token(clinician, patient, login):
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "mild")])
+    client = login(clinician)
+    client.handler.enforce_csrf_checks = True
+    page = client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
+    action = reverse("report_reclassify", args=[report.pk])
+    form = page[page.index(f'action="{action}"'):]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = client.post(action, {"csrfmiddlewaretoken": token, "to_level": "review", "reason": "Spreading"})
+    assert response.status_code == 302
+    assert ReportReclassification.objects.filter(report=report, to_level="review").exists()

@@ -189,3 +189,52 @@ def report_line(report: ReactionReport) -> SafeString:
         '<div class="small mt-1">{} <a href="{}">{}</a>: {}</div>',
         report_badge(report), reverse("report_detail", args=[report.pk]), when, what,
     )  # fmt: skip
+
+
+@register.simple_tag(takes_context=True)
+def timeline_card(context: template.Context, report: ReactionReport) -> SafeString:
+    """A report on the clinician's timeline: badges, symptoms, notes, reclassifications, flags with their
+    notes, and the reclassify form (its fields rendered once per page, in ``reclassify_form_html``).
+
+    Expects the lists timeline_details() sets on the report.
+    """
+    parts = [
+        format_html(
+            '{} <span class="small">{}</span>', report_badge(report),
+            _trusted(_("reported %(date)s"), date=date_format(timezone.localtime(report.created_at), "j M Y, H:i")),
+        )  # fmt: skip
+    ]
+    if report.clinician_level:
+        level = _trusted(_("Clinician: %(level)s"), level=report.clinician_level)
+        parts.append(format_html('<span class="badge badge-mild">{}</span>', level))
+    parts.append(symptom_list(report.symptom_list, clinical=True))
+    if report.notes:
+        parts.append(format_html('<p class="small mb-1">“{}”</p>', report.notes))
+    for change in report.reclassification_list:
+        text = _trusted(
+            _("Reclassified %(from_level)s → %(to_level)s by %(by)s, %(date)s: %(reason)s"),
+            from_level=change.from_level, to_level=change.to_level, by=change.by or "—",
+            date=date_format(timezone.localtime(change.created_at), "j M Y"), reason=change.reason,
+        )  # fmt: skip
+        parts.append(format_html('<div class="small">{}</div>', text))
+    for flag in report.flag_list:
+        outcome = format_html(" — {}", flag.get_outcome_display()) if flag.outcome else ""
+        events = format_html_join("", "<br>· {}, {}: {}", (
+            (event.actor or _("system"), date_format(timezone.localtime(event.created_at), "j M"), event.note)
+            for event in flag.shown_events
+        ))  # fmt: skip
+        parts.append(format_html(
+            '<div class="small mt-1"><a href="{}">{}</a>: {}{}{}</div>',
+            reverse("flag_detail", args=[flag.pk]), flag.get_kind_display(), flag.get_status_display().lower(),
+            outcome, events,
+        ))  # fmt: skip
+    parts.append(format_html(
+        '<details class="mt-1"><summary class="small">{}</summary><form method="post" action="{}" '
+        'class="mt-1 narrow-form"><input type="hidden" name="csrfmiddlewaretoken" value="{}">{}'
+        '<button type="submit" class="btn btn-sm btn-outline-danger">{}</button></form></details>',
+        _("Reclassify"), reverse("report_reclassify", args=[report.pk]), context.get("csrf_token", ""),
+        context.get("reclassify_form_html", ""), _("Reclassify"),
+    ))  # fmt: skip
+    body = mark_safe("\n".join(parts))  # nosec B308 B703
+    # (safe: each part was built by format_html, _trusted or symptom_list)
+    return format_html('<div class="card my-2" id="report-{}"><div class="card-body py-2">{}</div></div>', report.pk, body)
