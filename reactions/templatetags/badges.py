@@ -1,11 +1,11 @@
-"""The small pieces repeated on every row of the busiest pages, written in Python.
+"""The markup repeated on every row of the busiest pages, written in Python.
 
-A report's badge, a flag's badges and one-line summary, and a list of reported symptoms appear
-once per row on the patient home, the clinician's timeline and the triage queue. As included
-templates each cost a template lookup, a context push and a dozen variable lookups per row (about
-a third of those pages' time); as functions they cost a few string joins. Every value from the
-database goes through format_html/conditional_escape; the only unescaped text is our own
-translation catalogue, exactly as {% blocktranslate %} treats it.
+Badges, flag summaries and symptom lists, and the rows they sit in: the triage queue's rows, the
+timeline's report cards, the home page's report lines and the product/lot tables. As templates
+(an {% include %} or a dozen tags per row) they were most of those pages' time; as functions they
+cost a few string joins. Every value from the database goes through format_html/conditional_escape;
+the only unescaped text is our own translation catalogue, exactly as {% blocktranslate %} treats it.
+tests/test_badges.py checks wording, escaping, languages and time zones.
 """
 from __future__ import annotations
 
