@@ -1493,18 +1493,25 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         .values_list("product", "product_other", "lot_number", "patient_id", "has_reaction", "has_severe")
         .order_by()  # summed below: the default ordering would only add a sort
     )
-    # One query for both tables, summed here: per product and per lot. product_other is part of every
-    # group: two different "other" products are two rows.
-    groups: dict[tuple, dict[str, Any]] = {}
+    # One query for both tables, summed here: per lot, then the lots per product. product_other is part
+    # of every group: two different "other" products are two rows.
+    lots: dict[tuple, list] = {}  # (product, product_other, lot) -> [infusions, patient ids, with reaction, severe]
     for product, product_other, lot_number, patient_id, has_reaction, has_severe in per_infusion:
-        for key in ((product, product_other), (product, product_other, lot_number)):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = {"infusions": 0, "patients": set(), "with_reaction": 0, "severe": 0}
-            group["infusions"] += 1
-            group["patients"].add(patient_id)
-            group["with_reaction"] += has_reaction
-            group["severe"] += has_severe
+        group = lots.get((product, product_other, lot_number))
+        if group is None:
+            group = lots[(product, product_other, lot_number)] = [0, set(), 0, 0]
+        group[0] += 1
+        group[1].add(patient_id)
+        group[2] += has_reaction
+        group[3] += has_severe
+    groups: dict[tuple, dict[str, Any]] = {}
+    for key, (n, patients, with_reaction, severe) in lots.items():
+        groups[key] = {"infusions": n, "patients": patients, "with_reaction": with_reaction, "severe": severe}
+        product = groups.setdefault(key[:2], {"infusions": 0, "patients": set(), "with_reaction": 0, "severe": 0})
+        product["infusions"] += n
+        product["patients"] |= patients
+        product["with_reaction"] += with_reaction
+        product["severe"] += severe
 
     def rows(with_lot: bool) -> list[dict[str, Any]]:
         out = []
