@@ -120,9 +120,11 @@ def main() -> None:
         gen = generate.grow_to(scale)
         if gen.total_rows:
             rate = gen.total_rows / gen.seconds
-            print(f"  generated {gen.total_rows:,} rows in {gen.seconds:.1f} s ({rate:,.0f} rows/s): {gen.rows}")
+            print(f"  generated {gen.total_rows:,} rows in {gen.seconds:.1f} s ({rate:,.0f} rows/s): {gen.rows}; "
+                  f"then VACUUM (ANALYZE) {gen.vacuum_seconds:.1f} s")  # fmt: skip
             results["generator"].append({"to_scale": scale, "rows": gen.rows, "total_rows": gen.total_rows,
-                                         "seconds": round(gen.seconds, 2), "rows_per_s": round(rate)})  # fmt: skip
+                                         "seconds": round(gen.seconds, 2), "rows_per_s": round(rate),
+                                         "vacuum_seconds": round(gen.vacuum_seconds, 2)})  # fmt: skip
         connection.close()
         if not args.skip_web:
             results["web"][str(scale)] = web.run(env=env, duration=args.duration, concurrency=args.concurrency)
