@@ -85,7 +85,9 @@ def clinic_staff_required(view: View) -> View:
 
 
 def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:
-    return get_object_or_404(Infusion, pk=pk, patient=request.user)
+    infusion = get_object_or_404(Infusion, pk=pk, patient=request.user)
+    infusion.patient = request.user  # the row matched on it: no second query for the same user
+    return infusion
 
 
 def _get_flag_for_clinic(request: HttpRequest, pk: int) -> Flag:
