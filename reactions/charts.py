@@ -53,10 +53,6 @@ class BurdenChart:
     svg: SafeString
 
 
-def grade_weight(grade: str) -> int:
-    return GRADE_WEIGHTS.get(grade, 0)
-
-
 def format_rate(rate: Decimal, unit_label: str) -> str:
     # normalize() drops trailing zeros (4.80 -> 4.8); ":f" keeps 200 from becoming 2E+2.
     return f"{rate.normalize():f} {unit_label}"
