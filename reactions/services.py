@@ -801,7 +801,6 @@ def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | Non
                 if i and timezone.now() - claimed_at > timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS / 3):
                     # A slow mail server: give the rest of the chunk back long before the lease runs out,
                     # so that no other worker ever recovers (and sends) a row this one still holds.
-                    _email_mark_sent(accepted, started_at=claimed_at)
                     _email_release([e.pk for e in emails[i:]], claimed_at=claimed_at)
                     break
                 outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
@@ -816,12 +815,11 @@ def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | Non
                     result.retrying += 1
                     if outcome == "server_down":
                         # The mail server is unreachable: give back the rest untried, for the next tick.
-                        _email_mark_sent(accepted, started_at=claimed_at)
                         _email_release([e.pk for e in emails[i + 1 :]], claimed_at=claimed_at)
                         return result
-            _email_mark_sent(accepted, started_at=claimed_at)
+            _email_mark_sent(accepted, started_at=claimed_at)  # each chunk's attempts carry its claim time
     finally:
-        if accepted:  # an unexpected error mid-chunk: what the server accepted is still recorded
+        if accepted:  # left mid-chunk (server down, or an unexpected error): what was accepted is recorded
             _email_mark_sent(accepted, started_at=claimed_at)
         try:
             connection.close()
