@@ -11,7 +11,6 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -338,21 +337,45 @@ class _BrokenAfterTwoBackend(locmem.EmailBackend):
         return super().send_messages(messages)
 
 
-def test_accepted_messages_are_marked_in_batches_and_each_gets_its_attempt(open_clinic, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    emails = [_one_pending_email(open_clinic) for _ in range(services.MARK_SENT_EVERY * 2 + 3)]
-    with CaptureQueriesContext(connection) as queries:
-        assert services.email_deliver().sent == len(emails)
-    attempt_inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "reactions_deliveryattempt"')]
-    assert len(attempt_inserts) == 3  # 10 + 10 + 3: one insert per batch, not one per message
-    assert not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists()
-    assert DeliveryAttempt.objects.filter(succeeded=True).count() == len(emails)
-    sent_at = dict(OutboundEmail.objects.values_list("pk", "sent_at"))
-    finished = dict(DeliveryAttempt.objects.values_list("email_id", "finished_at"))
-    assert sent_at == finished  # each message keeps its own time, not its batch's
+class _RecordCheckingBackend(locmem.EmailBackend):
+    """Before it takes a message, fails the test if one it took earlier is not yet recorded SENT."""
+
+    def send_messages(self, messages):
+        assert OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT).count() == len(mail.outbox)
+        return super().send_messages(messages)
 
 
-def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_batch(open_clinic, settings):
+@pytest.fixture(params=["one statement", "one transaction"])
+def record_path(request, monkeypatch):
+    """Both ways of recording a delivery: PostgreSQL's single statement, and the transaction used elsewhere."""
+    if request.param == "one statement" and connection.vendor != "postgresql":
+        pytest.skip("the single-statement record is PostgreSQL's; run with DATABASE_URL=postgres://...")
+    if request.param == "one transaction":
+        monkeypatch.setattr(services, "_records_in_one_statement", lambda: False)
+    return request.param
+
+
+def test_each_accepted_message_is_recorded_before_the_next_goes(open_clinic, settings, record_path):
+    settings.EMAIL_BACKEND = "tests.test_followups._RecordCheckingBackend"
+    infusions = [_given(PatientFactory(clinic=open_clinic)) for _ in range(3)]
+    assert services.dispatch_due().delivery.sent == 3
+    followups = FollowUp.objects.filter(infusion__in=infusions, offset_hours=2)
+    FollowUp.objects.filter(pk=followups[0].pk).update(sent_at=timezone.now() - timedelta(hours=25))
+    assert services.dispatch_due().delivery.sent == 1  # the first patient's reminder
+    emails = list(OutboundEmail.objects.all())
+    assert len(emails) == 4 and all(e.status == OutboundEmail.Status.SENT for e in emails)
+    attempts = dict(DeliveryAttempt.objects.filter(succeeded=True).values_list("email_id", "finished_at"))
+    assert attempts == {e.pk: e.sent_at for e in emails}  # one attempt each, with the message's own time
+    reminder = next(e for e in emails if e.kind == OutboundEmail.Kind.FOLLOWUP_REMINDER)
+    for followup in followups:
+        prompt = next(e for e in emails if e.followup_id == followup.pk and e.kind == OutboundEmail.Kind.FOLLOWUP_PROMPT)
+        if followup.pk == reminder.followup_id:  # the prompt's time (moved back above) is kept
+            assert (followup.sent_at < prompt.sent_at, followup.reminder_sent_at) == (True, reminder.sent_at)
+        else:
+            assert (followup.sent_at, followup.reminder_sent_at) == (prompt.sent_at, None)
+
+
+def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_chunk(open_clinic, settings, record_path):
     settings.EMAIL_BACKEND = "tests.test_followups._BrokenAfterTwoBackend"
     emails = [_one_pending_email(open_clinic) for _ in range(4)]
     with pytest.raises(RuntimeError):
