@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django import forms
 from django.test.html import parse_html
 
 from reactions.forms import DateRangeForm, InfusionForm, QueueFilterForm, ReclassifyForm
@@ -19,7 +20,8 @@ def _forms():
     bad_infusion = {"status": "given", "started_at": "yesterday", "ended_at": "", "product": "nope", "lot_number": "<>",
                     "dose_grams": "-3", "setting": "clinic", "pre_hydrated": "True", "notes": "x" * 5}  # fmt: skip
     return [
-        InfusionForm(), InfusionForm(data=bad_infusion),
+        InfusionForm(), InfusionForm(initial={"status": "given", "pre_hydrated": False}), InfusionForm(data=bad_infusion),
+        InfusionForm(data={}),  # every radio group with its error
         QueueFilterForm(), QueueFilterForm(data={"date_from": "soon"}),
         DateRangeForm(), DateRangeForm(data={"date_from": "2026-13-40"}),
         ReclassifyForm(), ReclassifyForm(data={}),
@@ -27,7 +29,7 @@ def _forms():
 
 
 def test_bs5_field_matches_crispy_for_every_field():
-    compared = 0
+    compared = radios = 0
     for form in _forms():
         if form.is_bound:
             form.is_valid()
@@ -35,4 +37,5 @@ def test_bs5_field_matches_crispy_for_every_field():
             ours, theirs = parse_html(str(bs5_field(form[name]))), parse_html(str(as_crispy_field(form[name])))
             assert ours == theirs, f"{type(form).__name__}.{name} (bound={form.is_bound}):\n{ours}\n---\n{theirs}"
             compared += 1
-    assert compared > 20
+            radios += isinstance(form.fields[name].widget, forms.RadioSelect)
+    assert compared > 20 and radios >= 8  # the radio buttons are drawn by bs5_field too, not handed to crispy
