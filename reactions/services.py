@@ -1516,36 +1516,35 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         group[1].add(patient_id)
         group[2] += has_reaction
         group[3] += has_severe
-    groups: dict[tuple, dict[str, Any]] = {}
-    for key, (n, patients, with_reaction, severe) in lots.items():
-        groups[key] = {"infusions": n, "patients": patients, "with_reaction": with_reaction, "severe": severe}
-        product = groups.setdefault(key[:2], {"infusions": 0, "patients": set(), "with_reaction": 0, "severe": 0})
-        product["infusions"] += n
-        product["patients"] |= patients
-        product["with_reaction"] += with_reaction
-        product["severe"] += severe
+    products: dict[tuple, list] = {}  # (product, product_other) -> the same four, summed over its lots
+    for (product, product_other, _lot), (n, patients, with_reaction, severe) in lots.items():
+        group = products.get((product, product_other))
+        if group is None:
+            group = products[(product, product_other)] = [0, set(), 0, 0]
+        group[0] += n
+        group[1] |= patients
+        group[2] += with_reaction
+        group[3] += severe
+    labels = dict(Infusion.Product.choices)
 
-    def rows(with_lot: bool) -> list[dict[str, Any]]:
+    def rows(groups: dict[tuple, list]) -> list[dict[str, Any]]:
         out = []
-        for key in sorted((k for k in groups if (len(k) == 3) == with_lot), key=lambda k: tuple(v or "" for v in k)):
-            group = groups[key]
-            row: dict[str, Any] = {"product": key[0], "product_other": key[1]}
-            if with_lot:
+        for key in sorted(groups, key=lambda k: [v or "" for v in k]):
+            n, patients, with_reaction, severe = groups[key]
+            product, product_other = key[0], key[1]
+            row: dict[str, Any] = {
+                "product": product, "product_other": product_other,
+                "product_name": product_other if product == Infusion.Product.OTHER else labels[product],
+                "infusions": n, "patients": len(patients), "with_reaction": with_reaction, "severe": severe,
+                "mild": with_reaction - severe, "mild_rate": (with_reaction - severe) / n, "severe_rate": severe / n,
+            }  # fmt: skip
+            if len(key) == 3:
                 row["lot_number"] = key[2]
-            n = group["infusions"]
-            row.update(infusions=n, patients=len(group["patients"]), with_reaction=group["with_reaction"],
-                       severe=group["severe"])  # fmt: skip
-            row["mild"] = row["with_reaction"] - row["severe"]
-            row["mild_rate"] = row["mild"] / n
-            row["severe_rate"] = row["severe"] / n
-            row["product_name"] = (
-                row["product_other"] if row["product"] == Infusion.Product.OTHER else Infusion.Product(row["product"]).label
-            )
             out.append(row)
         return out
 
     signals = LotSignal.objects.filter(clinic=clinic).order_by("-created_at")[:20]
-    return {"products": rows(False), "lots": rows(True), "signals": list(signals)}
+    return {"products": rows(products), "lots": rows(lots), "signals": list(signals)}
 
 
 def patient_update_details(*, patient: User, indication: str) -> None:
