@@ -951,6 +951,7 @@ def _email_record_sent(email: OutboundEmail, *, started_at: datetime, finished_a
 
 
 def _records_in_one_statement() -> bool:
+    """Data-modifying CTEs are PostgreSQL's; the tests switch this off to run the transaction there too."""
     return db_connection.vendor == "postgresql"
 
 
