@@ -27,7 +27,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.models import (
-    Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery, Value, When,
+    Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -1387,11 +1387,10 @@ def clinic_queue(
             )
         )
     )
-    not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
     if status in ("", "active"):
-        flags = flags.exclude(status=Flag.Status.CLOSED).filter(not_snoozed)
+        flags = _needing_action(flags, now=now)
     elif status == "open":
-        flags = flags.filter(status=Flag.Status.OPEN).filter(not_snoozed)
+        flags = flags.filter(status=Flag.Status.OPEN).filter(_not_snoozed(now))
     elif status == "snoozed":
         flags = flags.exclude(status=Flag.Status.CLOSED).filter(snoozed_until__gt=now)
     elif status == "closed":
@@ -1413,13 +1412,19 @@ def clinic_queue(
 
 def clinic_queue_count(*, clinic_id: int) -> int:
     """The navigation badge: flags needing action, snoozed ones excluded."""
-    now = timezone.now()
-    return (
-        Flag.objects.filter(clinic_id=clinic_id)
-        .exclude(status=Flag.Status.CLOSED)
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
-        .count()
-    )
+    return _needing_action(Flag.objects.filter(clinic_id=clinic_id), now=timezone.now()).count()
+
+
+def _not_snoozed(now: datetime) -> Q:
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+
+
+def _needing_action(flags: QuerySet[Flag], *, now: datetime) -> QuerySet[Flag]:
+    """The flags the badge counts and the "active" queue lists: not closed, not snoozed into the future.
+
+    One definition for both: the triage view hands its count to the badge (context_processors).
+    """
+    return flags.exclude(status=Flag.Status.CLOSED).filter(_not_snoozed(now))
 
 
 def patient_timeline(*, patient: User):
