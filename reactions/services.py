@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -1513,20 +1514,19 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
     )
     # One query for both tables, summed here: per lot, then the lots per product. product_other is part
     # of every group: two different "other" products are two rows.
-    lots: dict[tuple, list] = {}  # (product, product_other, lot) -> [infusions, patient ids, with reaction, severe]
+    def totals() -> list:
+        return [0, set(), 0, 0]  # infusions, patient ids, with a reaction, with a severe one
+
+    lots: defaultdict[tuple, list] = defaultdict(totals)  # (product, product_other, lot) -> totals
     for product, product_other, lot_number, patient_id, has_reaction, has_severe in per_infusion:
-        group = lots.get((product, product_other, lot_number))
-        if group is None:
-            group = lots[(product, product_other, lot_number)] = [0, set(), 0, 0]
+        group = lots[(product, product_other, lot_number)]
         group[0] += 1
         group[1].add(patient_id)
         group[2] += has_reaction
         group[3] += has_severe
-    products: dict[tuple, list] = {}  # (product, product_other) -> the same four, summed over its lots
+    products: defaultdict[tuple, list] = defaultdict(totals)  # (product, product_other) -> summed over its lots
     for (product, product_other, _lot), (n, patients, with_reaction, severe) in lots.items():
-        group = products.get((product, product_other))
-        if group is None:
-            group = products[(product, product_other)] = [0, set(), 0, 0]
+        group = products[(product, product_other)]
         group[0] += n
         group[1] |= patients
         group[2] += with_reaction
