@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from reactions.catalogue import Symptom
 from reactions.models import Flag, ReactionReport, ReportedSymptom
 
 register = template.Library()
@@ -34,6 +35,16 @@ def _trusted(message: str, **values: Any) -> SafeString:
     escaped = {name: conditional_escape(value) for name, value in values.items()}
     return mark_safe(message % escaped)  # nosec B308 B703
     # (safe: the catalogue's text is ours and every value above is escaped)
+
+
+def _local_date(value: Any, fmt: str) -> str:
+    """A stored time in the viewer's time zone, formatted: what the |date filter does in a template."""
+    return date_format(timezone.localtime(value), fmt)
+
+
+def _warning_marked(symptom: Symptom, name: str) -> SafeString:
+    """A symptom's name (escaped unless already safe), in bold with ⚠ if it is a warning sign."""
+    return format_html("<strong>⚠ {}</strong>", name) if symptom.is_warning_sign else conditional_escape(name)
 
 
 @register.filter
@@ -60,7 +71,7 @@ def flag_badges(flag: Flag) -> SafeString:
         closed = _trusted(_("Closed: %(outcome)s"), outcome=flag.get_outcome_display())
         parts.append(format_html('<span class="badge badge-mild">{}</span>', closed))
     if flag.snoozed_until and flag.status != Flag.Status.CLOSED:
-        snoozed = _trusted(_("Snoozed to %(date)s"), date=date_format(timezone.localtime(flag.snoozed_until), "j M"))
+        snoozed = _trusted(_("Snoozed to %(date)s"), date=_local_date(flag.snoozed_until, "j M"))
         parts.append(format_html('<span class="badge badge-mild">⏸ {}</span>', snoozed))
     return mark_safe("\n".join(parts))  # nosec B308 B703
     # (safe: each part was built by format_html)
@@ -75,11 +86,7 @@ def flag_summary(flag: Flag) -> SafeString:
         if symptoms:
             items = []
             for s in symptoms:
-                symptom = s.symptom
-                name = (
-                    format_html("<strong>⚠ {}</strong>", symptom.clinical_name)
-                    if symptom.is_warning_sign else conditional_escape(symptom.clinical_name)
-                )  # fmt: skip
+                name = _warning_marked(s.symptom, s.symptom.clinical_name)
                 items.append(format_html("{} ({}, {})", name, s.get_grade_display().lower(), s.get_onset_display().lower()))
             text = mark_safe("; ".join(items))  # nosec B308 B703
             # (safe: each item was built by format_html)
@@ -117,9 +124,8 @@ def symptom_list(symptoms: Iterable[ReportedSymptom], clinical: bool = False) ->
         if clinical and symptom.label != symptom.clinical_name:
             name = format_html('{} <span class="text-body-secondary">({})</span>', symptom.clinical_name, symptom.label)
         else:
-            name = conditional_escape(symptom.clinical_name if clinical else symptom.label)
-        if symptom.is_warning_sign:
-            name = format_html("<strong>⚠ {}</strong>", name)
+            name = symptom.clinical_name if clinical else symptom.label
+        name = _warning_marked(symptom, name)
         ongoing = format_html(", {}", _("still going on")) if s.ongoing else ""
         items.append((name, s.get_grade_display().lower(), s.get_onset_display().lower(), ongoing))
     if not items:
@@ -157,7 +163,7 @@ def queue_row(flag: Flag) -> SafeString:
     if infusion is None:
         about = ""
     else:
-        about = format_html("{} · {}", date_format(timezone.localtime(infusion.started_at), "j M"), infusion.product_name)
+        about = format_html("{} · {}", _local_date(infusion.started_at, "j M"), infusion.product_name)
         if infusion.lot_number:
             about += format_html(", {}", _trusted(_("lot %(lot)s"), lot=infusion.lot_number))
     created = timezone.localtime(flag.created_at)
@@ -184,7 +190,7 @@ def report_line(report: ReactionReport) -> SafeString:
     symptoms = [format_html("{} ({})", s.symptom.label, s.get_grade_display().lower()) for s in report.symptom_list]
     what = mark_safe(", ".join(symptoms)) if symptoms else conditional_escape(_("notes only"))  # nosec B308 B703
     # (safe: each symptom was built by format_html)
-    when = _trusted(_("Reported %(date)s"), date=date_format(timezone.localtime(report.created_at), "j M, H:i"))
+    when = _trusted(_("Reported %(date)s"), date=_local_date(report.created_at, "j M, H:i"))
     return format_html(
         '<div class="small mt-1">{} <a href="{}">{}</a>: {}</div>',
         report_badge(report), reverse("report_detail", args=[report.pk]), when, what,
@@ -201,7 +207,7 @@ def timeline_card(context: template.Context, report: ReactionReport) -> SafeStri
     parts = [
         format_html(
             '{} <span class="small">{}</span>', report_badge(report),
-            _trusted(_("reported %(date)s"), date=date_format(timezone.localtime(report.created_at), "j M Y, H:i")),
+            _trusted(_("reported %(date)s"), date=_local_date(report.created_at, "j M Y, H:i")),
         )  # fmt: skip
     ]
     if report.clinician_level:
@@ -214,13 +220,13 @@ def timeline_card(context: template.Context, report: ReactionReport) -> SafeStri
         text = _trusted(
             _("Reclassified %(from_level)s → %(to_level)s by %(by)s, %(date)s: %(reason)s"),
             from_level=change.from_level, to_level=change.to_level, by=change.by or "—",
-            date=date_format(timezone.localtime(change.created_at), "j M Y"), reason=change.reason,
+            date=_local_date(change.created_at, "j M Y"), reason=change.reason,
         )  # fmt: skip
         parts.append(format_html('<div class="small">{}</div>', text))
     for flag in report.flag_list:
         outcome = format_html(" — {}", flag.get_outcome_display()) if flag.outcome else ""
         events = format_html_join("", "<br>· {}, {}: {}", (
-            (event.actor or _("system"), date_format(timezone.localtime(event.created_at), "j M"), event.note)
+            (event.actor or _("system"), _local_date(event.created_at, "j M"), event.note)
             for event in flag.shown_events
         ))  # fmt: skip
         parts.append(format_html(
