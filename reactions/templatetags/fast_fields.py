@@ -18,6 +18,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+# crispy's asterisk after a required field's label. A constant string: nothing to escape.
+_REQUIRED_MARK = mark_safe('<span class="asteriskField">*</span>')  # nosec B308 B703
+
 _PLAIN = (forms.Select, forms.Textarea, Input)
 _OTHER = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple, forms.FileInput, forms.HiddenInput,
           forms.MultiWidget)
@@ -45,8 +48,7 @@ def bs5_field(field: forms.BoundField) -> SafeString:
         label = format_html(
             '<label for="{}" class="form-label{}">{}{}</label>',
             field.id_for_label, " requiredField" if required else "", field.label,
-            # A constant string: nothing to escape.
-            mark_safe('<span class="asteriskField">*</span>') if required else "",  # nosec B308 B703
+            _REQUIRED_MARK if required else "",
         )
     return format_html(
         '<div id="div_{}" class="mb-3">{}{}{}{}</div>',
@@ -104,8 +106,7 @@ def _radio_field_html(field: forms.BoundField) -> SafeString:
         '<div id="div_{}" class="mb-3"><fieldset{}><legend class="form-label{} fs-6">{}{}</legend>{}</fieldset></div>',
         field.auto_id, format_html(' aria-describedby="{}"', describedby) if describedby else "",
         " requiredField" if required else "", field.label,
-        # A constant string: nothing to escape.
-        mark_safe('<span class="asteriskField">*</span>') if required else "",  # nosec B308 B703
+        _REQUIRED_MARK if required else "",
         options_html,
     )
 
