@@ -310,7 +310,14 @@ class Infusion(ChoiceLabels):
 
     @property
     def product_name(self) -> str:
-        return self.product_other if self.product == self.Product.OTHER else self.get_product_display()
+        return self.name_of_product(self.product, self.product_other)
+
+    @classmethod
+    def name_of_product(cls, product: str, product_other: str) -> str:
+        """The product as shown: the name the patient typed for "other", else the product's label."""
+        if product == cls.Product.OTHER:
+            return product_other
+        return _choice_labels(cls._meta.get_field("product"), translation.get_language()).get(product, product)
 
     @property
     def is_given(self) -> bool:

@@ -1531,7 +1531,6 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         group[1] |= patients
         group[2] += with_reaction
         group[3] += severe
-    labels = dict(Infusion.Product.choices)
 
     def rows(groups: dict[tuple, list]) -> list[dict[str, Any]]:
         out = []
@@ -1540,7 +1539,7 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
             product, product_other = key[0], key[1]
             row: dict[str, Any] = {
                 "product": product, "product_other": product_other,
-                "product_name": product_other if product == Infusion.Product.OTHER else labels[product],
+                "product_name": Infusion.name_of_product(product, product_other),
                 "infusions": n, "patients": len(patients), "with_reaction": with_reaction, "severe": severe,
                 "mild": with_reaction - severe, "mild_rate": (with_reaction - severe) / n, "severe_rate": severe / n,
             }  # fmt: skip
