@@ -1,8 +1,9 @@
 """Web benchmark: gunicorn (two sync workers, bench.settings) on PostgreSQL, loaded with `hey`.
 
-Each page is loaded by `hey -c CONCURRENCY -z DURATION` on loopback and its per-request times
-(hey -o csv) give p50/p95/p99 and throughput. The floor is bench.urls.floor: a signed-in
-trivial view on the same server, settings and middleware, measured in the same run.
+Each page is loaded by `hey -c CONCURRENCY` on loopback for DURATION seconds in all, in ROUNDS slices
+taken in turn with the other pages', and its pooled per-request times (hey -o csv) give p50/p95/p99 and
+throughput. The floor is bench.urls.floor: a signed-in trivial view on the same server, settings and
+middleware, measured in the same rounds.
 """
 from __future__ import annotations
 
@@ -141,8 +142,11 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-def load(page: Page, *, duration: float, concurrency: int, warmup: float = 1.5) -> dict:
-    """Run hey against one page; returns p50/p95/p99 (ms), throughput (req/s) and errors."""
+ROUNDS = 5  # each page's load is cut into this many slices, taken in turn with every other page's
+
+
+def _hey(page: Page, *, seconds: float, concurrency: int) -> tuple[list[float], float, int]:
+    """One `hey` run against one page: its response times (ms), elapsed seconds, and wrong statuses."""
     url = f"http://127.0.0.1:{PORT}{page.path}"
     with tempfile.NamedTemporaryFile("w", suffix=".body", delete=False) as body_file:
         body_file.write(page.body)
@@ -150,8 +154,7 @@ def load(page: Page, *, duration: float, concurrency: int, warmup: float = 1.5) 
     if page.method == "POST":
         args += ["-m", "POST", "-T", "application/x-www-form-urlencoded", "-D", body_file.name]
     try:
-        subprocess.run([*args, "-z", f"{warmup}s", url], check=True, capture_output=True)  # warm both workers
-        out = subprocess.run([*args, "-z", f"{duration}s", url], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([*args, "-z", f"{seconds}s", url], check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(body_file.name)
     times, errors, last = [], 0, 0.0
@@ -161,7 +164,12 @@ def load(page: Page, *, duration: float, concurrency: int, warmup: float = 1.5) 
         last = max(last, float(row["offset"]) + t)
         if int(row["status-code"]) != page.expect:
             errors += 1
-    times.sort()
+    return times, last, errors
+
+
+def _stats(times: list[float], elapsed: float, errors: int) -> dict:
+    """p50/p95/p99 (ms), mean and throughput (req/s) of a page's pooled response times."""
+    times = sorted(times)
     return {
         "requests": len(times),
         "errors": errors,
@@ -169,21 +177,37 @@ def load(page: Page, *, duration: float, concurrency: int, warmup: float = 1.5) 
         "p95_ms": round(_percentile(times, 0.95), 2),
         "p99_ms": round(_percentile(times, 0.99), 2),
         "mean_ms": round(statistics.fmean(times), 2) if times else None,
-        "throughput_rps": round(len(times) / last, 1) if last else 0.0,
+        "throughput_rps": round(len(times) / elapsed, 1) if elapsed else 0.0,
     }
 
 
 def run(*, env: dict[str, str], duration: float, concurrency: int, log=print) -> list[dict]:
-    results = []
+    """Load every page (the floor first) for `duration` seconds in all, under `hey -c concurrency`.
+
+    The load is taken in ROUNDS rounds, each page in turn for duration/ROUNDS seconds, and each page's
+    times are pooled over the rounds. A shared virtual machine speeds up and slows down by 10-15% over a
+    minute; measured in one block at the start, the floor caught whatever moment that was, and every
+    ratio with it. Taken in turn, the floor and the pages see the same moments.
+    """
+    measured = pages()
+    pooled = {page.name: ([], 0.0, 0) for page in measured}
     with Server(env):
-        for page in pages():
+        for page in measured:
             check(page)
-            stats = load(page, duration=duration, concurrency=concurrency)
-            stats["page"] = page.name
-            stats["method"] = page.method
-            results.append(stats)
-            log(f"    {page.name:28} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f}  "
-                f"p99 {stats['p99_ms']:7.2f}  {stats['throughput_rps']:7.1f} req/s  errors {stats['errors']}")  # fmt: skip
+            _hey(page, seconds=1.5, concurrency=concurrency)  # warm both workers on this page
+        for _round in range(ROUNDS):
+            for page in measured:
+                times, elapsed, errors = _hey(page, seconds=duration / ROUNDS, concurrency=concurrency)
+                all_times, all_elapsed, all_errors = pooled[page.name]
+                pooled[page.name] = (all_times + times, all_elapsed + elapsed, all_errors + errors)
+    results = []
+    for page in measured:
+        stats = _stats(*pooled[page.name])
+        stats["page"] = page.name
+        stats["method"] = page.method
+        results.append(stats)
+        log(f"    {page.name:28} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f}  "
+            f"p99 {stats['p99_ms']:7.2f}  {stats['throughput_rps']:7.1f} req/s  errors {stats['errors']}")  # fmt: skip
     floor = results[0]
     for stats in results:
         stats["p50_x_floor"] = round(stats["p50_ms"] / floor["p50_ms"], 2)
