@@ -1,0 +1,43 @@
+"""The reaction report form's symptom fields are built once, at import, and copied for each form."""
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from reactions import catalogue
+from reactions.forms import ReactionReportForm
+from tests.factories import InfusionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_field_per_question_of_every_symptom_after_the_notes():
+    form = ReactionReportForm(infusion=InfusionFactory())
+    names = list(form.fields)
+    assert names[0] == "notes"
+    assert names[1:5] == ["s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing"]
+    assert len(names) == 1 + 4 * len(catalogue.SYMPTOMS)
+
+
+def test_each_form_changes_only_its_own_fields():
+    infusion = InfusionFactory()
+    first, second = ReactionReportForm(infusion=infusion), ReactionReportForm(infusion=infusion)
+    first.fields["s_headache_grade"].choices = [("mild", "Mild")]
+    first.fields["s_headache_onset"].widget.attrs["class"] = "changed"
+    first.fields["s_headache"].label = "Changed"
+    assert [value for value, _label in second.fields["s_headache_grade"].choices] == list(catalogue.Grade.values)
+    assert second.fields["s_headache_onset"].widget.attrs["class"] == "form-select"
+    assert second.fields["s_headache"].label == "Headache"
+    third = ReactionReportForm(infusion=infusion)
+    assert [value for value, _label in third.fields["s_headache_grade"].choices] == list(catalogue.Grade.values)
+    assert len(third.fields["s_headache_grade"].widget.choices) == len(catalogue.Grade.choices)
+
+
+@pytest.mark.parametrize(("language", "label", "grade"), [("en", "Headache", "Very severe"),
+                                                           ("es", "Dolor de cabeza", "Muy grave")])  # fmt: skip
+def test_labels_are_in_the_language_of_each_request(language, label, grade):
+    with translation.override(language):
+        form = ReactionReportForm(infusion=InfusionFactory())
+        assert str(form.fields["s_headache"].label) == label
+        assert grade in [str(text) for _value, text in form.fields["s_headache_grade"].choices]
+        assert grade in form["s_headache_grade"].as_widget()
