@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import Flag, FlagEvent, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals
+from reactions.models import (
+    Flag, FlagEvent, FollowUp, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals,
+)  # fmt: skip
 from tests.factories import ClinicAdminFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +303,13 @@ def test_clinic_pages_use_a_constant_number_of_queries(clinician_client, clinic,
     assert large == small, f"{name}: {small} queries with 2 patients, {large} with 17"
 
 
+def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:
+    due = infusion.started_at + timedelta(hours=hours)
+    answered = {"answer": FollowUp.Answer.NO_SYMPTOMS, "answered_at": due + timedelta(minutes=5)}
+    return FollowUp.objects.create(infusion=infusion, patient=infusion.patient, offset_hours=hours, due_at=due,
+                                   status=status, **(answered if status == FollowUp.Status.ANSWERED else {}))  # fmt: skip
+
+
 def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic, count_queries):
     patient = PatientFactory(clinic=clinic)
     def add(n):
@@ -310,6 +319,8 @@ def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinici
                                         unit="ml_kg_h")  # fmt: skip
             services.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70)
             make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
+            _prompt(infusion, 2, FollowUp.Status.ANSWERED)
+            _prompt(infusion, 24, FollowUp.Status.NO_RESPONSE)
     add(2)
     url = reverse("clinic_patient_detail", args=[patient.pk])
     small = count_queries(clinician_client, url)
@@ -337,6 +348,10 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
     services.flag_add_note(flag=flagged.flags.get(), by=clinician, note="Called the patient back")
     services.report_reclassify(report=make_report(infusion=busy, symptoms=[("rash", "mild")]), by=clinician,
                                to_level="review", reason="Spreading rash")  # fmt: skip
+    with timezone.override(clinician.tzinfo):  # the viewer's time zone
+        answered_at = _prompt(busy, 2, FollowUp.Status.ANSWERED).answered_at.astimezone(timezone.get_current_timezone())
+    _prompt(busy, 24, FollowUp.Status.NO_RESPONSE)
+    _prompt(busy, 72, FollowUp.Status.SCHEDULED)  # not sent yet: not shown
     quiet = InfusionFactory(patient=patient, started_at=now - timedelta(days=40))
     make_report(infusion=quiet, symptoms=[("headache", "mild")])
 
@@ -345,6 +360,8 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
     assert "Rates:" in page and "2.5 mL/kg/h" in page
     assert "Called the patient back" in page and "Spreading rash" in page
     assert page.count('class="card my-2"') == 3  # every report of both infusions
+    assert f"Prompt +2 h: answered — no new symptoms {answered_at:%-d %b %H:%M}</div>" in page
+    assert "Prompt +24 h: no response</div>" in page and "Prompt +72 h" not in page
 
 
 def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(clinician_client, clinic):
