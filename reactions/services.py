@@ -1375,6 +1375,14 @@ def clinic_queue(
         # Two joins, the rest prefetched: PostgreSQL spent 9-13 ms *planning* the ten-table join
         # that select_related made of all of them (and under 1 ms running it); this plans in under 1 ms.
         .select_related("patient", "report__infusion")
+        # What a row shows (badges.queue_row): the joined rows are wide (a user's password hash, an
+        # infusion's notes) and each time among them is parsed in Python, for every row.
+        .only(
+            "clinic_id", "patient_id", "report_id", "vitals_id", "followup_id", "kind", "status", "outcome",
+            "created_at", "snoozed_until", "acknowledged_by_id", "assigned_to_id", "patient__full_name",
+            "report__infusion_id", "report__clinician_level", "report__infusion__started_at",
+            "report__infusion__product", "report__infusion__product_other", "report__infusion__lot_number",
+        )
         .prefetch_related(
             Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")),
             "vitals__infusion", "followup__infusion", "acknowledged_by", "assigned_to",
