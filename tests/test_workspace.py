@@ -303,6 +303,33 @@ def test_clinic_pages_use_a_constant_number_of_queries(clinician_client, clinic,
     assert large == small, f"{name}: {small} queries with 2 patients, {large} with 17"
 
 
+def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clinician_client, clinic, count_queries):
+    # Severe (acknowledged and assigned), review, out-of-range vitals and no-response flags, all on the
+    # first page at both sizes: each kind of row reads only what the queue loads.
+    staff = ClinicianFactory(clinic=clinic, full_name="Nurse Amal Haddad")
+
+    def grow(n):
+        for _ in range(n):
+            infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+            services.vitals_record(infusion=infusion, by=staff, phase="start", recorded_at=infusion.started_at,
+                                   systolic=190, diastolic=90)  # fmt: skip
+            report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
+            severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
+            services.flag_acknowledge(flag=severe, by=staff)
+            services.flag_assign(flag=severe, by=staff, assignee=staff)
+            Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
+                                followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
+
+    grow(1)
+    small = count_queries(clinician_client, reverse("clinic_flags"))
+    grow(5)
+    page = clinician_client.get(reverse("clinic_flags")).content.decode()
+    assert page.count("<tr class=") == Flag.objects.filter(clinic=clinic).count() <= 25
+    assert "✓ Nurse Amal Haddad" in page and "→ Nurse Amal Haddad" in page and "No answer to the +24 h" in page
+    assert "Vitals outside the safe range" in page and "Pleuritic chest pain" in page
+    assert count_queries(clinician_client, reverse("clinic_flags")) == small
+
+
 def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:
     due = infusion.started_at + timedelta(hours=hours)
     answered = {"answer": FollowUp.Answer.NO_SYMPTOMS, "answered_at": due + timedelta(minutes=5)}
