@@ -1542,14 +1542,15 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         group[2] += with_reaction
         group[3] += severe
 
+    names = {key: Infusion.name_of_product(*key) for key in products}  # once per product, not once per lot
+
     def rows(groups: dict[tuple, list]) -> list[dict[str, Any]]:
         out = []
         for key in sorted(groups, key=lambda k: [v or "" for v in k]):
             n, patients, with_reaction, severe = groups[key]
             product, product_other = key[0], key[1]
             row: dict[str, Any] = {
-                "product": product, "product_other": product_other,
-                "product_name": Infusion.name_of_product(product, product_other),
+                "product": product, "product_other": product_other, "product_name": names[(product, product_other)],
                 "infusions": n, "patients": len(patients), "with_reaction": with_reaction, "severe": severe,
                 "mild": with_reaction - severe, "mild_rate": (with_reaction - severe) / n, "severe_rate": severe / n,
             }  # fmt: skip
