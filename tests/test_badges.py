@@ -5,10 +5,11 @@ from datetime import datetime, timezone as dt_timezone
 
 import pytest
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from reactions.models import Flag
 from reactions.templatetags.badges import (
-    flag_badges, flag_summary, product_rows, queue_row, report_badge, report_line, symptom_list,
+    _local_date, flag_badges, flag_summary, product_rows, queue_row, report_badge, report_line, symptom_list,
 )
 from tests.factories import InfusionFactory, make_report, make_severe_flag
 
@@ -93,3 +94,17 @@ def test_report_line_on_the_home_page_in_the_patients_words():
     assert html.endswith(": Headache (moderate), Trouble breathing or wheezing (severe)</div>")
     report.symptom_list = []
     assert report_line(report).endswith(": notes only</div>")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland", "America/New_York"])
+def test_dates_on_the_rows_are_written_as_the_date_filter_writes_them(language, zone):
+    moments = [datetime(2026, 12, 31, 23, 30, tzinfo=dt_timezone.utc), datetime(2026, 3, 1, 0, 5, tzinfo=dt_timezone.utc),
+               datetime(999, 7, 9, 14, 0, tzinfo=dt_timezone.utc), timezone.now()]  # fmt: skip
+    formats = ["j M", "j M Y", "j M, H:i", "j M Y, H:i", "D j M Y", "c", r"j \de M"]  # the last three: Django's own
+    with translation.override(language), timezone.override(zone):
+        for moment in moments:
+            for fmt in formats:
+                assert _local_date(moment, fmt) == date_format(timezone.localtime(moment), fmt), (moment, fmt)
+    with translation.override("es"):
+        assert _local_date(datetime(2026, 1, 5, 12, tzinfo=dt_timezone.utc), "j M Y") == "5 Ene 2026"
