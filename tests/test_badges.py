@@ -1,9 +1,10 @@
 """The row pieces written in Python (reactions/templatetags/badges.py): right words, escaped values, translated."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import date, datetime, timezone as dt_timezone
 
 import pytest
+from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
@@ -108,3 +109,21 @@ def test_dates_on_the_rows_are_written_as_the_date_filter_writes_them(language, 
                 assert _local_date(moment, fmt) == date_format(timezone.localtime(moment), fmt), (moment, fmt)
     with translation.override("es"):
         assert _local_date(datetime(2026, 1, 5, 12, tzinfo=dt_timezone.utc), "j M Y") == "5 Ene 2026"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_the_local_date_filter_writes_what_the_date_filter_writes(language, zone):
+    values = {"moment": datetime(2026, 12, 31, 23, 30, tzinfo=dt_timezone.utc), "day": date(2026, 2, 3), "nothing": None}
+    formats = ['"D j M Y, H:i"', '"j M H:i"', '"j M Y"', '_("D j M Y")', '"l j F"']
+    with translation.override(language), timezone.override(zone):
+        for name in values:
+            for fmt in formats:
+                ours = Template(f"{{% load badges %}}{{{{ {name}|local_date:{fmt} }}}}")
+                django = Template(f"{{{{ {name}|date:{fmt} }}}}")
+                if name == "day" and "H" in fmt:  # a time of day asked of a date: both refuse alike
+                    for template in (ours, django):
+                        with pytest.raises(TypeError, match="time-related"):
+                            template.render(Context(values))
+                    continue
+                assert ours.render(Context(values)) == django.render(Context(values)), (name, fmt)
