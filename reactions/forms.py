@@ -572,6 +572,19 @@ class LanguageForm(forms.ModelForm):
         self.fields["language"].choices = [("", _("Browser's language"))] + list(settings.LANGUAGES)
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, with the e-mail's length checked before anyone tries to authenticate.
+
+    Django's sets the username's max_length after building the field, so no validator checks it: a
+    longer "address" reached authenticate(), and django-axes' record of the failed attempt (255
+    characters) then failed on PostgreSQL with a 500.
+    """
+
+    username = auth_forms.UsernameField(
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Send the reset e-mail in the account's own language, else the language of the page."""
 

@@ -44,6 +44,16 @@ def test_repeated_failures_lock_the_login_out_with_a_clear_message(patient):
     assert "_auth_user_id" not in client.session  # even the right password is refused while locked
 
 
+def test_an_overlong_e_mail_at_sign_in_is_refused_at_the_field(patient):
+    # Longer than any address (254) and than django-axes' record of a failed attempt (255): PostgreSQL
+    # refused that record with a 500 before the form checked the length.
+    page = Client().post(reverse("login"), {"username": "a" * 300 + "@x.test", "password": "wrong"})
+    assert page.status_code == 200
+    assert "Ensure this value has at most 254 characters" in page.content.decode()
+    ok = Client().post(reverse("login"), {"username": patient.email, "password": PASSWORD})
+    assert ok.status_code == 302
+
+
 def test_an_admin_unlock_lets_the_patient_sign_in_again(patient):
     from axes.utils import reset
 
