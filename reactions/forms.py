@@ -575,7 +575,7 @@ class LanguageForm(forms.ModelForm):
 class LoginForm(auth_forms.AuthenticationForm):
     """Django's sign-in form, with the e-mail's length checked before anyone tries to authenticate.
 
-    Django's sets the username's max_length after building the field, so no validator checks it: a
+    Django's form sets the username's max_length after building the field, so no validator checks it: a
     longer "address" reached authenticate(), and django-axes' record of the failed attempt (255
     characters) then failed on PostgreSQL with a 500.
     """

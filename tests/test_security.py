@@ -277,6 +277,15 @@ def test_audit_record_writes_one_full_row_per_patient(rf, clinician, clinic, add
     assert AuditEvent.objects.filter(created_at__gte=before, patient=patients[1]).count() == 1
 
 
+def test_audit_record_writes_a_long_list_in_several_statements(rf, clinician, clinic, monkeypatch):
+    monkeypatch.setattr(services, "AUDIT_ROWS_PER_STATEMENT", 2)
+    patients = PatientFactory.create_batch(5, clinic=clinic)
+    request = rf.get("/")
+    request.user = clinician
+    assert services.audit_record(request=request, patients=patients, action="export", what="events CSV") == 5
+    assert sorted(AuditEvent.objects.values_list("patient_ref", flat=True)) == sorted(p.pk for p in patients)
+
+
 def test_the_audit_trail_is_append_only(clinician_client, patient):
     clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]))
     event = AuditEvent.objects.get()
