@@ -34,6 +34,7 @@ from .models import AuditEvent, DeletionRequest, User
 from .views import bound_data, clinic_staff_required, patient_required
 
 BACKUP_CODES = 10
+ACCESS_LOG_EVENTS_PER_PAGE = 200
 
 
 class TokenForm(forms.Form):
@@ -114,9 +115,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def my_access_log(request: HttpRequest) -> HttpResponse:
-    """The patient sees which clinicians and admins viewed or changed their record, and when."""
-    events = AuditEvent.objects.filter(patient_ref=request.user.pk).select_related("actor")[:200]
-    return render(request, "reactions/my_access_log.html", {"events": events})
+    """The patient sees which clinicians and admins viewed or changed their record, and when: every
+    event, newest first, a page at a time, with repeats in a row on one line (services.audit_runs)."""
+    events = AuditEvent.objects.filter(patient_ref=request.user.pk).only("actor_label", "action", "what", "created_at")
+    page = Paginator(events, ACCESS_LOG_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "reactions/my_access_log.html", {"page": page, "runs": services.audit_runs(page.object_list)})
 
 
 class DeletionRequestForm(forms.Form):

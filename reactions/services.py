@@ -1622,6 +1622,35 @@ def audit_record(*, request: Any, patients: Iterable[User | int], action: str, w
     return len(ids)
 
 
+@dataclass(frozen=True)
+class AccessRun:
+    """Audit events in a row with the same who, action and what: one line of a patient's access log."""
+
+    latest: AuditEvent
+    earliest_at: datetime
+    count: int
+
+
+def audit_runs(events: Iterable[AuditEvent]) -> list[AccessRun]:
+    """Group events (newest first) that repeat the one before: same person, action and what.
+
+    Every view is recorded, and the triage queue reloads itself every minute while a clinician has it
+    open: a patient with an open flag would see a page of "triage queue" lines, one a minute, and the
+    other accesses pushed out of sight. As runs, those are one line with how many times and from when
+    to when; the rows themselves stay as they are.
+    """
+    runs: list[AccessRun] = []
+    for event in events:
+        last = runs[-1] if runs else None
+        if last and (last.latest.actor_label, last.latest.action, last.latest.what) == (
+            event.actor_label, event.action, event.what
+        ):
+            runs[-1] = AccessRun(latest=last.latest, earliest_at=event.created_at, count=last.count + 1)
+        else:
+            runs.append(AccessRun(latest=event, earliest_at=event.created_at, count=1))
+    return runs
+
+
 # --- Account deletion ------------------------------------------------------------------------------
 
 

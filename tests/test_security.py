@@ -313,6 +313,46 @@ def test_patients_see_who_looked_and_admins_browse_and_export(login, clinician_c
     assert f",view,{patient.pk},timeline," in csv_text
 
 
+def test_a_patients_access_log_shows_repeats_in_a_row_as_one_line(login, clinician, clinic, patient, rf):
+    # The triage queue reloads itself every minute: 30 views in a row, a timeline view by a colleague, 5 more.
+    colleague = ClinicianFactory(clinic=clinic, full_name="Dr Ines Navarro")
+
+    def record(by, what, times):
+        request = rf.get("/")
+        request.user = by
+        for _ in range(times):
+            services.audit_record(request=request, patients=[patient], action="view", what=what)
+
+    record(clinician, "triage queue", 30)
+    record(colleague, "timeline", 1)
+    record(clinician, "triage queue", 5)
+    runs = services.audit_runs(AuditEvent.objects.filter(patient_ref=patient.pk))
+    assert [(run.latest.actor_id, run.latest.what, run.count) for run in runs] == [
+        (clinician.pk, "triage queue", 5), (colleague.pk, "timeline", 1), (clinician.pk, "triage queue", 30),
+    ]  # fmt: skip
+    assert runs[0].earliest_at < runs[0].latest.created_at and runs[1].earliest_at == runs[1].latest.created_at
+    client = login(patient)
+    page = client.get(reverse("my_access_log")).content.decode()
+    assert page.count("<tr><td>") == 3
+    assert "30 times, from " in page and "5 times, from " in page and "Dr Ines Navarro" in page
+    assert "30 veces, del " in client.get(reverse("my_access_log"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+
+def test_a_patients_access_log_pages_back_to_the_first_event(login, clinician, patient, rf, monkeypatch):
+    from reactions import account_views
+
+    monkeypatch.setattr(account_views, "ACCESS_LOG_EVENTS_PER_PAGE", 3)
+    request = rf.get("/")
+    request.user = clinician
+    for what in ["timeline", "flag 1", "printable summary", "FHIR bundle", "timeline"]:
+        services.audit_record(request=request, patients=[patient], action="view", what=what)
+    client = login(patient)
+    first = client.get(reverse("my_access_log")).content.decode()
+    assert "Page 1 of 2" in first and "FHIR bundle" in first and "flag 1" not in first
+    second = client.get(reverse("my_access_log"), {"page": 2}).content.decode()
+    assert "flag 1" in second and "Page 2 of 2" in second
+
+
 # --- Account deletion --------------------------------------------------------------------------------------
 
 
