@@ -102,7 +102,7 @@ def test_report_line_on_the_home_page_in_the_patients_words():
 def test_dates_on_the_rows_are_written_as_the_date_filter_writes_them(language, zone):
     moments = [datetime(2026, 12, 31, 23, 30, tzinfo=dt_timezone.utc), datetime(2026, 3, 1, 0, 5, tzinfo=dt_timezone.utc),
                datetime(999, 7, 9, 14, 0, tzinfo=dt_timezone.utc), timezone.now()]  # fmt: skip
-    formats = ["j M", "j M Y", "j M, H:i", "j M Y, H:i", "D j M Y", "c", r"j \de M"]  # the last three: Django's own
+    formats = ["j M", "j M Y", "j M, H:i", "j M Y, H:i", "D j M Y", "c", r"j \de M", "DATE_FORMAT"]  # escapes, names
     with translation.override(language), timezone.override(zone):
         for moment in moments:
             for fmt in formats:

@@ -10,16 +10,14 @@ tests/test_badges.py checks wording, escaping, languages and time zones.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django import template
-from django.template.defaultfilters import date as django_date_filter
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.formats import date_format, get_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -41,32 +39,28 @@ def _trusted(message: str, **values: Any) -> SafeString:
     # (safe: the catalogue's text is ours and every value above is escaped)
 
 
-# The format characters these rows use, written as django.utils.dateformat writes them. Django's
-# formatter splits the format anew on every call (~40 µs a date, tens of dates a page); a format made
-# of these characters is split once. tests/test_badges.py compares the two.
-_DATE_CHARACTERS: dict[str, Callable[[datetime], str]] = {
-    "D": lambda d: WEEKDAYS_ABBR[d.weekday()],
-    "j": lambda d: str(d.day),
-    "M": lambda d: MONTHS_3[d.month].title(),
-    "Y": lambda d: "%04d" % d.year,
-    "H": lambda d: "%02d" % d.hour,
-    "i": lambda d: "%02d" % d.minute,
-}
-
-
 @functools.cache
-def _date_pieces(fmt: str) -> tuple[str | Callable[[datetime], str], ...] | None:
-    """The format as literal text and formatters, or None if it has characters only Django's knows."""
-    if "\\" in fmt or any(c.isalpha() and c not in _DATE_CHARACTERS for c in fmt):
-        return None
-    return tuple(_DATE_CHARACTERS.get(c, c) for c in fmt)
+def _format_pieces(fmt: str) -> tuple[tuple[bool, str], ...]:
+    """A date format split as django.utils.dateformat splits it: (is a format character, text).
+
+    Django's formatter splits the format anew for every date (~40 µs a date, tens of dates a page);
+    split once, with the same expressions and the same DateFormat methods, a date costs ~10 µs.
+    """
+    return tuple(
+        (True, piece) if i % 2 else (False, dateformat.re_escaped.sub(r"\1", piece))
+        for i, piece in enumerate(dateformat.re_formatchars.split(fmt)) if piece
+    )
 
 
 def _formatted(value: Any, fmt: str) -> str:
-    pieces = _date_pieces(fmt)
-    if pieces is None:
+    """date_format(value, fmt), with the format split once; dates (not datetimes) go Django's own way."""
+    if not isinstance(value, datetime):
         return date_format(value, fmt)
-    return "".join(piece if isinstance(piece, str) else str(piece(value)) for piece in pieces)
+    formatter = dateformat.DateFormat(value)
+    return "".join(
+        str(getattr(formatter, piece)()) if is_character else piece
+        for is_character, piece in _format_pieces(str(get_format(fmt)))
+    )
 
 
 def _local_date(value: Any, fmt: str) -> str:
@@ -77,10 +71,7 @@ def _local_date(value: Any, fmt: str) -> str:
 @register.filter(expects_localtime=True, is_safe=False)
 def local_date(value: Any, fmt: str) -> str:
     """Django's |date filter (a format is required), as quick as _local_date on the rows of the busy pages."""
-    try:
-        return "" if value in (None, "") else _formatted(value, str(fmt))
-    except AttributeError:  # e.g. a time format given a date: what Django's filter makes of it
-        return django_date_filter(value, fmt)
+    return "" if value in (None, "") else _formatted(value, fmt)
 
 
 def _warning_marked(symptom: Symptom, name: str) -> SafeString:
