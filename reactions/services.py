@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import groupby
 from smtplib import (
     SMTPConnectError,
     SMTPException,
@@ -1639,15 +1640,10 @@ def audit_runs(events: Iterable[AuditEvent]) -> list[AccessRun]:
     other accesses pushed out of sight. As runs, those are one line with how many times and from when
     to when; the rows themselves stay as they are.
     """
-    runs: list[AccessRun] = []
-    for event in events:
-        last = runs[-1] if runs else None
-        if last and (last.latest.actor_label, last.latest.action, last.latest.what) == (
-            event.actor_label, event.action, event.what
-        ):
-            runs[-1] = AccessRun(latest=last.latest, earliest_at=event.created_at, count=last.count + 1)
-        else:
-            runs.append(AccessRun(latest=event, earliest_at=event.created_at, count=1))
+    runs = []
+    for _same, group in groupby(events, key=lambda event: (event.actor_label, event.action, event.what)):
+        run = list(group)
+        runs.append(AccessRun(latest=run[0], earliest_at=run[-1].created_at, count=len(run)))
     return runs
 
 
