@@ -33,7 +33,7 @@ def bs5_field(field: forms.BoundField) -> SafeString:
         return _radio_field_html(field)
     if not isinstance(widget, _PLAIN) or isinstance(widget, _OTHER) or isinstance(widget, forms.SelectMultiple):
         return as_crispy_field(field)
-    errors = field.errors if field.form.is_bound else []
+    errors = _bound_errors(field)
     auto_id = field.auto_id
     required = field.field.required and field.form.use_required_attribute
     classes = [type(widget).__name__.lower(), "form-select" if isinstance(widget, forms.Select) else "form-control"]
@@ -56,8 +56,13 @@ def bs5_field(field: forms.BoundField) -> SafeString:
     )
 
 
+def _bound_errors(field: forms.BoundField) -> list[str]:
+    """The field's errors, as crispy shows them: none on an unbound form."""
+    return field.errors if field.form.is_bound else []
+
+
 def _errors_html(field: forms.BoundField) -> SafeString | str:
-    errors = field.errors if field.form.is_bound else []
+    errors = _bound_errors(field)
     if not errors:
         return ""
     return format_html(
