@@ -1368,7 +1368,8 @@ def clinic_queue(
 ):
     """The triage queue: severe first, then review, then no response; newest first within each.
 
-    "active" (the default) hides closed flags and review flags snoozed into the future.
+    "active" (the default) hides closed flags and review flags snoozed into the future. Load what a
+    page of it shows with queue_details().
     """
     now = timezone.now()
     flags = (
@@ -1384,10 +1385,6 @@ def clinic_queue(
             "report__infusion_id", "report__clinician_level", "report__infusion__started_at",
             "report__infusion__product", "report__infusion__product_other", "report__infusion__lot_number",
         )
-        .prefetch_related(
-            Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")),
-            "vitals__infusion", "followup__infusion", "acknowledged_by", "assigned_to",
-        )  # fmt: skip
         .annotate(
             kind_rank=Case(
                 When(kind=Flag.Kind.SEVERE_EVENT, then=Value(0)),
@@ -1418,6 +1415,38 @@ def clinic_queue(
     if date_to:
         flags = flags.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz))
     return flags.order_by("kind_rank", "-created_at", "-pk")
+
+
+def queue_details(flags: Iterable[Flag]) -> list[Flag]:
+    """A page of the triage queue with what its rows show (badges.queue_row), in as few queries as it needs.
+
+    Report flags get their report's ``symptom_list`` in one query. Vitals, follow-ups and the staff who
+    acknowledged or were assigned are asked for only the rows that have them: most rows have none, and
+    prefetch_related asked of every row spent ~1.5 ms of the page finding nothing.
+    """
+    flags = list(flags)
+    for lookup, present in (
+        ("vitals__infusion", "vitals_id"), ("followup__infusion", "followup_id"),
+        ("acknowledged_by", "acknowledged_by_id"), ("assigned_to", "assigned_to_id"),
+    ):  # fmt: skip
+        having = [flag for flag in flags if getattr(flag, present)]
+        if having:
+            prefetch_related_objects(having, lookup)
+    attach_symptoms([flag.report for flag in flags if flag.report_id])
+    return flags
+
+
+def attach_symptoms(reports: Sequence[ReactionReport]) -> None:
+    """Set ``symptom_list`` on each report: its symptoms in the order they were entered, all in one query.
+
+    Grouped here rather than by prefetch_related, which spends ~25 µs a report more on the same query.
+    """
+    by_report: defaultdict[int, list[ReportedSymptom]] = defaultdict(list)
+    if reports:
+        for symptom in ReportedSymptom.objects.filter(report_id__in=[report.pk for report in reports]).order_by("pk"):
+            by_report[symptom.report_id].append(symptom)
+    for report in reports:
+        report.symptom_list = by_report[report.pk]
 
 
 def clinic_queue_count(*, clinic_id: int) -> int:

@@ -308,6 +308,7 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
         date_to=filters.get("date_to"),
     )
     page = Paginator(flags, QUEUE_FLAGS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = services.queue_details(page.object_list)
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
     services.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",

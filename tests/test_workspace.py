@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
+from reactions.templatetags.badges import queue_row
 from reactions.models import (
     Flag, FlagEvent, FollowUp, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals,
 )  # fmt: skip
@@ -328,6 +329,34 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
     assert "✓ Nurse Amal Haddad" in page and "→ Nurse Amal Haddad" in page and "No answer to the +24 h" in page
     assert "Vitals outside the safe range" in page and "Pleuritic chest pain" in page
     assert count_queries(clinician_client, reverse("clinic_flags")) == small
+
+
+def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django_assert_num_queries):
+    # Report flags only: one query (their symptoms, in the order entered); nobody acknowledged or
+    # assigned, no vitals, no prompts, so nothing else is asked.
+    for _ in range(3):
+        make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
+                    symptoms=[("headache", "very_severe"), ("chest_pain", "severe")])  # fmt: skip
+    page = list(services.clinic_queue(clinic=clinic))
+    with django_assert_num_queries(1):
+        flags = services.queue_details(page)
+    assert len(flags) == 6  # each report: a severe event flag and a review flag
+    assert all([s.code for s in f.report.symptom_list] == ["headache", "chest_pain"] for f in flags)
+    with django_assert_num_queries(0):
+        rows = "".join(queue_row(flag) for flag in flags)
+    assert rows.count("Pleuritic chest pain") == 6
+    # Each other kind of row adds the queries for its own relation, and the rows still ask nothing.
+    flag = flags[0]
+    services.flag_acknowledge(flag=flag, by=clinician)
+    infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+    Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
+                        followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
+    page = list(services.clinic_queue(clinic=clinic))
+    with django_assert_num_queries(1 + 1 + 2):  # symptoms, who acknowledged, the prompt and its infusion
+        flags = services.queue_details(page)
+    with django_assert_num_queries(0):
+        rows = "".join(queue_row(flag) for flag in flags)
+    assert f"✓ {clinician.full_name}" in rows and "No answer to the +24 h follow-up prompt" in rows
 
 
 def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:

@@ -114,7 +114,8 @@ def flag_summary(flag: Flag) -> SafeString:
     """What a flag is about, in one cell: symptoms with grade and onset, out-of-range vitals, or the silent prompt."""
     if flag.report_id:
         report = flag.report
-        symptoms = list(report.symptoms.all())
+        # The queue's rows come with symptom_list (services.queue_details); a flag's own page asks here.
+        symptoms = report.symptom_list if hasattr(report, "symptom_list") else report.symptoms.order_by("pk")
         if symptoms:
             items = []
             for s in symptoms:
