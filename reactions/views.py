@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Prefetch, Window
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,7 +48,7 @@ from .forms import (
     ReclassifyForm,
     VitalsForm,
 )
-from .models import Flag, FollowUp, Infusion, ReactionReport, ReportedSymptom, User
+from .models import Flag, FollowUp, Infusion, ReactionReport, User
 
 View = Callable[..., HttpResponse]
 
@@ -124,19 +124,23 @@ PRODUCT_LOTS_PER_PAGE = 50
 
 def patient_home(request: HttpRequest) -> HttpResponse:
     patient = request.user
-    # Each infusion shows its latest few reports; the infusion's own page lists them all.
-    recent_reports = ReactionReport.objects.order_by("-created_at", "-pk").prefetch_related(
-        Prefetch("symptoms", queryset=ReportedSymptom.objects.all(), to_attr="symptom_list")
-    )[:HOME_REPORTS_PER_INFUSION]
+    # Each infusion shows its latest few reports; the infusion's own page lists them all. How many it
+    # has in all comes with them, counted by a window over the same rows: annotating the infusions
+    # instead made the page count join and group every report of the patient.
+    recent_reports = ReactionReport.objects.annotate(
+        infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id"))
+    ).order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
     page = Paginator(
         Infusion.objects.filter(patient=patient)
-        .annotate(report_count=Count("reports"))
         .order_by("-started_at", "-pk")
         .prefetch_related(Prefetch("reports", queryset=recent_reports, to_attr="recent_reports")),
         HOME_INFUSIONS_PER_PAGE,
     ).get_page(request.GET.get("page"))
     for infusion in page.object_list:
-        infusion.older_reports = infusion.report_count - len(infusion.recent_reports)
+        shown = infusion.recent_reports
+        infusion.older_reports = shown[0].infusion_report_count - len(shown) if shown else 0
+    # Their symptoms in one query, grouped here: prefetched inside the reports' prefetch they cost the page ~2 ms.
+    services.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
     context = {
         "next_action": services.patient_next_action(patient=patient),
         "upcoming": services.patient_upcoming_infusion(patient=patient),

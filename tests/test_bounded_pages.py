@@ -27,6 +27,20 @@ def test_patient_home_shows_the_latest_reports_of_an_infusion_and_links_to_the_r
     assert all(reverse("report_detail", args=[r.pk]) in detail for r in reports)
 
 
+def test_patient_home_counts_each_infusions_reports_apart(patient, patient_client):
+    # The "more" counts come from a window over each infusion's own reports, not the patient's.
+    now = timezone.now()
+    busy = InfusionFactory(patient=patient, started_at=now - timedelta(days=1))
+    quiet = InfusionFactory(patient=patient, started_at=now - timedelta(days=30))
+    InfusionFactory(patient=patient, started_at=now - timedelta(days=60))  # no report at all
+    for _ in range(4):
+        make_report(infusion=busy, symptoms=[("headache", "mild")])
+    latest_quiet = [make_report(infusion=quiet, symptoms=[("rash", "moderate")]) for _ in range(2)][-1]
+    page = patient_client.get(reverse("home")).content.decode()
+    assert page.count("See 1 more report<") == 1 and "more reports" not in page
+    assert reverse("report_detail", args=[latest_quiet.pk]) in page and "Itchy skin or a small rash (moderate)" in page
+
+
 def test_patient_home_pages_through_older_infusions(patient, patient_client):
     now = timezone.now()
     infusions = [InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
