@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.processes import stop_process_groups
+from tests.processes import dies_with_parent, stop_process_groups
 from tests.smtp import SmtpListener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,8 +95,8 @@ class LiveStack:
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(dies_with_parent(args), cwd=ROOT, env=self.env(), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         proc.log_path = log.name  # type: ignore[attr-defined]
         self.procs.append(proc)
 

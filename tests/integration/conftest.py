@@ -19,7 +19,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from tests.processes import stop_process_groups
+from tests.processes import dies_with_parent, stop_process_groups
 from tests.smtp import SmtpListener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ class CeleryProcesses:
     def _start(self, args: list[str], name: str, **extra: str) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}-{len(self.procs)}.log", "wb")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ivigtrack", *args],
+            dies_with_parent([sys.executable, "-m", "celery", "-A", "ivigtrack", *args]),
             cwd=ROOT,
             env=self.env(**extra),
             stdout=log,
