@@ -23,6 +23,7 @@ urlpatterns = [
     path("clinic/reports/<int:pk>/reclassify/", views.report_reclassify, name="report_reclassify"),
     path("clinic/products/", views.product_report, name="product_report"),
     path("clinic/settings/", views.clinic_settings, name="clinic_settings"),
+    path("clinic/account/", views.clinic_account, name="clinic_account"),
     path("profile/", views.profile, name="profile"),
     path("f/<str:token>/", views.followup_answer, name="followup_answer"),
     path("f/<str:token>/report/", views.followup_report, name="followup_report"),

@@ -467,18 +467,26 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    language_form = LanguageForm(instance=request.user)
-    if request.method == "POST" and "language" in request.POST:
-        language_form = LanguageForm(request.POST, instance=request.user)
-        if language_form.is_valid():
-            language_form.save(commit=False).save(update_fields=["language"])
-            # Say it in the language just chosen (or the browser's, for "Browser's language").
-            with translation.override(request.user.language or translation.get_language_from_request(request)):
-                messages.success(request, _("Your language is saved."))
-            return redirect(request.path)
+    language_form, saved = _language_choice(request)
+    if saved:
+        return saved
     return _followup_preferences(
         request, request.user, template="reactions/profile.html", extra={"language_form": language_form}
     )
+
+
+def _language_choice(request: HttpRequest) -> tuple[LanguageForm, HttpResponse | None]:
+    """The signed-in user's language form; on a valid POST of it, the choice saved and a redirect back."""
+    if request.method != "POST" or "language" not in request.POST:
+        return LanguageForm(instance=request.user), None
+    form = LanguageForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return form, None
+    form.save(commit=False).save(update_fields=["language"])
+    # Say it in the language just chosen (or the browser's, for "Browser's language").
+    with translation.override(request.user.language or translation.get_language_from_request(request)):
+        messages.success(request, _("Your language is saved."))
+    return form, redirect(request.path)
 
 
 def _followup_preferences(
@@ -494,6 +502,16 @@ def _followup_preferences(
 
 
 # --- Clinic ------------------------------------------------------------------------------------
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_account(request: HttpRequest) -> HttpResponse:
+    """A clinician's own account: the language of their pages and of the e-mails they get, and security."""
+    language_form, saved = _language_choice(request)
+    if saved:
+        return saved
+    return render(request, "reactions/clinic_account.html", {"language_form": language_form})
 
 
 @clinic_staff_required

@@ -21,6 +21,7 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation.template import templatize
 
 from reactions import catalogue, services
+from reactions.emails import email_language
 from reactions.models import User
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, clinic_for_engine_tests, make_report
 
@@ -38,7 +39,8 @@ PATIENT_TEMPLATES = [
     "reactions/invitation_accept.html", "reactions/invitation_problem.html", "reactions/link_problem.html",
     "reactions/my_access_log.html", "reactions/my_deletion_request.html", "reactions/patient_home.html",
     "reactions/profile.html", "reactions/report_detail.html", "reactions/report_form.html", "reactions/summary.html",
-    "_connection_status.html", "pwa/offline.html",
+    "_connection_status.html", "pwa/offline.html", "reactions/_language_form.html",
+    "reactions/clinic_account.html",  # a clinician's own page, in the language they choose there
 ]  # fmt: skip
 PATIENT_TEMPLATE_DIRS = ["emails", "registration"]
 
@@ -143,6 +145,30 @@ def test_a_patient_chooses_their_language_in_the_profile(patient_client, patient
     patient.refresh_from_db()
     assert patient.language == ""
     assert "Your profile" in _get(patient_client, reverse("profile"), browser="en")
+
+
+def test_a_clinician_chooses_their_language_on_their_account_page(clinician_client, clinician):
+    page = _get(clinician_client, reverse("clinic_flags"), browser="en")
+    assert f'href="{reverse("clinic_account")}"' in page  # in the navigation
+    page = _get(clinician_client, reverse("clinic_account"), browser="en")
+    assert "Your account" in page and "Nora Nurse" in page and "Clinician" in page and "Español" in page
+    response = clinician_client.post(reverse("clinic_account"), {"language": "es"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and response["Location"] == reverse("clinic_account")
+    clinician.refresh_from_db()
+    assert clinician.language == "es"
+    page = _get(clinician_client, reverse("clinic_account"), browser="en")
+    assert '<html lang="es">' in page and "Su idioma se ha guardado." in page and "Su cuenta" in page
+    assert "Eventos con alerta" in _get(clinician_client, reverse("clinic_flags"), browser="en")
+    assert email_language(clinician) == "es"  # the severe-event alerts and digests they get, too
+    clinician_client.post(reverse("clinic_account"), {"language": ""})
+    assert "Flagged events" in _get(clinician_client, reverse("clinic_flags"), browser="en")
+
+
+def test_a_clinician_cannot_save_an_unknown_language(clinician_client, clinician):
+    response = clinician_client.post(reverse("clinic_account"), {"language": "xx"})
+    assert response.status_code == 200 and "is-invalid" in response.content.decode()
+    clinician.refresh_from_db()
+    assert clinician.language == ""
 
 
 def test_an_unknown_language_is_refused(patient_client, patient):

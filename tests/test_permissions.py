@@ -59,6 +59,7 @@ EXPECTED: dict[str, tuple] = {
     "report_reclassify": STAFF_POST_ONLY,
     "product_report": STAFF,
     "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_account": STAFF,  # each clinician's own account
     "export_events_csv": STAFF,
     "export_infusions_csv": STAFF,
     "patient_fhir": STAFF_OF_CLINIC,

@@ -150,4 +150,16 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     expect(page.locator("main")).to_contain_text(re.compile("closed|emergency", re.IGNORECASE))
     check_page(page)
     shots(page, "flag-closed", docs="desktop-flag")
+
+    # From the navigation, their own account: the language of their pages and of their e-mails.
+    page.get_by_role("link", name="Account").click()
+    check_page(page)
+    page.get_by_role("combobox", name="Language").select_option("es")
+    page.get_by_role("button", name="Save language").click()
+    expect(page.locator("main")).to_contain_text("Su idioma se ha guardado.")
+    expect(page.get_by_role("link", name="Eventos con alerta")).to_be_visible()
+    check_page(page)
+    page.get_by_role("combobox", name="Idioma").select_option("")  # back to the browser's, for the other tests
+    page.get_by_role("button", name="Guardar idioma").click()
+    expect(page.locator("main")).to_contain_text("Your language is saved.")
     desk.close()
