@@ -3,11 +3,13 @@
 A clinician reads it to see whether a slower rate, premedication or extra fluids
 helped. No JavaScript and no chart framework: the SVG is built here, every text
 in it escaped, and meaning never rests on colour alone (severe infusions are
-hatched *and* carry a text marker; premedication has its own marker).
+hatched *and* carry a text marker; premedication has its own marker). Its words
+and dates are in the active language, as the page around it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +19,11 @@ from decimal import Decimal
 from django.db.models import Case, Count, Exists, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext, pgettext
+from django.utils.translation import gettext as _
 
 from .catalogue import Grade
 from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
@@ -26,8 +31,6 @@ from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
 # PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.
 GRADE_WEIGHTS: dict[str, int] = {Grade.MILD: 1, Grade.MODERATE: 2, Grade.SEVERE: 3, Grade.VERY_SEVERE: 4}
 MAX_INFUSIONS = 24
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +140,20 @@ _TEXT_COLOUR = "#212529"
 _GRID_COLOUR = "#d0d4d9"
 
 
+@functools.cache
+def _months(language: str | None) -> tuple[str, ...]:
+    """Month abbreviations as the "M" date format writes them ("Jan", "Ene"), once per language."""
+    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+
+
 def short_date(day: date) -> str:
-    """'3 Mar 25': English month abbreviations whatever the server's locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day:%y}"
+    """'3 Mar 25': what date_format(day, "j M y") writes in the active language, ~20 times quicker."""
+    return f"{day.day} {_months(get_language())[day.month]} {day:%y}"
 
 
 def long_date(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """'3 Mar 2025', as date_format(day, "j M Y")."""
+    return f"{day.day} {_months(get_language())[day.month]} {day.year}"
 
 
 def nice_ticks(maximum: int, *, target: int = 5) -> list[int]:
@@ -167,18 +177,26 @@ def _describe(rows: Sequence[BurdenRow]) -> str:
     severe = [long_date(r.date) for r in rows if r.severe]
     premedicated = sum(1 for r in rows if r.premedication)
     parts = [
-        (
-            f"Symptom burden for {len(rows)} infusion{'s' if len(rows) != 1 else ''} "
-            f"from {long_date(first.date)} to {long_date(last.date)}."
-        ),
-        f"Highest burden {highest.burden} on {long_date(highest.date)}; latest {last.burden}.",
-        (
-            f"Severe reaction after {len(severe)} infusion{'s' if len(severe) != 1 else ''}: {', '.join(severe)}."
-            if severe
-            else "No severe reaction."
-        ),
-        f"Premedication given at {premedicated} of {len(rows)} infusions.",
-    ]
+        ngettext(
+            "Symptom burden for %(count)d infusion from %(first)s to %(last)s.",
+            "Symptom burden for %(count)d infusions from %(first)s to %(last)s.",
+            len(rows),
+        ) % {"count": len(rows), "first": long_date(first.date), "last": long_date(last.date)},
+        _("Highest burden %(burden)s on %(date)s; latest %(latest)s.")
+        % {"burden": highest.burden, "date": long_date(highest.date), "latest": last.burden},
+        ngettext(
+            "Severe reaction after %(count)d infusion: %(dates)s.",
+            "Severe reaction after %(count)d infusions: %(dates)s.",
+            len(severe),
+        ) % {"count": len(severe), "dates": ", ".join(severe)}
+        if severe
+        else _("No severe reaction."),
+        ngettext(
+            "Premedication given at %(count)d of %(total)d infusion.",
+            "Premedication given at %(count)d of %(total)d infusions.",
+            len(rows),
+        ) % {"count": premedicated, "total": len(rows)},
+    ]  # fmt: skip
     return " ".join(parts)
 
 
@@ -190,9 +208,9 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
             f'viewBox="0 0 {_WIDTH} 60" aria-labelledby="{title_id} {desc_id}">'
-            f'<title id="{title_id}">Symptom burden per infusion</title>'
-            f'<desc id="{desc_id}">No given infusions to chart yet.</desc>'
-            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">No given infusions to chart yet.</text></svg>'
+            f'<title id="{title_id}">{escape(_("Symptom burden per infusion"))}</title>'
+            f'<desc id="{desc_id}">{escape(_("No given infusions to chart yet."))}</desc>'
+            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">{escape(_("No given infusions to chart yet."))}</text></svg>'
         )
 
     plot_w = _WIDTH - _LEFT - _RIGHT
@@ -212,7 +230,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
             f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
             f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">'
         ),
-        f'<title id="{title_id}">Symptom burden per infusion</title>',
+        f'<title id="{title_id}">{escape(_("Symptom burden per infusion"))}</title>',
         f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
         (
             "<defs>"
@@ -224,16 +242,17 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
     ]
 
     # Legend: every encoding is spelled out in words.
+    premedication_marker = escape(pgettext("the chart's letter under an infusion with premedication", "P"))
     out.append(
         '<g class="legend" font-size="12" aria-hidden="true">'
         f'<rect x="{_LEFT}" y="8" width="14" height="14" fill="{_BAR_COLOUR}"/>'
-        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">Burden (sum of grades: mild 1 … very severe 4)</text>'
+        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">{escape(_("Burden (sum of grades: mild 1 … very severe 4)"))}</text>'
         f'<rect x="{_LEFT + 330}" y="8" width="14" height="14" fill="url(#{hatch_id})" stroke="{_SEVERE_COLOUR}"/>'
-        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! severe reaction</text>'
-        f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">P</text>'
-        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">premedication given</text>'
+        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! {escape(_("severe reaction"))}</text>'
+        f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">{premedication_marker}</text>'
+        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">{escape(_("premedication given"))}</text>'
         "</g>"
-    )
+    )  # fmt: skip
 
     # Y axis with gridlines and tick labels.
     out.append(f'<g class="y-axis" font-size="12" fill="{_TEXT_COLOUR}">')
@@ -245,7 +264,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
         )
     out.append(
-        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">Burden</text>'
+        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">{escape(_("Burden"))}</text>'
     )
     out.append(
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" stroke-width="1"/>'
@@ -253,21 +272,26 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
     out.append("</g>")
 
     # One group per infusion: the bar, its value, the markers and the date.
+    # Each bar's title (shown on pointing at it) is built from these words: translated once, not once a bar.
+    lot_of, burden_of, rate_of, premedication_of = (
+        _("lot %(lot)s"), _("burden %(burden)s"), _("highest rate %(rate)s"), _("premedication: %(what)s")
+    )  # fmt: skip
+    severe_reaction, no_premedication, extra_fluids = _("severe reaction"), _("no premedication"), _("extra fluids beforehand")
     for index, row in enumerate(rows):
         centre = _LEFT + slot * index + slot / 2
         x = centre - bar_w / 2
         height = max(baseline - y_of(row.burden), 0)
         label = [f"{long_date(row.date)}: {row.product}"]
         if row.lot:
-            label.append(f"lot {row.lot}")
-        label.append(f"burden {row.burden}")
+            label.append(lot_of % {"lot": row.lot})
+        label.append(burden_of % {"burden": row.burden})
         if row.severe:
-            label.append("severe reaction")
+            label.append(severe_reaction)
         if row.max_rate:
-            label.append(f"highest rate {row.max_rate}")
-        label.append(f"premedication: {row.premedication}" if row.premedication else "no premedication")
+            label.append(rate_of % {"rate": row.max_rate})
+        label.append(premedication_of % {"what": row.premedication} if row.premedication else no_premedication)
         if row.pre_hydrated:
-            label.append("extra fluids beforehand")
+            label.append(extra_fluids)
         classes = "bar severe" if row.severe else "bar"
         out.append(f'<g class="{classes}"><title>{escape(", ".join(label))}</title>')
         fill = f"url(#{hatch_id})" if row.severe else _BAR_COLOUR
@@ -289,7 +313,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
         if row.premedication:
             out.append(
                 f'<text class="premedication" x="{centre:.1f}" y="{baseline + 15}" text-anchor="middle" '
-                f'font-size="12" font-weight="700" fill="{_TEXT_COLOUR}">P</text>'
+                f'font-size="12" font-weight="700" fill="{_TEXT_COLOUR}">{premedication_marker}</text>'
             )
         out.append(
             f'<text class="date" transform="translate({centre:.1f} {baseline + 28}) rotate(-45)" '

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from reactions import charts, services
@@ -126,6 +127,39 @@ def test_an_empty_chart_still_says_what_it_is():
     root = _parse(burden_svg([]))
     assert root.get("role") == "img"
     assert root.find(f"{SVG}desc").text == "No given infusions to chart yet."
+
+
+def test_the_chart_speaks_the_language_of_the_page():
+    rows = [_row(0, burden=2, premedication="Paracetamol"), _row(1, burden=7, severe=True, pre_hydrated=True,
+            max_rate="4.8 mL/kg/h")]  # fmt: skip
+    with translation.override("es"):
+        root = _parse(burden_svg(rows))
+        empty = _parse(burden_svg([]))
+    assert root.find(f"{SVG}title").text == "Carga de síntomas por infusión"
+    desc = root.find(f"{SVG}desc").text
+    assert desc.startswith("Carga de síntomas de 2 infusiones, del 6 Ene 2025 al 3 Feb 2025.")
+    assert "Reacción grave tras 1 infusión: 3 Feb 2025." in desc and "Premedicación dada en 1 de 2 infusiones." in desc
+    legend = [t.text for t in root.find(f"{SVG}g[@class='legend']").findall(f"{SVG}text")]
+    assert legend == ["Carga (suma de grados: leve 1 … muy grave 4)", "! reacción grave", "P", "premedicación dada"]
+    tooltips = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class", "").startswith("bar")]
+    assert tooltips == [
+        "6 Ene 2025: Privigen, lote P0, carga 2, premedicación: Paracetamol",
+        ("3 Feb 2025: Privigen, lote P1, carga 7, reacción grave, ritmo más alto 4.8 mL/kg/h, sin premedicación, "
+         "líquidos extra antes"),
+    ]
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "date"] == ["6 Ene 25", "3 Feb 25"]
+    assert empty.find(f"{SVG}desc").text == "Todavía no hay infusiones administradas que mostrar."
+    # Nothing is left in English.
+    words = " ".join([desc, *legend, *tooltips])
+    assert not re.search(r"\b(infusions?|severe|burden|premedication|lot|highest|fluids)\b", words, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_chart_dates_are_what_djangos_date_format_writes(language):
+    days = [date(2025, month, month + 9) for month in range(1, 13)] + [date(2031, 12, 1)]
+    with translation.override(language):
+        assert [charts.short_date(d) for d in days] == [date_format(d, "j M y") for d in days]
+        assert [charts.long_date(d) for d in days] == [date_format(d, "j M Y") for d in days]
 
 
 def test_prefixes_keep_ids_unique_when_two_charts_share_a_page():

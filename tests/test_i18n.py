@@ -365,13 +365,17 @@ def test_patient_templates_and_emails_are_fully_translated():
     assert problems == []
 
 
-def test_the_rows_written_in_python_are_fully_translated():
-    """reactions/templatetags/badges.py writes report badges and symptom lists that patients see."""
+@pytest.mark.parametrize("module", ["templatetags/badges.py", "charts.py"])
+def test_the_markup_written_in_python_is_fully_translated(module):
+    """badges.py writes report badges and symptom lists that patients see; charts.py the burden chart's
+    words, on the patient's summary and the clinician's timeline."""
     entries = {(e["msgctxt"], e["msgid"]): e for e in _read_po(PO_FILE)}
-    source = (Path(settings.BASE_DIR) / "reactions" / "templatetags" / "badges.py").read_text(encoding="utf-8")
-    messages = {ast.literal_eval(m) for m in re.findall(r"""\b_\(\s*("(?:[^"\\]|\\.)*")\s*\)""", source)}
+    source = (Path(settings.BASE_DIR) / "reactions" / module).read_text(encoding="utf-8")
+    string = r'"(?:[^"\\]|\\.)*"'
+    messages = {(None, ast.literal_eval(m)) for m in re.findall(rf"\b(?:_|ngettext)\(\s*({string})", source)}
+    messages |= {(ast.literal_eval(c), ast.literal_eval(m)) for c, m in re.findall(rf"\bpgettext\(\s*({string}),\s*({string})", source)}
     assert len(messages) > 10
-    missing = sorted(m for m in messages if not (entries.get((None, m)) or {}).get("msgstr", {}).get(0))
+    missing = sorted(m for m in messages if not all((entries.get(m) or {}).get("msgstr", {0: ""}).values()))
     assert missing == []
 
 
