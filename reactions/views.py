@@ -6,8 +6,8 @@ patient's record is itself private.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from datetime import timedelta
+from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,13 +20,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .charts import symptom_burden
-from .templatetags.fast_fields import bs5_field
 from .forms import (
     AcceptInvitationForm,
     AcknowledgeForm,
@@ -49,6 +48,7 @@ from .forms import (
     VitalsForm,
 )
 from .models import Flag, FollowUp, Infusion, ReactionReport, User
+from .templatetags.fast_fields import bs5_field
 
 View = Callable[..., HttpResponse]
 
@@ -319,8 +319,20 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                           "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})
+    fields = _queue_filter_fields(translation.get_language()) if not form.is_bound else _filter_fields(form)
+    return render(request, "reactions/clinic_flags.html", {"form": form, "fields": fields, "page": page,
+                  "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})  # fmt: skip
+
+
+def _filter_fields(form: QueueFilterForm) -> dict[str, SafeString]:
+    return {name: bs5_field(form[name]) for name in form.fields}
+
+
+@cache
+def _queue_filter_fields(language: str) -> dict[str, SafeString]:
+    """The unfiltered queue's filter fields, written once per language: the queue reloads itself every
+    minute on every clinician's screen, and its form (fixed choices, no data) is the same each time."""
+    return _filter_fields(QueueFilterForm())
 
 
 @clinic_staff_required

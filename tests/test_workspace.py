@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reactions import services
+from reactions.forms import QueueFilterForm
 from reactions.templatetags.badges import queue_row
+from reactions.templatetags.fast_fields import bs5_field
 from reactions.models import (
     Flag, FlagEvent, FollowUp, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals,
 )  # fmt: skip
@@ -329,6 +331,19 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
     assert "✓ Nurse Amal Haddad" in page and "→ Nurse Amal Haddad" in page and "No answer to the +24 h" in page
     assert "Vitals outside the safe range" in page and "Pleuritic chest pain" in page
     assert count_queries(clinician_client, reverse("clinic_flags")) == small
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_queue_filters_are_what_a_fresh_form_writes_filtered_or_not(clinician_client, language):
+    # Unfiltered, the fields are written once per language and reused; filtered, they show the filter.
+    page = clinician_client.get(reverse("clinic_flags"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    with translation.override(language):
+        fresh = [bs5_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
+    assert len(fresh) == 5 and all(html in page for html in fresh)
+    filtered = clinician_client.get(reverse("clinic_flags"), {"kind": "review", "date_from": "2026-13-01"},
+                                    HTTP_ACCEPT_LANGUAGE=language).content.decode()  # fmt: skip
+    assert '<option value="review" selected>' in filtered and "is-invalid" in filtered  # the bad date is shown
+    assert '<option value="review" selected>' not in page
 
 
 def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django_assert_num_queries):
