@@ -1492,7 +1492,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     reports = ReactionReport.objects.annotate(
         has_reclassifications=Exists(ReportReclassification.objects.filter(report=OuterRef("pk"))),
         has_flags=Exists(Flag.objects.filter(report=OuterRef("pk"))),
-    ).prefetch_related(Prefetch("symptoms", queryset=ReportedSymptom.objects.all(), to_attr="symptom_list"))
+    )
     prefetch_related_objects(
         infusions,
         Prefetch("reports", queryset=reports, to_attr="report_list"),
@@ -1510,6 +1510,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
         infusions, "has_rate_changes", Prefetch("rate_changes", queryset=RateChange.objects.all(), to_attr="rate_change_list")
     )
     all_reports = [report for infusion in infusions for report in infusion.report_list]
+    attach_symptoms(all_reports)  # as the queue and the home page do
     _prefetch_where(all_reports, "has_reclassifications", Prefetch(
         "reclassifications", queryset=ReportReclassification.objects.select_related("by"), to_attr="reclassification_list"
     ))  # fmt: skip
