@@ -1425,13 +1425,11 @@ def queue_details(flags: Iterable[Flag]) -> list[Flag]:
     prefetch_related asked of every row spent ~1.3 ms of the page finding nothing.
     """
     flags = list(flags)
-    for lookup, present in (
-        ("vitals__infusion", "vitals_id"), ("followup__infusion", "followup_id"),
-        ("acknowledged_by", "acknowledged_by_id"), ("assigned_to", "assigned_to_id"),
+    for present, lookup in (
+        ("vitals_id", "vitals__infusion"), ("followup_id", "followup__infusion"),
+        ("acknowledged_by_id", "acknowledged_by"), ("assigned_to_id", "assigned_to"),
     ):  # fmt: skip
-        having = [flag for flag in flags if getattr(flag, present)]
-        if having:
-            prefetch_related_objects(having, lookup)
+        _prefetch_where(flags, present, lookup)
     attach_symptoms([flag.report for flag in flags if flag.report_id])
     return flags
 
@@ -1524,14 +1522,20 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     return infusions
 
 
-def _prefetch_where(instances: list[Any], present: str, prefetch: Prefetch) -> None:
-    """Prefetch only for the instances whose annotation `present` is true; the others get an empty list."""
+def _prefetch_where(instances: list[Any], present: str, lookup: str | Prefetch) -> None:
+    """Prefetch only for the instances whose attribute `present` (an annotation, a foreign key's id) is set.
+
+    With a Prefetch's ``to_attr``, the others get an empty list there; a foreign key left empty needs
+    nothing (Django answers None without a query).
+    """
     having = [instance for instance in instances if getattr(instance, present)]
-    for instance in instances:
-        if not getattr(instance, present):
-            setattr(instance, prefetch.to_attr, [])
+    to_attr = lookup.to_attr if isinstance(lookup, Prefetch) else None
+    if to_attr:
+        for instance in instances:
+            if not getattr(instance, present):
+                setattr(instance, to_attr, [])
     if having:
-        prefetch_related_objects(having, prefetch)
+        prefetch_related_objects(having, lookup)
 
 
 def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
