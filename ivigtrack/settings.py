@@ -241,9 +241,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-# Behind a proxy, set AXES_IPWARE_PROXY_COUNT so that the client's address is used.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The lock-out keys on the login as sign-in reads it (any capitals) and on the client's address as the
+# audit trail records it (reactions/signin.py).
+AXES_USERNAME_CALLABLE = "reactions.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "reactions.signin.client_ip"
+# Behind reverse proxies: how many of them append to X-Forwarded-For (0: the app faces the clients).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Sessions end after inactivity: the expiry is pushed forward on every request.
 SESSION_SAVE_EVERY_REQUEST = True

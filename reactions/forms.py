@@ -17,6 +17,7 @@ from . import catalogue, schedule
 from .catalogue import Grade, Onset
 from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
 from .services import SymptomEntry
+from .signin import login_key
 
 # Plausibility bounds (DESIGN.md §1): infusions last one to four hours; MS maintenance
 # is 0.4–1 g/kg, induction up to 2 g/kg, often split over days.
@@ -583,6 +584,10 @@ class LoginForm(auth_forms.AuthenticationForm):
     username = auth_forms.UsernameField(
         max_length=User._meta.get_field(User.USERNAME_FIELD).max_length, widget=forms.TextInput(attrs={"autofocus": True})
     )
+
+    def clean_username(self) -> str:
+        # django-axes counts failures per login: "PAT@x" and "pat@x" are one account, so one count.
+        return login_key(self.cleaned_data["username"])
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -42,6 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import schedule, severity
 from . import vitals as vitals_rules
 from .emails import render_email
+from .signin import client_ip
 from .models import (
     AuditEvent,
     Clinic,
@@ -1605,15 +1606,6 @@ def patient_update_details(*, patient: User, indication: str) -> None:
 
 
 # --- Audit trail --------------------------------------------------------------------------------
-
-
-def client_ip(request: Any) -> str | None:
-    """The client's address; behind a proxy (AXES_IPWARE_PROXY_COUNT > 0) the forwarded one."""
-    if settings.AXES_IPWARE_PROXY_COUNT and request.META.get("HTTP_X_FORWARDED_FOR"):
-        hops = [h.strip() for h in request.META["HTTP_X_FORWARDED_FOR"].split(",") if h.strip()]
-        if hops:
-            return hops[max(0, len(hops) - settings.AXES_IPWARE_PROXY_COUNT)]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # Well under SQLite's limit of 32,766 parameters a statement.

@@ -44,6 +44,51 @@ def test_repeated_failures_lock_the_login_out_with_a_clear_message(patient):
     assert "_auth_user_id" not in client.session  # even the right password is refused while locked
 
 
+def test_the_lock_out_holds_whatever_capitals_are_typed(patient):
+    client = Client()
+    spellings = [patient.email, patient.email.upper(), patient.email.title(), patient.email, " " + patient.email.upper()]
+    for spelling in spellings:  # five failures, each case variant counting towards the same lock-out
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+    for spelling in (patient.email, patient.email.upper(), patient.email.capitalize()):
+        locked = client.post(reverse("login"), {"username": spelling, "password": PASSWORD})
+        assert locked.status_code == 429, spelling
+        assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_proxy_the_lock_out_and_the_audit_trail_see_the_client(settings, patient, clinician):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}  # every request arrives from the proxy, which appends the client
+    attacker, nurse = "203.0.113.5", "198.51.100.7"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # The attacker's own X-Forwarded-For entry ("1.1.1.1") is spoofed; the proxy's appended one counts.
+        Client().post(reverse("login"), {"username": patient.email, "password": "wrong"},
+                      HTTP_X_FORWARDED_FOR=f"1.1.1.1, {attacker}", **proxy)  # fmt: skip
+    locked = Client().post(reverse("login"), {"username": patient.email, "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR=attacker, **proxy)  # fmt: skip
+    assert locked.status_code == 429
+    # Keyed on the client, not on the proxy: the patient on another connection still signs in.
+    own = Client().post(reverse("login"), {"username": patient.email, "password": PASSWORD},
+                        HTTP_X_FORWARDED_FOR=nurse, **proxy)  # fmt: skip
+    assert own.status_code == 302
+
+    client = Client()
+    client.force_login(clinician)
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    client.post(reverse("two_factor_verify"), {"token": _totp_now(device)}, HTTP_X_FORWARDED_FOR=nurse, **proxy)
+    client.get(reverse("clinic_patient_detail", args=[patient.pk]), HTTP_X_FORWARDED_FOR=f"bogus, {nurse}", **proxy)
+    assert AuditEvent.objects.get(what="timeline").ip_address == nurse
+
+
+def test_a_forwarded_address_that_is_not_an_address_falls_back_to_the_connection(rf, settings):
+    from reactions.signin import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR="not-an-ip", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR="2001:db8::7", REMOTE_ADDR="10.0.0.1")) == "2001:db8::7"
+    settings.TRUSTED_PROXY_COUNT = 0  # facing clients directly: a client's own header is ignored
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.5", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+
+
 def test_an_overlong_e_mail_at_sign_in_is_refused_at_the_field(patient):
     # Longer than any address (254) and than django-axes' record of a failed attempt (255): PostgreSQL
     # refused that record with a 500 before the form checked the length.
