@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django_otp import devices_for_user
 
 
@@ -91,4 +92,22 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Pages are health data: no shared cache and no browser disk cache keeps them.
+
+    Every response the app makes is `Cache-Control: private, no-store` unless its view chose its own
+    caching (the web app manifest and service worker, which hold no personal data). Static files are
+    served by whitenoise before this runs, with their own long caching.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -195,3 +195,17 @@ def test_django_admin_is_for_support_staff_only(world):
     for role in ROLES:
         response = _client(users, role).get("/admin/")
         assert response.status_code == 302 and "/admin/login/" in response.url, role
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_page_is_private_and_never_stored(world, name):
+    """Pages hold health data: no shared cache and no browser disk cache may keep them."""
+    users, args = world
+    url = reverse(name, args=args.get(name, []))
+    for role, expected in zip(ROLES, EXPECTED[name], strict=True):
+        response = _client(users, role).get(url)
+        if name in ("manifest", "service_worker"):  # they set their own caching: no personal data in them
+            assert "no-store" not in response.get("Cache-Control", ""), (name, role)
+        elif expected != 405:
+            cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+            assert {"private", "no-store"} <= cache_control, (name, role, cache_control)
