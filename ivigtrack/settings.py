@@ -109,6 +109,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # E-mail subjects and plain-text bodies (reactions/emails.py): plain text, so nothing in them is
+        # HTML-escaped; a patient called O'Brien is not "O&#x27;Brien" in a subject line.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database ----------------------------------------------------------------

@@ -30,7 +30,8 @@ def render_email(name: str, context: Mapping[str, Any], *, language: str | None 
     """Render templates/emails/<name>-subject.txt, -body.txt and -body.html.
 
     In the recipient's language (``context["recipient"]``, or ``language`` if given) and, for a
-    known recipient, with dates and times in their time zone.
+    known recipient, with dates and times in their time zone. The subject and the text body are plain
+    text, rendered by the "text" template engine, which escapes nothing; the HTML body is escaped.
     """
     ctx = {"site_url": settings.SITE_URL, **context}
     recipient = ctx.get("recipient")
@@ -38,9 +39,9 @@ def render_email(name: str, context: Mapping[str, Any], *, language: str | None 
     tz = getattr(recipient, "tzinfo", None) or timezone.get_current_timezone()
     with translation.override(language), timezone.override(tz):
         ctx["LANGUAGE_CODE"] = language
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", ctx).split())
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", ctx, using="text").split())
         return RenderedEmail(
             subject=subject,
-            text=render_to_string(f"emails/{name}-body.txt", ctx),
+            text=render_to_string(f"emails/{name}-body.txt", ctx, using="text"),
             html=render_to_string(f"emails/{name}-body.html", ctx),
         )

@@ -10,12 +10,14 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import catalogue, schedule
 from .catalogue import Grade, Onset
 from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
+from .emails import render_email
 from .services import SymptomEntry
 from .signin import login_key
 
@@ -591,11 +593,15 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Send the reset e-mail in the account's own language, else the language of the page."""
+    """Django's reset form, its e-mail rendered like every other: by render_email, in the account's language.
+
+    The account's own language, else the language of the page the reset was asked from.
+    """
 
     def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
                   from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
         language = getattr(context.get("user"), "language", "") or translation.get_language()
-        with translation.override(language):
-            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
-                              html_email_template_name=html_email_template_name)
+        rendered = render_email("password-reset", {**context, "recipient": context.get("user")}, language=language)
+        message = EmailMultiAlternatives(rendered.subject, rendered.text, from_email, [to_email])
+        message.attach_alternative(rendered.html, "text/html")
+        message.send()
