@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PASSWORD ?= ivig-demo-2026
 PORT ?= 8000
 
-.PHONY: run test bench lighthouse css browser install install-test install-bench migrate seed clean check
+.PHONY: run test bench lighthouse css messages browser install install-test install-bench migrate seed clean check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ lighthouse: install-test browser
 ## Rebuild the trimmed Bootstrap after using a new Bootstrap class (tests/test_css.py says when).
 css: install-test
 	PYTHON=$(BIN)/python scripts/build_css.sh
+
+## Refresh the Spanish catalogue after changing user-facing text, then translate what it marks and recompile.
+messages: install-test
+	$(BIN)/python manage.py makemessages -l es --no-obsolete --no-wrap --add-location=file
+	$(BIN)/python manage.py compilemessages -l es --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache test-artifacts

@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "reactions.context_processors.queue_count",
+                "reactions.context_processors.navigation",
             ],
         },
     },
@@ -273,6 +273,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A link e-mailed to set up a clinician's first authenticator works this long (seconds), and once.
+TWO_FACTOR_ENROLMENT_LINK_MAX_AGE = env.int("TWO_FACTOR_ENROLMENT_LINK_MAX_AGE", default=3600)
 # Invitation links stay valid for this long (seconds).
 INVITATION_MAX_AGE = env.int("INVITATION_MAX_AGE", default=7 * 24 * 3600)
 

@@ -1,7 +1,8 @@
 """Two-factor sign-in (TOTP with backup codes, django-otp).
 
 Required for clinicians and clinic admins (reactions.middleware.SessionPolicyMiddleware
-sends them here until they have verified); optional for patients, from their profile.
+sends them here until they have verified); optional for patients, from their profile, and then
+verified at each sign-in too. Who may enrol a device is reactions/signin.py's rule.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import csv
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -18,10 +20,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -31,6 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import services
 from .exports import safe_cell
 from .models import AuditEvent, DeletionRequest, User
+from .signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
 from .views import bound_data, clinic_staff_required, patient_required
 
 BACKUP_CODES = 10
@@ -61,7 +65,14 @@ def _qr_data_uri(data: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: scan the QR code, type one code, get backup codes once."""
+    """Enrol an authenticator app: scan the QR code, type one code, get backup codes once.
+
+    Only from a session that may (signin.may_enrol_device): a password alone must never turn itself
+    into a verified session by enrolling a device of its own.
+    """
+    if not may_enrol_device(request):
+        target = "two_factor_verify" if has_confirmed_device(request.user) else "two_factor_enrol"
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
     device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
     form = TokenForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
@@ -70,6 +81,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             codes = _new_backup_codes(request.user)
             otp_login(request, device)
+            request.session.pop(FIRST_DEVICE_SESSION_KEY, None)
             return render(request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _next_url(request)})
         form.add_error("token", _("That code does not match. Check the time on your phone and try the newest code."))
     context: dict[str, Any] = {
@@ -79,6 +91,34 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "next": _next_url(request),
     }
     return render(request, "registration/two_factor_setup.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """A clinician signed in with a password alone and no device yet: a set-up link goes to their e-mail."""
+    if may_enrol_device(request) or has_confirmed_device(request.user):
+        return redirect("two_factor_setup")
+    if request.method == "POST":
+        sent = services.two_factor_enrolment_send(user=request.user)
+        return render(request, "registration/two_factor_enrol.html", {"sent": sent})
+    return render(request, "registration/two_factor_enrol.html", {})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed set-up link: GET shows a button (mail scanners follow links), its POST allows set-up."""
+    try:
+        user = services.user_from_two_factor_enrolment_token(token=token)
+    except services.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    if user.pk != request.user.pk:
+        return render(request, "reactions/link_problem.html", {"problem": services.InvitationProblem.INVALID}, status=400)
+    if request.method == "POST":
+        allow_first_device(request, user)
+        return redirect("two_factor_setup")
+    return render(request, "registration/two_factor_enrol_link.html", {})
 
 
 def _base32(key: bytes) -> str:
@@ -97,6 +137,8 @@ def _new_backup_codes(user: Any) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a code from the app, or one backup code (each works once)."""
+    if not has_confirmed_device(request.user):
+        return redirect("two_factor_setup")  # nothing to verify: set-up decides who may enrol
     form = TokenForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))
@@ -104,7 +146,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
                 left = device.token_set.count()
-                messages.warning(request, _("You used a backup code; %(n)d are left.") % {"n": left})
+                messages.warning(
+                    request,
+                    ngettext("You used a backup code; %(n)d is left.", "You used a backup code; %(n)d are left.", left)
+                    % {"n": left},
+                )
             return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Try the newest code from your app."))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})

@@ -204,13 +204,16 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
     """An accessible bar chart of the burden per infusion. Pure: no database, no request."""
     prefix = escape(id_prefix)
     title_id, desc_id, hatch_id = f"{prefix}-title", f"{prefix}-desc", f"{prefix}-severe-hatch"
+    # Translated outside the f-strings below: makemessages (xgettext) does not look inside them.
+    title = escape(_("Symptom burden per infusion"))
     if not rows:
+        nothing = escape(_("No given infusions to chart yet."))
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
             f'viewBox="0 0 {_WIDTH} 60" aria-labelledby="{title_id} {desc_id}">'
-            f'<title id="{title_id}">{escape(_("Symptom burden per infusion"))}</title>'
-            f'<desc id="{desc_id}">{escape(_("No given infusions to chart yet."))}</desc>'
-            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">{escape(_("No given infusions to chart yet."))}</text></svg>'
+            f'<title id="{title_id}">{title}</title>'
+            f'<desc id="{desc_id}">{nothing}</desc>'
+            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">{nothing}</text></svg>'
         )
 
     plot_w = _WIDTH - _LEFT - _RIGHT
@@ -230,7 +233,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
             f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
             f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">'
         ),
-        f'<title id="{title_id}">{escape(_("Symptom burden per infusion"))}</title>',
+        f'<title id="{title_id}">{title}</title>',
         f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
         (
             "<defs>"
@@ -243,14 +246,16 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
 
     # Legend: every encoding is spelled out in words.
     premedication_marker = escape(pgettext("the chart's letter under an infusion with premedication", "P"))
+    burden_legend, severe_legend = escape(_("Burden (sum of grades: mild 1 … very severe 4)")), escape(_("severe reaction"))
+    premedication_legend, burden_axis = escape(_("premedication given")), escape(_("Burden"))
     out.append(
         '<g class="legend" font-size="12" aria-hidden="true">'
         f'<rect x="{_LEFT}" y="8" width="14" height="14" fill="{_BAR_COLOUR}"/>'
-        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">{escape(_("Burden (sum of grades: mild 1 … very severe 4)"))}</text>'
+        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">{burden_legend}</text>'
         f'<rect x="{_LEFT + 330}" y="8" width="14" height="14" fill="url(#{hatch_id})" stroke="{_SEVERE_COLOUR}"/>'
-        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! {escape(_("severe reaction"))}</text>'
+        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! {severe_legend}</text>'
         f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">{premedication_marker}</text>'
-        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">{escape(_("premedication given"))}</text>'
+        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">{premedication_legend}</text>'
         "</g>"
     )  # fmt: skip
 
@@ -264,7 +269,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
         )
     out.append(
-        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">{escape(_("Burden"))}</text>'
+        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">{burden_axis}</text>'
     )
     out.append(
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" stroke-width="1"/>'

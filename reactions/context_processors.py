@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
 from . import services
 
 
-def queue_count(request: HttpRequest) -> dict[str, int]:
-    """The count badge on the clinician's "Flagged events" link: one small query per page."""
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the navigation shows: nothing of the app before the second step of signing in is passed, and
+    for clinic staff the count badge on "Flagged events" (one small query per page)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_clinic_staff:
+    if user is None or not user.is_authenticated:
+        return {}
+    if getattr(request, "second_step", None):
+        return {"second_step_pending": True}
+    if not user.is_clinic_staff:
         return {}
     # The triage queue, unfiltered, has just counted the same flags for its pages: no second query.
     count = getattr(request, "queue_count", None)

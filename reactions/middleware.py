@@ -9,7 +9,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
-from django_otp import devices_for_user
+
+from .signin import second_step
 
 
 class UserTimezoneMiddleware:
@@ -49,17 +50,18 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
-# Paths a signed-in clinician may use before completing two-factor sign-in.
+# Paths a signed-in user may use before completing two-factor sign-in.
 _OTP_EXEMPT_PREFIXES = (
     "/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/",
     "/sw.js", "/manifest.webmanifest", "/offline/",  # the installable shell holds no patient data
-)
+)  # fmt: skip
 
 
 class SessionPolicyMiddleware:
-    """Idle timeouts by role, and two-factor sign-in before clinic staff see anything.
+    """Idle timeouts by role, and the second step of signing in before anything else is shown.
 
-    Runs after django-otp's OTPMiddleware, which sets request.user.is_verified().
+    Runs after django-otp's OTPMiddleware, which sets request.user.is_verified(). Staff must have and
+    verify a device; a patient who turned two-factor sign-in on verifies it too (reactions/signin.py).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -68,19 +70,14 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            staff = user.is_clinic_staff
             # SESSION_SAVE_EVERY_REQUEST pushes the expiry forward: this is an *idle* timeout.
             request.session.set_expiry(
-                settings.STAFF_SESSION_IDLE_SECONDS if staff else settings.PATIENT_SESSION_IDLE_SECONDS
+                settings.STAFF_SESSION_IDLE_SECONDS if user.is_clinic_staff else settings.PATIENT_SESSION_IDLE_SECONDS
             )
-            if staff and not user.is_verified() and not request.path.startswith(_OTP_EXEMPT_PREFIXES):
-                target = "two_factor_verify" if user_has_confirmed_device(user) else "two_factor_setup"
-                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+            request.second_step = second_step(request)  # the navigation shows nothing of the app before it
+            if request.second_step and not request.path.startswith(_OTP_EXEMPT_PREFIXES):
+                return redirect(f"{reverse(request.second_step)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
-
-
-def user_has_confirmed_device(user: object) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
 
 
 class PermissionsPolicyMiddleware:

@@ -729,6 +729,7 @@ class OutboundEmail(ChoiceLabels):
         ESCALATION = "escalation", _("Severe event escalation")
         DAILY_DIGEST = "daily_digest", _("Daily reminder")
         LOT_SIGNAL = "lot_signal", _("Lot signal")
+        TWO_FACTOR_ENROLMENT = "two_factor_enrolment", _("Two-factor set-up link")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

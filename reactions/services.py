@@ -42,7 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import schedule, severity
 from . import vitals as vitals_rules
 from .emails import render_email
-from .signin import client_ip
+from .signin import client_ip, has_confirmed_device
 from .models import (
     AuditEvent,
     Clinic,
@@ -667,6 +667,39 @@ def user_from_email_preferences_token(*, token: str) -> User:
     if user is None:
         raise LinkError(InvitationProblem.INVALID)
     return user
+
+
+TWO_FACTOR_ENROLMENT_SALT = "reactions.two-factor-enrolment"
+
+
+def two_factor_enrolment_token(*, user: User) -> str:
+    return signing.dumps({"u": user.pk}, salt=TWO_FACTOR_ENROLMENT_SALT)
+
+
+def user_from_two_factor_enrolment_token(*, token: str) -> User:
+    """The user a set-up link was e-mailed to. It stops working once they have a device (single use)."""
+    payload = _load_token(token, salt=TWO_FACTOR_ENROLMENT_SALT, max_age=settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE,
+                          kind="two-factor set-up")  # fmt: skip
+    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    if user is None:
+        raise LinkError(InvitationProblem.INVALID)
+    if has_confirmed_device(user):
+        security_logger.warning("Refused two-factor set-up link: user %s already has a device (replay)", user.pk)
+        raise LinkError(InvitationProblem.USED)
+    return user
+
+
+def two_factor_enrolment_send(*, user: User) -> bool:
+    """E-mail the user a link to set up their first authenticator; whether the mail server took it."""
+    url = settings.SITE_URL + reverse("two_factor_enrol_link", args=[two_factor_enrolment_token(user=user)])
+    with transaction.atomic():
+        queued = email_queue(
+            kind=OutboundEmail.Kind.TWO_FACTOR_ENROLMENT, template="two-factor-enrolment", to_user=user,
+            clinic=user.clinic, context={"url": url, "valid_minutes": settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE // 60},
+        )  # fmt: skip
+    email_deliver(email_ids=[queued.pk])
+    queued.refresh_from_db(fields=["status"])
+    return queued.status == OutboundEmail.Status.SENT
 
 
 def _load_token(token: str, *, salt: str, max_age: int, kind: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django_otp import devices_for_user
 
 
 def login_key(username: str) -> str:
@@ -53,3 +54,56 @@ def _is_address(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- The second step of signing in (django-otp) ---------------------------------------------------------
+
+# Set in a session that proved the account's e-mail address (an accepted invitation, or a set-up link
+# e-mailed to it): only such a session may enrol the first device of a clinician or clinic admin.
+FIRST_DEVICE_SESSION_KEY = "reactions_first_device_for"
+NO_DEVICE_SESSION_KEY = "reactions_no_device_for"
+
+
+def has_confirmed_device(user: Any) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def allow_first_device(request: HttpRequest, user: Any) -> None:
+    """This session proved the user's e-mail address: it may enrol their first device."""
+    request.session[FIRST_DEVICE_SESSION_KEY] = user.pk
+
+
+def may_enrol_device(request: HttpRequest) -> bool:
+    """Whether this session may add an authenticator (and get new backup codes).
+
+    A password alone never may where a second factor exists or is required: an account with a device
+    first proves it (a verified session); a clinician's first device needs a session that proved the
+    e-mail address too. A patient without a device may turn two-factor sign-in on from their profile.
+    """
+    user = request.user
+    if user.is_verified():
+        return True
+    if has_confirmed_device(user):
+        return False
+    return not user.is_clinic_staff or request.session.get(FIRST_DEVICE_SESSION_KEY) == user.pk
+
+
+def second_step(request: HttpRequest) -> str | None:
+    """The URL name a signed-in user must pass through before anything else, or None.
+
+    Anyone with a device verifies it at each sign-in; clinic staff without one enrol first, from a
+    session that proved their e-mail address, or else ask for a set-up link by e-mail. A patient found
+    to have no device is remembered as such for the session, so that their pages do not look for
+    devices on every request; a device enrolled elsewhere applies from their next sign-in.
+    """
+    user = request.user
+    if user.is_verified():
+        return None
+    if not user.is_clinic_staff and request.session.get(NO_DEVICE_SESSION_KEY) == user.pk:
+        return None
+    if has_confirmed_device(user):
+        return "two_factor_verify"
+    if user.is_clinic_staff:
+        return "two_factor_setup" if may_enrol_device(request) else "two_factor_enrol"
+    request.session[NO_DEVICE_SESSION_KEY] = user.pk
+    return None

@@ -48,6 +48,7 @@ from .forms import (
     VitalsForm,
 )
 from .models import Flag, FollowUp, Infusion, ReactionReport, User
+from .signin import allow_first_device
 from .templatetags.fast_fields import bs5_field
 
 View = Callable[..., HttpResponse]
@@ -264,6 +265,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except services.InvitationError as error:
             return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        # The invitation was e-mailed to this address: this session may enrol the first authenticator.
+        allow_first_device(request, user)
         messages.success(request, _("Welcome to ivigtrack, %(name)s.") % {"name": user.get_short_name()})
         return redirect("home")
     return render(request, "reactions/invitation_accept.html", {"form": form, "invitation": invitation})

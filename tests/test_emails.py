@@ -48,6 +48,7 @@ def email_context():
         "local_date": timezone.localdate(),
         "invitation": type("Invitation", (), {"full_name": HOSTILE})(),
         "valid_days": 7,
+        "valid_minutes": 60,
         "url": "https://example.test/x",
         "no_symptoms_url": "https://example.test/a",
         "report_url": "https://example.test/b",

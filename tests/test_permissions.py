@@ -10,6 +10,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from reactions import services
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from reactions.models import FollowUp, Invitation
 from tests.conftest import _client_for
 from tests.factories import (
@@ -82,7 +84,9 @@ EXPECTED: dict[str, tuple] = {
     "clinic_audit": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_audit_csv": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_deletions": (LOGIN, 404, 404, 404, 404, 200),
-    "two_factor_verify": (LOGIN, 200, 200, 200, 200, 200),
+    "two_factor_verify": (LOGIN, 302, 302, 200, 200, 200),  # a patient with no device to verify: on to set-up
+    "two_factor_enrol": (LOGIN, 302, 302, 302, 302, 302),  # verified or a patient: on to set-up
+    "two_factor_enrol_link": (LOGIN, 200, 400, 400, 400, 400),  # a set-up link works only for its owner
     # The installable shell: public, no patient data.
     "manifest": PUBLIC,
     "service_worker": PUBLIC,
@@ -139,6 +143,7 @@ def world():
         "followup_report": [services.followup_token(followup=followup)],
         "email_preferences": [services.email_preferences_token(user=owner)],
         "password_reset_confirm": ["MQ", "invalid-token"],
+        "two_factor_enrol_link": [services.two_factor_enrolment_token(user=owner)],
     }  # fmt: skip
     return users, args
 
@@ -209,3 +214,29 @@ def test_every_page_is_private_and_never_stored(world, name):
         elif expected != 405:
             cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
             assert {"private", "no-store"} <= cache_control, (name, role, cache_control)
+
+
+# The second step of signing in itself, and pages that need no account (a signed link is the key).
+SECOND_STEP_PAGES = {"two_factor_verify", "two_factor_setup", "two_factor_enrol", "two_factor_enrol_link", "logout"}
+
+
+@pytest.mark.parametrize("with_device", [True, False], ids=["with a device", "no device yet"])
+def test_a_password_alone_opens_no_staff_page(world, with_device):
+    """Signed in with the right password but not the second step: every staff URL sends to the second
+    step, and nothing that needs an account answers more than it would to anyone anonymous."""
+    users, args = world
+    clinician = users["clinician"]
+    if with_device:
+        TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    client = Client()
+    client.force_login(clinician)
+    second_step = reverse("two_factor_verify" if with_device else "two_factor_enrol")
+    checked = 0
+    for name, expected in sorted(EXPECTED.items()):
+        if name in SECOND_STEP_PAGES or expected[0] != LOGIN:
+            continue  # public, or reached with a signed link whatever the session
+        response = client.get(reverse(name, args=args.get(name, [])))
+        assert response.status_code == 302 and response.url.startswith(second_step), (name, response.status_code)
+        checked += 1
+    assert checked >= 30
+    assert not TOTPDevice.objects.filter(user=clinician, confirmed=True).exclude(name="phone").exists()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -119,14 +121,34 @@ def no_otp_throttle(settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
 
 
-def test_clinicians_cannot_see_anything_before_two_factor_enrolment(clinician, no_otp_throttle):
+def _password_only(user) -> Client:
     client = Client()
-    client.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
-    response = client.get(reverse("clinic_flags"))
-    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
+    assert client.post(reverse("login"), {"username": user.email, "password": PASSWORD}).status_code == 302
+    return client
 
-    setup = client.get(response.url)
-    assert 'src="data:image/svg+xml;base64,' in setup.content.decode()  # the QR code
+
+def test_a_clinician_without_a_device_enrols_only_through_a_link_e_mailed_to_them(clinician, no_otp_throttle):
+    client = _password_only(clinician)
+    response = client.get(reverse("clinic_flags"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_enrol"))
+    # A password alone is shown no authenticator secret and can create no device.
+    setup = client.get(reverse("two_factor_setup"))
+    assert setup.status_code == 302 and setup.url.startswith(reverse("two_factor_enrol"))
+    assert client.post(reverse("two_factor_setup"), {"token": "123456"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+
+    page = client.get(reverse("two_factor_enrol"))
+    assert "Flagged events" not in page.content.decode()  # no navigation, no count of patients yet
+    client.post(reverse("two_factor_enrol"))
+    email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.TWO_FACTOR_ENROLMENT)
+    assert email.to_email == clinician.email and email.status == OutboundEmail.Status.SENT
+    link = re.search(r"https?://\S+/accounts/2fa/enrol/\S+/", email.body_text).group(0)
+    path = urlsplit(link).path
+
+    assert client.get(path).status_code == 200  # a GET (a mail scanner) allows nothing
+    assert client.get(reverse("two_factor_setup")).status_code == 302
+    assert client.post(path).url == reverse("two_factor_setup")
+    assert 'src="data:image/svg+xml;base64,' in client.get(reverse("two_factor_setup")).content.decode()
     device = TOTPDevice.objects.get(user=clinician, confirmed=False)
     bad = client.post(reverse("two_factor_setup"), {"token": "000000", "next": "/clinic/flags/"})
     assert "does not match" in bad.content.decode()
@@ -134,6 +156,59 @@ def test_clinicians_cannot_see_anything_before_two_factor_enrolment(clinician, n
     codes = done.context["codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     assert client.get(reverse("clinic_flags")).status_code == 200
+    # The link worked once: with a device now, it is refused.
+    assert client.get(path).status_code == 400
+
+
+def test_a_set_up_link_works_only_for_the_account_it_was_sent_to(clinician, clinic):
+    other = ClinicianFactory(clinic=clinic)
+    token = services.two_factor_enrolment_token(user=other)
+    client = _password_only(clinician)
+    assert client.post(reverse("two_factor_enrol_link", args=[token])).status_code == 400
+    assert client.get(reverse("two_factor_setup")).status_code == 302
+
+
+def test_a_password_alone_cannot_add_a_device_where_one_exists(clinician, no_otp_throttle):
+    from reactions.account_views import _new_backup_codes
+
+    codes = _new_backup_codes(clinician)
+    client = _password_only(clinician)
+    setup = client.get(reverse("two_factor_setup"))
+    assert setup.status_code == 302 and setup.url.startswith(reverse("two_factor_verify"))
+    assert client.post(reverse("two_factor_setup"), {"token": "123456"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert sorted(StaticToken.objects.filter(device__user=clinician).values_list("token", flat=True)) == sorted(codes)
+    assert client.get(reverse("clinic_flags")).url.startswith(reverse("two_factor_verify"))
+
+    # Once the second step is passed, a new phone can be set up (and new backup codes replace the old).
+    client.post(reverse("two_factor_verify"), {"token": codes[0]})
+    assert client.get(reverse("two_factor_setup")).status_code == 200
+
+
+def test_an_invited_clinician_sets_up_the_authenticator_straight_away(clinic, clinic_admin, no_otp_throttle):
+    invitation, _sent = services.invitation_create(clinic=clinic, email="new.nurse@example.test", full_name="New Nurse",
+                                                   role="clinician", invited_by=clinic_admin)  # fmt: skip
+    client = Client()
+    token = services.invitation_token(invitation=invitation)
+    client.post(reverse("invitation_accept", args=[token]),
+                {"full_name": "New Nurse", "password1": "a-long-new-pass-phrase", "password2": "a-long-new-pass-phrase"})  # fmt: skip
+    response = client.get(reverse("clinic_flags"))
+    assert response.url.startswith(reverse("two_factor_setup"))
+    assert client.get(response.url).status_code == 200
+
+
+def test_a_patient_who_turned_two_factor_on_verifies_at_each_sign_in(patient, no_otp_throttle):
+    client = _password_only(patient)
+    assert client.get(reverse("home")).status_code == 200  # no device: optional, from the profile
+    assert client.get(reverse("two_factor_setup")).status_code == 200
+    device = TOTPDevice.objects.get(user=patient, confirmed=False)
+    codes = client.post(reverse("two_factor_setup"), {"token": _totp_now(device)}).context["codes"]
+
+    again = _password_only(patient)
+    assert again.get(reverse("home")).url.startswith(reverse("two_factor_verify"))
+    assert again.get(reverse("my_data_json")).url.startswith(reverse("two_factor_verify"))
+    again.post(reverse("two_factor_verify"), {"token": codes[0]})
+    assert again.get(reverse("home")).status_code == 200
 
 
 def test_a_clinician_with_a_device_verifies_each_sign_in_and_backup_codes_work_once(clinician, no_otp_throttle):
