@@ -188,19 +188,26 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 240
-CELERY_TASK_SOFT_TIME_LIMIT = 200
+# A dispatcher pass starts no new message after EMAIL_DELIVERY_BUDGET_SECONDS (below); the limits leave
+# room for the message in flight (EMAIL_TIMEOUT per SMTP step) and the pass's bookkeeping.
+EMAIL_DELIVERY_BUDGET_SECONDS = env.int("EMAIL_DELIVERY_BUDGET_SECONDS", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = EMAIL_DELIVERY_BUDGET_SECONDS + 80
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 40
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A Redis blip must not kill a pass mid-send (that left its claimed rows for the whole lease): the pass
+# carries on, and if its message is delivered again after the blip, the database claims make the second
+# run send nothing twice. Celery warns at start-up that 6.0 changes this default; the choice is deliberate.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due": {
         "task": "reactions.tasks.dispatch_due",
-        "schedule": float(env.int("DISPATCH_INTERVAL_SECONDS", default=60)),
-        "options": {"expires": max(1, env.int("DISPATCH_INTERVAL_SECONDS", default=60) - 5)},
+        "schedule": float(DISPATCH_INTERVAL_SECONDS),
+        "options": {"expires": max(1, DISPATCH_INTERVAL_SECONDS - 5)},
     },
 }
 
@@ -212,8 +219,19 @@ EMAIL_PREFERENCES_LINK_MAX_AGE = env.int("EMAIL_PREFERENCES_LINK_MAX_AGE", defau
 # Delivery retries back off from this base, doubling, up to the cap (seconds).
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
 EMAIL_RETRY_CAP_SECONDS = env.int("EMAIL_RETRY_CAP_SECONDS", default=900)
-# A row left SENDING longer than this belongs to a worker that died mid-send: it is retried.
+# A row left SENDING longer than this belongs to a worker that died mid-send: it is retried. Alerts to
+# clinicians have a short lease of their own, so a dead worker delays a severe event by about a minute.
 EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=300)
+EMAIL_URGENT_LEASE_SECONDS = env.int("EMAIL_URGENT_LEASE_SECONDS", default=60)
+# After this many failed tries a message counts as undeliverable (about 4 hours with the default backoff).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=20)
+# Liveness (/health/): 503 when the dispatcher's last pass started longer ago than this, or when a message
+# has waited unsent longer than HEALTH_MAX_UNSENT_AGE_SECONDS. Optionally, a URL requested after every
+# pass (a dead man's switch such as healthchecks.io, which alerts when the requests stop).
+HEALTH_MAX_TICK_AGE_SECONDS = env.int("HEALTH_MAX_TICK_AGE_SECONDS", default=3 * DISPATCH_INTERVAL_SECONDS + 30)
+HEALTH_MAX_UNSENT_AGE_SECONDS = env.int("HEALTH_MAX_UNSENT_AGE_SECONDS", default=600)
+DISPATCH_HEARTBEAT_URL = env.str("DISPATCH_HEARTBEAT_URL", default="")
+DISPATCH_HEARTBEAT_TIMEOUT = env.int("DISPATCH_HEARTBEAT_TIMEOUT", default=5)
 
 # --- E-mail ------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (smtp+tls://, smtps://), consolemail://, or

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from reactions import account_views, pwa_views
+from reactions import account_views, health, pwa_views
 from reactions.forms import LoginForm, PasswordResetForm
 
 urlpatterns = [
@@ -30,6 +30,7 @@ urlpatterns = [
     path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
     path("sw.js", pwa_views.service_worker, name="service_worker"),
     path("offline/", pwa_views.offline, name="offline"),
+    path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("reactions.urls")),
 ]

@@ -151,6 +151,8 @@ def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
         source, level, symptoms = "report", flag.report.level, symptoms_text(flag.report.symptoms.all())
     elif flag.vitals_id:
         source, level, symptoms = "vitals", "", _vitals_text(flag.vitals)
+    elif flag.kind == Flag.Kind.UNREACHABLE:
+        source, level, symptoms = "cannot reach", "", flag.reason
     else:
         source, level, symptoms = "no response", "", ""
     return [

@@ -53,7 +53,7 @@ class UserLanguageMiddleware:
 # Paths a signed-in user may use before completing two-factor sign-in.
 _OTP_EXEMPT_PREFIXES = (
     "/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/",
-    "/sw.js", "/manifest.webmanifest", "/offline/",  # the installable shell holds no patient data
+    "/sw.js", "/manifest.webmanifest", "/offline/", "/health/",  # these hold no patient data
 )  # fmt: skip
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from datetime import datetime
+from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -70,6 +72,11 @@ def _forget_translated_labels(*, setting: str, **kwargs: Any) -> None:
     if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
         _choice_labels.cache_clear()
         catalogue._translated.cache_clear()
+
+
+def new_message_id() -> str:
+    """An RFC 5322 Message-ID in the site's own domain."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "ivigtrack.invalid")
 
 
 def validate_time_zone(value: str) -> None:
@@ -398,6 +405,7 @@ class Flag(ChoiceLabels):
     class Kind(models.TextChoices):
         SEVERE_EVENT = "severe_event", _("Severe event")
         REVIEW = "review", _("Review flag")
+        UNREACHABLE = "unreachable", _("Cannot reach patient")
         NO_RESPONSE = "no_response", _("No response to follow-up")
 
     class Status(models.TextChoices):
@@ -437,6 +445,8 @@ class Flag(ChoiceLabels):
     # and how many went out (the second and later ones are escalations).
     next_alert_at = models.DateTimeField(null=True, blank=True)
     alerts_sent = models.PositiveIntegerField(default=0)
+    # Why the app raised a flag no report stands behind, e.g. the mail server's refusal of an address.
+    reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -444,7 +454,7 @@ class Flag(ChoiceLabels):
             models.UniqueConstraint(fields=["followup"], name="flag_once_per_followup"),
             models.UniqueConstraint(fields=["vitals"], name="flag_once_per_vitals"),
             models.CheckConstraint(
-                condition=Q(kind__in=["severe_event", "review", "no_response"]), name="flag_kind_valid"
+                condition=Q(kind__in=["severe_event", "review", "unreachable", "no_response"]), name="flag_kind_valid"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["open", "acknowledged", "closed"]), name="flag_status_valid"
@@ -654,6 +664,7 @@ class FollowUp(ChoiceLabels):
         DONE = "done", _("Sent")  # a day-before reminder needs no answer
         CANCELLED = "cancelled", _("Cancelled")
         SKIPPED = "skipped", _("Skipped (e-mails paused)")
+        UNDELIVERABLE = "undeliverable", _("Could not be delivered")
 
     class Answer(models.TextChoices):
         NO_SYMPTOMS = "no_symptoms", _("No new symptoms")
@@ -686,7 +697,7 @@ class FollowUp(ChoiceLabels):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["scheduled", "prompted", "reminded", "answered", "no_response", "done",
-                                        "cancelled", "skipped"]),
+                                        "cancelled", "skipped", "undeliverable"]),
                 name="followup_status_valid",
             ),
             models.CheckConstraint(
@@ -740,6 +751,9 @@ class OutboundEmail(ChoiceLabels):
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Given when the message is queued and sent with every try: a copy that a crash makes the app send
+    # twice carries the same Message-ID, so mail systems and people can tell it is the same message.
+    message_id = models.CharField(max_length=255, default=new_message_id)
     to_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     to_email = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)
@@ -749,6 +763,8 @@ class OutboundEmail(ChoiceLabels):
     due_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A claimed (SENDING) row left past this time belongs to a worker that died mid-send: it is retried.
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -762,11 +778,17 @@ class OutboundEmail(ChoiceLabels):
                 condition=Q(status__in=["pending", "sending", "sent", "failed", "cancelled"]), name="email_status_valid"
             ),
             models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="email_sent_has_time"),
-            models.CheckConstraint(condition=~Q(status="sending") | Q(claimed_at__isnull=False), name="email_sending_claimed"),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claimed_at__isnull=False, lease_until__isnull=False),
+                name="email_sending_leased",
+            ),
+            models.UniqueConstraint(fields=["message_id"], name="email_message_id_unique"),
         ]
         indexes = [
             models.Index(fields=["due_at"], name="email_pending_due", condition=Q(status="pending")),
-            models.Index(fields=["claimed_at"], name="email_sending_claimed_at", condition=Q(status="sending")),
+            models.Index(fields=["lease_until"], name="email_sending_lease", condition=Q(status="sending")),
+            # /health/'s oldest message not yet sent.
+            models.Index(fields=["created_at"], name="email_unsent_age", condition=Q(status__in=["pending", "sending"])),
             models.Index(fields=["kind", "-created_at"]),
         ]
 
@@ -864,3 +886,15 @@ class DeletionRequest(ChoiceLabels):
                 fields=["patient"], condition=Q(confirmed_at__isnull=True), name="one_pending_deletion_per_patient"
             )
         ]
+
+
+class Heartbeat(models.Model):
+    """The last run of a periodic job (the dispatcher's minute tick), for the /health/ check."""
+
+    name = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.started_at:%Y-%m-%d %H:%M:%S}"

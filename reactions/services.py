@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import defaultdict
+import time
+import urllib.request
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import (
     Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When,
@@ -52,6 +54,7 @@ from .models import (
     Flag,
     FlagEvent,
     FollowUp,
+    Heartbeat,
     Infusion,
     Invitation,
     LotSignal,
@@ -810,18 +813,42 @@ class DeliveryResult:
         return self
 
 
-def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int = 500) -> DeliveryResult:
+# Rows are claimed a few at a time (one locking SELECT, one UPDATE), then sent one by one over one
+# connection: a worker that dies holds no more than this many rows, each only until its lease ends.
+CLAIM_CHUNK = 10
+
+
+def email_lease(kind: str) -> timedelta:
+    """How long a claimed message may stay SENDING before another worker may take it back.
+
+    Short for alerts to clinicians, so that a dead worker delays a severe event by about a minute;
+    longer for the rest, so that a slow mail server never makes a live send look abandoned.
+    """
+    seconds = settings.EMAIL_URGENT_LEASE_SECONDS if kind in URGENT_KINDS else settings.EMAIL_SENDING_LEASE_SECONDS
+    return timedelta(seconds=seconds)
+
+
+def email_deliver(
+    *,
+    email_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    limit: int = 500,
+    deadline: datetime | None = None,
+) -> DeliveryResult:
     """Deliver due pending e-mails (or just these ones), each claimed by one worker only.
 
     The claim is a conditional UPDATE (pending -> sending): of two workers racing for a row,
-    exactly one gets it. A row becomes SENT only after the mail server accepted it.
+    exactly one gets it. A row becomes SENT only after the mail server accepted it. Nothing is
+    started after ``deadline`` (default: EMAIL_DELIVERY_BUDGET_SECONDS from now), and a claimed row
+    not tried by then is given back at once, so a call never outlives its Celery time limit.
     """
     now = now or timezone.now()
+    deadline = deadline or timezone.now() + timedelta(seconds=settings.EMAIL_DELIVERY_BUDGET_SECONDS)
     result = DeliveryResult(recovered=_email_recover_abandoned(now=now))
     due = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, due_at__lte=now)
     if email_ids is not None:
         due = due.filter(pk__in=list(email_ids))
-    candidates = list(
+    candidates = deque(
         due.annotate(urgent=Case(When(kind__in=URGENT_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField()))
         .order_by("urgent", "due_at", "pk")
         .values_list("pk", flat=True)[:limit]
@@ -830,24 +857,28 @@ def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | Non
         return result
     connection = get_connection(fail_silently=False)
     try:
-        for start in range(0, len(candidates), CLAIM_CHUNK):
+        while candidates and timezone.now() < deadline:
+            chunk = [candidates.popleft() for _ in range(min(CLAIM_CHUNK, len(candidates)))]
             claimed_at = timezone.now()
-            emails = _email_claim(candidates[start : start + CLAIM_CHUNK], now=now, claimed_at=claimed_at)
+            emails = _email_claim(chunk, now=now, claimed_at=claimed_at)
             for i, email in enumerate(emails):
-                if i and timezone.now() - claimed_at > timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS / 3):
-                    # A slow mail server: give the rest of the chunk back long before the lease runs out,
+                if timezone.now() >= deadline or (i and timezone.now() - claimed_at > email_lease(email.kind) / 3):
+                    # Out of time, or a slow mail server: give the rest back long before its lease runs out,
                     # so that no other worker ever recovers (and sends) a row this one still holds.
                     _email_release([e.pk for e in emails[i:]], claimed_at=claimed_at)
+                    candidates.extendleft(reversed([e.pk for e in emails[i:]]))
                     break
                 outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
                 if outcome == "sent":
                     result.sent += 1
                     # Recorded before the next message goes: a worker killed between the server's
                     # acceptance and this record leaves only this one message to be sent a second time
-                    # (it stays SENDING, and the lease recovery sends it again: never lost).
+                    # (with the same Message-ID: it stays SENDING, and the lease recovery sends it again).
                     _email_record_sent(email, started_at=claimed_at, finished_at=timezone.now())
                 elif outcome == "failed":
                     result.failed += 1
+                    # Who else must hear, at once (a bounced alert goes to the clinic's other staff).
+                    candidates.extendleft(email_undeliverable(email=email))
                 else:
                     result.retrying += 1
                     if outcome == "server_down":
@@ -862,32 +893,23 @@ def email_deliver(*, email_ids: Iterable[int] | None = None, now: datetime | Non
     return result
 
 
-# Rows are claimed this many at a time (one UPDATE, one SELECT), then sent one by one over one
-# connection. A row is SENDING for as long as the messages before it in its chunk take: far less
-# than the lease.
-CLAIM_CHUNK = 50
-
-
 def _email_claim(pks: list[int], *, now: datetime, claimed_at: datetime) -> list[OutboundEmail]:
-    """Claim these PENDING rows (pending -> sending): of two workers racing for a row, exactly one gets it."""
-    if connection_supports_row_locks():
-        with transaction.atomic():
+    """Claim these PENDING rows (pending -> sending) with a lease each: of two racing workers, one gets a row."""
+    # Due by the caller's clock, or by now: an alert forwarded during this call is due at once.
+    claimable = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, due_at__lte=max(now, claimed_at))
+    lease_until = Case(
+        When(kind__in=URGENT_KINDS, then=Value(claimed_at + email_lease(OutboundEmail.Kind.SEVERE_ALERT))),
+        default=Value(claimed_at + email_lease(OutboundEmail.Kind.FOLLOWUP_PROMPT)),
+    )
+    with transaction.atomic():
+        if connection_supports_row_locks():
             # Lock first, then update what is locked: the rows this worker claimed are exactly these.
-            mine = list(
-                OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.PENDING, due_at__lte=now)
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)
-            )
-            OutboundEmail.objects.filter(pk__in=mine).update(
-                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
-            )
-    else:  # SQLite: no row locks; one conditional UPDATE per row is the claim
-        mine = [
-            pk for pk in pks
-            if OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.PENDING, due_at__lte=now).update(
-                status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
-            )
-        ]  # fmt: skip
+            mine = list(claimable.filter(pk__in=pks).select_for_update(skip_locked=True).values_list("pk", flat=True))
+        else:  # SQLite: the write transaction is exclusive, so what is still pending here is this worker's
+            mine = list(claimable.filter(pk__in=pks).values_list("pk", flat=True))
+        OutboundEmail.objects.filter(pk__in=mine).update(
+            status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1, lease_until=lease_until
+        )
     order = {pk: i for i, pk in enumerate(pks)}
     return sorted(OutboundEmail.objects.filter(pk__in=mine), key=lambda e: order[e.pk])
 
@@ -896,7 +918,7 @@ def _email_release(pks: list[int], *, claimed_at: datetime) -> None:
     """Give back rows this worker claimed (at claimed_at) but never tried: the attempt did not happen."""
     if pks:
         OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.SENDING, claimed_at=claimed_at).update(
-            status=OutboundEmail.Status.PENDING, claimed_at=None, attempts=F("attempts") - 1
+            status=OutboundEmail.Status.PENDING, claimed_at=None, lease_until=None, attempts=F("attempts") - 1
         )
 
 
@@ -913,6 +935,7 @@ def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: dateti
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to_email],
         connection=connection,
+        headers={"Message-ID": email.message_id},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
@@ -923,21 +946,27 @@ def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: dateti
             connection.open()
         message.send()
     except (SMTPException, OSError) as error:
-        permanent = _is_permanent(error)
+        # Tried often enough: a message the server keeps refusing is treated as refused for good.
+        permanent = _is_permanent(error) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS
         finished = timezone.now()
         retry_at = finished + schedule.retry_backoff(
             email.attempts, base_seconds=settings.EMAIL_RETRY_BASE_SECONDS, cap_seconds=settings.EMAIL_RETRY_CAP_SECONDS
         )
+        error_text = repr(error)[:2000]
+        if permanent and not _is_permanent(error):
+            error_text = f"gave up after {email.attempts} attempts: {error_text}"[:2000]
         with transaction.atomic():
             DeliveryAttempt.objects.create(
-                email=email, started_at=started_at, finished_at=finished, succeeded=False, error=repr(error)[:2000]
+                email=email, started_at=started_at, finished_at=finished, succeeded=False, error=error_text
             )
             OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
                 status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.PENDING,
                 due_at=retry_at,
                 claimed_at=None,
-                last_error=repr(error)[:2000],
+                lease_until=None,
+                last_error=error_text,
             )
+        email.last_error = error_text
         level = logging.ERROR if (permanent or email.kind in URGENT_KINDS or email.attempts >= 3) else logging.WARNING
         logger.log(level, "E-mail %s (%s) attempt %s failed%s: %r", email.pk, email.kind, email.attempts,
                    " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}", error)  # fmt: skip
@@ -957,56 +986,42 @@ _FOLLOWUP_TIME_FIELD = {
     OutboundEmail.Kind.PRE_INFUSION: "sent_at",
     OutboundEmail.Kind.FOLLOWUP_REMINDER: "reminder_sent_at",
 }
+# Tries at recording a delivery before giving up (the lease then has it resent, with its Message-ID).
+RECORD_ATTEMPTS = 4
 
 
 def _email_record_sent(email: OutboundEmail, *, started_at: datetime, finished_at: datetime) -> None:
     """Record that the mail server accepted this message: SENT, its attempt, its follow-up's time.
 
-    All or nothing. On PostgreSQL in one statement: a database round trip costs about what an SMTP
-    one does on this stack, and the same work as a transaction takes five of them, which held the
-    dispatcher near half the speed of the mail server alone.
+    All or nothing, and again on a fresh database connection if the first one drops: the message is
+    out, and a record lost to a blip would have the lease send it a second time.
     """
     followup_field = _FOLLOWUP_TIME_FIELD.get(email.kind) if email.followup_id else None
-    if _records_in_one_statement():
-        with db_connection.cursor() as cursor:
-            cursor.execute(_RECORD_SENT_SQL, {
-                "pk": email.pk, "sent": OutboundEmail.Status.SENT, "started": started_at, "finished": finished_at,
-                "prompt_of": email.followup_id if followup_field == "sent_at" else None,
-                "reminder_of": email.followup_id if followup_field == "reminder_sent_at" else None,
-            })  # fmt: skip
-        return
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(email=email, started_at=started_at, finished_at=finished_at, succeeded=True)
-        OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.SENT, sent_at=finished_at, claimed_at=None, last_error=""
-        )
-        if followup_field:
-            FollowUp.objects.filter(pk=email.followup_id, **{f"{followup_field}__isnull": True}).update(
-                **{followup_field: finished_at}
-            )
 
+    def record() -> None:
+        with transaction.atomic():
+            # Conditional, so that a retry after a commit whose answer was lost records nothing twice.
+            if not OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
+                status=OutboundEmail.Status.SENT, sent_at=finished_at, claimed_at=None, lease_until=None, last_error=""
+            ):
+                return
+            DeliveryAttempt.objects.create(email=email, started_at=started_at, finished_at=finished_at, succeeded=True)
+            if followup_field:
+                FollowUp.objects.filter(pk=email.followup_id, **{f"{followup_field}__isnull": True}).update(
+                    **{followup_field: finished_at}
+                )
 
-def _records_in_one_statement() -> bool:
-    """Data-modifying CTEs are PostgreSQL's; the tests switch this off to run the transaction there too."""
-    return db_connection.vendor == "postgresql"
-
-
-# _email_record_sent's three writes as one PostgreSQL statement (data-modifying CTEs run as one unit).
-# A NULL id matches no follow-up, so only the time this e-mail stands for is set. The suite runs
-# it on PostgreSQL (tests/test_followups.py), so a renamed table or column fails there.
-_RECORD_SENT_SQL = """
-    WITH sent AS (
-        UPDATE reactions_outboundemail SET status = %(sent)s, sent_at = %(finished)s, claimed_at = NULL, last_error = ''
-        WHERE id = %(pk)s RETURNING id
-    ), prompted AS (
-        UPDATE reactions_followup SET sent_at = %(finished)s WHERE id = %(prompt_of)s AND sent_at IS NULL
-    ), reminded AS (
-        UPDATE reactions_followup SET reminder_sent_at = %(finished)s
-        WHERE id = %(reminder_of)s AND reminder_sent_at IS NULL
-    )
-    INSERT INTO reactions_deliveryattempt (email_id, started_at, finished_at, succeeded, error)
-    SELECT id, %(started)s, %(finished)s, TRUE, '' FROM sent
-"""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            record()
+            return
+        except (OperationalError, InterfaceError):
+            if db_connection.in_atomic_block or attempt == RECORD_ATTEMPTS:
+                raise  # inside a caller's transaction a fresh connection would lose its work: let it fail
+            logger.warning("Recording e-mail %s as sent failed (attempt %s); retrying on a fresh connection",
+                           email.pk, attempt, exc_info=True)  # fmt: skip
+            db_connection.close()
+            time.sleep(0.2 * 2**attempt)
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -1020,16 +1035,13 @@ def _is_permanent(error: Exception) -> bool:
 
 
 def _email_recover_abandoned(*, now: datetime) -> int:
-    """Put back rows a dead worker left in SENDING, recording the lost attempt.
+    """Put back rows a dead worker left in SENDING past their lease, recording the lost attempt.
 
-    A SENDING row older than settings.EMAIL_SENDING_LEASE_SECONDS was abandoned by a worker that
-    died mid-send. A row is SENDING while its chunk is being sent (see CLAIM_CHUNK), and a chunk
-    gives back what it has not tried after a third of the lease, so a live send never outlives it.
+    A live worker gives back what it has not tried after a third of the lease (email_deliver), so a
+    row past its lease was left by a worker that died mid-send (or lost its database).
     """
     stale = list(
-        OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
-        ).values_list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, lease_until__lt=now).values_list(
             "pk", "claimed_at"
         )
     )
@@ -1037,8 +1049,9 @@ def _email_recover_abandoned(*, now: datetime) -> int:
     for pk, claimed_at in stale:
         with transaction.atomic():
             if OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.SENDING, claimed_at=claimed_at).update(
-                status=OutboundEmail.Status.PENDING, claimed_at=None, due_at=now, last_error="worker stopped mid-send"
-            ):
+                status=OutboundEmail.Status.PENDING, claimed_at=None, lease_until=None, due_at=now,
+                last_error="worker stopped mid-send",
+            ):  # fmt: skip
                 DeliveryAttempt.objects.create(
                     email_id=pk, started_at=claimed_at, finished_at=now, succeeded=False, error="worker stopped mid-send"
                 )
@@ -1046,6 +1059,110 @@ def _email_recover_abandoned(*, now: datetime) -> int:
     if recovered:
         logger.warning("Recovered %s e-mails abandoned mid-send", recovered)
     return recovered
+
+
+# --- Messages that cannot be delivered ---------------------------------------------------------------
+
+_PATIENT_MESSAGE_KINDS = (
+    OutboundEmail.Kind.FOLLOWUP_PROMPT, OutboundEmail.Kind.FOLLOWUP_REMINDER, OutboundEmail.Kind.PRE_INFUSION,
+)  # fmt: skip
+
+
+def email_undeliverable(*, email: OutboundEmail) -> list[int]:
+    """A message refused for good (or given up on): tell someone who can act.
+
+    A prompt or reminder to a patient: the follow-up is marked undeliverable and the clinic sees
+    "cannot reach patient" with the reason. An alert to a clinician: it goes at once to the clinic's
+    other clinicians and admins. Returns the ids of e-mails to send at once.
+    """
+    if email.kind in _PATIENT_MESSAGE_KINDS and email.followup_id:
+        followup_undeliverable(followup_id=email.followup_id, reason=_refusal(email))
+        return []
+    if email.kind in URGENT_KINDS and email.flag_id:
+        return flag_alert_forward(failed=email)
+    logger.error("E-mail %s (%s) to %s could not be delivered: %s", email.pk, email.kind, email.to_email,
+                 email.last_error)  # fmt: skip
+    return []
+
+
+def _refusal(email: OutboundEmail) -> str:
+    return _("E-mail to %(address)s could not be delivered: %(error)s") % {
+        "address": email.to_email, "error": email.last_error,
+    }  # fmt: skip
+
+
+@transaction.atomic
+def followup_undeliverable(*, followup_id: int, reason: str, now: datetime | None = None) -> Flag:
+    """The patient cannot be reached for this follow-up: record it, and raise (or add to) "cannot reach patient".
+
+    One open "cannot reach" flag per patient: later refusals are added to its history, not queued again.
+    """
+    now = now or timezone.now()
+    followup = FollowUp.objects.select_related("patient", "infusion").get(pk=followup_id)
+    FollowUp.objects.filter(
+        pk=followup_id, status__in=[FollowUp.Status.PROMPTED, FollowUp.Status.REMINDED, FollowUp.Status.DONE]
+    ).update(status=FollowUp.Status.UNDELIVERABLE, closed_at=now)
+    OutboundEmail.objects.filter(followup_id=followup_id, status=OutboundEmail.Status.PENDING).update(
+        status=OutboundEmail.Status.CANCELLED
+    )
+    patient = followup.patient
+    what = (
+        _("the day-before reminder") if followup.kind == FollowUp.Kind.PRE_INFUSION
+        else _("the +%(hours)s h follow-up prompt") % {"hours": followup.offset_hours}
+    )  # fmt: skip
+    note = f"{what}: {reason}"
+    flag = (
+        Flag.objects.select_for_update()
+        .filter(patient=patient, kind=Flag.Kind.UNREACHABLE)
+        .exclude(status=Flag.Status.CLOSED)
+        .first()
+    )
+    if flag is None:
+        flag = Flag.objects.create(clinic_id=patient.clinic_id, patient=patient, followup=followup,
+                                   kind=Flag.Kind.UNREACHABLE, reason=reason[:500], created_at=now)  # fmt: skip
+    FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
+    logger.error("Cannot reach patient %s: follow-up %s undeliverable (%s)", patient.pk, followup_id, reason)
+    return flag
+
+
+@transaction.atomic
+def flag_alert_forward(*, failed: OutboundEmail) -> list[int]:
+    """An alert that could not reach one clinician goes at once to the clinic's other clinicians and admins.
+
+    Those already sent this round of the alert are not sent it twice. Returns the queued e-mails' ids.
+    """
+    flag = Flag.objects.select_related("clinic", "patient").get(pk=failed.flag_id)
+    clinic = flag.clinic
+    round_started = failed.created_at
+    already = set(
+        OutboundEmail.objects.filter(flag=flag, kind__in=URGENT_KINDS, created_at__gte=round_started)
+        .exclude(status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.CANCELLED])
+        .values_list("to_user_id", flat=True)
+    )
+    staff = (
+        User.objects.filter(clinic=clinic, role__in=[User.Role.CLINICIAN, User.Role.CLINIC_ADMIN], is_active=True)
+        .exclude(pk=failed.to_user_id)
+        .exclude(pk__in=[pk for pk in already if pk])
+        .order_by("pk")
+    )
+    note = _("The alert to %(address)s could not be delivered (%(error)s); sent to the clinic's other staff.") % {
+        "address": failed.to_email, "error": failed.last_error,
+    }  # fmt: skip
+    FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
+    url = settings.SITE_URL + reverse("flag_detail", args=[flag.pk])
+    escalation = flag.alerts_sent > 1
+    ids = []
+    for recipient in staff:
+        ids.append(email_queue(
+            kind=OutboundEmail.Kind.ESCALATION if escalation else OutboundEmail.Kind.SEVERE_ALERT,
+            template="severe-alert", to_user=recipient, flag=flag, clinic=clinic,
+            context={"flag": flag, "patient": flag.patient, "clinic": clinic, "url": url, "escalation": escalation,
+                     "round": flag.alerts_sent, "forwarded": True},
+        ).pk)  # fmt: skip
+    if not ids:
+        logger.error("Severe event %s: the alert to %s bounced and no other staff of clinic %s can be alerted",
+                     flag.pk, failed.to_email, clinic.pk)  # fmt: skip
+    return ids
 
 
 # --- The dispatcher: what is due, claimed once, turned into e-mail ---------------------------
@@ -1238,14 +1355,15 @@ class ClinicOpenItems:
     severe_events: int
     review_flags: int
     no_response: int
+    unreachable: int = 0
 
     @property
     def total(self) -> int:
-        return self.severe_events + self.review_flags + self.no_response
+        return self.severe_events + self.review_flags + self.no_response + self.unreachable
 
 
 def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicOpenItems:
-    """What the daily reminder lists: unacknowledged severe events, and review and no-response flags not closed."""
+    """What the daily reminder lists: unacknowledged severe events; review, cannot-reach and no-response flags not closed."""
     counts = Flag.objects.filter(clinic=clinic).aggregate(
         severe_events=Count("pk", filter=Q(kind=Flag.Kind.SEVERE_EVENT, status=Flag.Status.OPEN)),
         review_flags=Count(
@@ -1255,6 +1373,7 @@ def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicO
             & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now or timezone.now())),
         ),
         no_response=Count("pk", filter=Q(kind=Flag.Kind.NO_RESPONSE) & ~Q(status=Flag.Status.CLOSED)),
+        unreachable=Count("pk", filter=Q(kind=Flag.Kind.UNREACHABLE) & ~Q(status=Flag.Status.CLOSED)),
     )
     return ClinicOpenItems(**counts)
 
@@ -1313,10 +1432,11 @@ class DispatchResult:
         }
 
 
-def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float = 120.0) -> DispatchResult:
+def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float | None = None) -> DispatchResult:
     """One dispatcher pass: find what is due, queue its e-mails, deliver pending e-mails.
 
-    Safe to run any number of times, by any number of workers at once.
+    Safe to run any number of times, by any number of workers at once. Delivery stops starting new
+    messages after ``deliver_for_seconds`` (EMAIL_DELIVERY_BUDGET_SECONDS), well inside Celery's limits.
     """
     now = now or timezone.now()
     result = DispatchResult(
@@ -1326,10 +1446,11 @@ def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float = 12
         no_response=followups_mark_no_response(now=now),
         digests_queued=digests_queue(now=now),
     )
-    deadline = timezone.now() + timedelta(seconds=deliver_for_seconds)
+    budget = settings.EMAIL_DELIVERY_BUDGET_SECONDS if deliver_for_seconds is None else deliver_for_seconds
+    deadline = timezone.now() + timedelta(seconds=budget)
     more_due = result.prompts_queued > 0
     while True:
-        batch = email_deliver(now=timezone.now())
+        batch = email_deliver(now=timezone.now(), deadline=deadline)
         result.delivery += batch
         if timezone.now() >= deadline:
             break
@@ -1344,6 +1465,84 @@ def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float = 12
         elif batch.sent + batch.retrying + batch.failed == 0:
             break
     return result
+
+
+DISPATCHER = "dispatcher"
+
+
+def dispatch_tick() -> DispatchResult:
+    """The minute tick: one dispatcher pass, with a heartbeat row before and after it for /health/, and,
+    when DISPATCH_HEARTBEAT_URL is set, a request to it after each pass (a dead man's switch elsewhere)."""
+    started = timezone.now()
+    Heartbeat.objects.update_or_create(name=DISPATCHER, defaults={"started_at": started, "finished_at": None})
+    result = dispatch_due(now=started)
+    Heartbeat.objects.filter(name=DISPATCHER, started_at=started).update(
+        finished_at=timezone.now(), result=result.as_dict()
+    )
+    heartbeat_ping()
+    return result
+
+
+def heartbeat_ping() -> bool:
+    """Tell an outside monitor (healthchecks.io style) that a pass ran; whether it answered 2xx."""
+    url = settings.DISPATCH_HEARTBEAT_URL
+    if not url:
+        return False
+    try:
+        # The operator's own URL (http or https), not user input.
+        with urllib.request.urlopen(url, timeout=settings.DISPATCH_HEARTBEAT_TIMEOUT) as response:  # nosec B310
+            return 200 <= response.status < 300
+    except (OSError, ValueError) as error:
+        logger.warning("Dispatcher heartbeat to %s failed: %r", url, error)
+        return False
+
+
+@dataclass(frozen=True)
+class EngineHealth:
+    """What /health/ reports of the follow-up and alert engine."""
+
+    last_tick_at: datetime | None
+    last_tick_finished_at: datetime | None
+    oldest_unsent_at: datetime | None
+    checked_at: datetime
+
+    @property
+    def tick_age(self) -> float | None:
+        return None if self.last_tick_at is None else (self.checked_at - self.last_tick_at).total_seconds()
+
+    @property
+    def oldest_unsent_age(self) -> float:
+        return 0.0 if self.oldest_unsent_at is None else max(0.0, (self.checked_at - self.oldest_unsent_at).total_seconds())
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.tick_age is None:
+            found.append("the dispatcher has never run")
+        elif self.tick_age > settings.HEALTH_MAX_TICK_AGE_SECONDS:
+            found.append(f"the dispatcher's last pass started {self.tick_age:.0f} s ago "
+                         f"(more than {settings.HEALTH_MAX_TICK_AGE_SECONDS} s: is beat or every worker stopped?)")  # fmt: skip
+        if self.oldest_unsent_age > settings.HEALTH_MAX_UNSENT_AGE_SECONDS:
+            found.append(f"a message has waited {self.oldest_unsent_age:.0f} s unsent "
+                         f"(more than {settings.HEALTH_MAX_UNSENT_AGE_SECONDS} s: is the mail server refusing?)")  # fmt: skip
+        return found
+
+
+def engine_health() -> EngineHealth:
+    """The dispatcher's last pass, and the oldest message queued and not yet sent (two indexed reads)."""
+    beat = Heartbeat.objects.filter(name=DISPATCHER).first()
+    oldest = (
+        OutboundEmail.objects.filter(status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return EngineHealth(
+        last_tick_at=beat.started_at if beat else None,
+        last_tick_finished_at=beat.finished_at if beat else None,
+        oldest_unsent_at=oldest,
+        checked_at=timezone.now(),
+    )
 
 
 def flag_alert_now(*, flag_id: int) -> DeliveryResult:
@@ -1379,6 +1578,9 @@ def clinic_patient_rows(*, clinic: Clinic, query: str = "", sort: str = "name"):
         last_infusion_at=Subquery(given.values("started_at")[:1]),
         next_infusion_at=Subquery(planned.values("started_at")[:1]),
         open_flags=_count_subquery(Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.CLOSED)),
+        unreachable=Exists(
+            Flag.objects.filter(patient=OuterRef("pk"), kind=Flag.Kind.UNREACHABLE).exclude(status=Flag.Status.CLOSED)
+        ),
         unanswered_prompts=_count_subquery(
             FollowUp.objects.filter(patient=OuterRef("pk"), status__in=OPEN_PROMPT_STATUSES)
         ),
@@ -1400,7 +1602,7 @@ def clinic_queue(
     date_from: date | None = None,
     date_to: date | None = None,
 ):
-    """The triage queue: severe first, then review, then no response; newest first within each.
+    """The triage queue: severe first, then review, then cannot reach, then no response; newest first within each.
 
     "active" (the default) hides closed flags and review flags snoozed into the future. Load what a
     page of it shows with queue_details().
@@ -1414,7 +1616,7 @@ def clinic_queue(
         # What a row shows (badges.queue_row): the joined rows are wide (a user's password hash, an
         # infusion's notes) and each time among them is parsed in Python, for every row.
         .only(
-            "clinic_id", "patient_id", "report_id", "vitals_id", "followup_id", "kind", "status", "outcome",
+            "clinic_id", "patient_id", "report_id", "vitals_id", "followup_id", "kind", "status", "outcome", "reason",
             "created_at", "snoozed_until", "acknowledged_by_id", "assigned_to_id", "patient__full_name",
             "report__infusion_id", "report__clinician_level", "report__infusion__started_at",
             "report__infusion__product", "report__infusion__product_other", "report__infusion__lot_number",
@@ -1423,7 +1625,8 @@ def clinic_queue(
             kind_rank=Case(
                 When(kind=Flag.Kind.SEVERE_EVENT, then=Value(0)),
                 When(kind=Flag.Kind.REVIEW, then=Value(1)),
-                default=Value(2),
+                When(kind=Flag.Kind.UNREACHABLE, then=Value(2)),
+                default=Value(3),
                 output_field=IntegerField(),
             )
         )

@@ -57,4 +57,4 @@ def dispatch_due(helper: bool = False) -> dict[str, int]:
     """
     if not helper and services.followups_due_count(limit=BACKLOG_HELP_THRESHOLD) >= BACKLOG_HELP_THRESHOLD:
         dispatch_due.delay(helper=True)
-    return services.dispatch_due().as_dict()
+    return services.dispatch_tick().as_dict()

@@ -22,7 +22,7 @@ class _Handler:
         self.listener = listener
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
-        if self.listener.reject_recipients:
+        if self.listener.reject_recipients or address.lower() in self.listener.reject_addresses:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -39,12 +39,14 @@ class _Handler:
 
 
 class SmtpListener:
-    """SmtpListener().start(); .port; .messages; .refuse (451, temporary); .reject_recipients (550)."""
+    """SmtpListener().start(); .port; .messages; .refuse (451, temporary); .reject_recipients (550, everyone);
+    .reject_addresses (550 for these addresses only); .delay_seconds (a slow server)."""
 
     def __init__(self, port: int = 0) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
         self.reject_recipients = False
+        self.reject_addresses: set[str] = set()  # these alone are refused for good (550)
         self.delay_seconds: float = 0
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port or _free_port())

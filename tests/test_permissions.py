@@ -91,6 +91,8 @@ EXPECTED: dict[str, tuple] = {
     "manifest": PUBLIC,
     "service_worker": PUBLIC,
     "offline": PUBLIC,
+    # Liveness for load balancers and monitors: no patient data (the world below has a recent dispatcher pass).
+    "health": PUBLIC,
 }
 
 
@@ -128,6 +130,7 @@ def world():
     followup = FollowUp.objects.create(
         infusion=infusion, patient=owner, offset_hours=2, due_at=infusion.ended_at, status=FollowUp.Status.PROMPTED
     )
+    services.dispatch_tick()  # /health/ answers 200 only after a recent dispatcher pass
     invitation, _sent = services.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )

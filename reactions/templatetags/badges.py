@@ -95,6 +95,8 @@ def flag_badges(flag: Flag) -> SafeString:
         parts = [format_html('<span class="badge badge-severe">⚠ {}</span>', _("Severe event"))]
     elif flag.kind == Flag.Kind.REVIEW:
         parts = [format_html('<span class="badge badge-review">● {}</span>', _("Review"))]
+    elif flag.kind == Flag.Kind.UNREACHABLE:
+        parts = [format_html('<span class="badge badge-review">✉ {}</span>', _("Cannot reach"))]
     else:
         parts = [format_html('<span class="badge badge-mild">✉ {}</span>', _("No response"))]
     if flag.status == Flag.Status.ACKNOWLEDGED:
@@ -142,6 +144,8 @@ def flag_summary(flag: Flag) -> SafeString:
             parts.append(format_html("· {} °C", vitals.temperature))
         return mark_safe(" ".join(parts))  # nosec B308 B703
         # (safe: each part was built by format_html or _trusted)
+    if flag.kind == Flag.Kind.UNREACHABLE:
+        return _trusted(_("Cannot reach the patient: %(reason)s"), reason=flag.reason)
     if flag.followup_id:
         return _trusted(_("No answer to the +%(hours)s h follow-up prompt"), hours=flag.followup.offset_hours)
     return mark_safe("")  # nosec B308 B703
@@ -191,7 +195,7 @@ def product_rows(rows: Iterable[dict[str, Any]], show_lot: bool = False) -> Safe
 @register.filter
 def queue_row(flag: Flag) -> SafeString:
     """One row of the triage queue: badges, patient, what happened, which infusion, age, who handles it."""
-    row_class = "flag-severe" if flag.is_severe else "flag-review" if flag.kind == Flag.Kind.REVIEW else ""
+    row_class = "flag-severe" if flag.is_severe else "flag-review" if flag.kind in (Flag.Kind.REVIEW, Flag.Kind.UNREACHABLE) else ""
     infusion = flag.infusion
     if infusion is None:
         about = ""

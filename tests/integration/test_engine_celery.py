@@ -1,16 +1,20 @@
 """The follow-up and alert engine against real services: Celery worker + beat, Redis, PostgreSQL, SMTP."""
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import DeliveryAttempt, FollowUp, OutboundEmail
+from reactions.models import DeliveryAttempt, FollowUp, Heartbeat, OutboundEmail
 from tests.factories import (
     ClinicAdminFactory,
     ClinicianFactory,
@@ -162,8 +166,72 @@ def test_a_worker_killed_mid_batch_loses_nothing(celery_procs, smtp):
     celery_procs.worker("survivor")
     wait_until(lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts}, timeout=60,
                what="every prompt after the crash")  # fmt: skip
+    # The message in flight at the kill reached the server but stays claimed until its lease ends.
+    wait_until(lambda: not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists(), timeout=30,
+               what="every message recorded as sent")  # fmt: skip
+    time.sleep(1)
     per_recipient = Counter(m["To"] for m in smtp.messages)
     # The one message in flight at the kill may go out twice (the server took it, the
     # worker died before recording it); nothing is lost and nothing else is doubled.
     assert sum(n - 1 for n in per_recipient.values()) <= 1
-    assert not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists()
+    twice = [m["Message-ID"] for m in smtp.messages if per_recipient[m["To"]] > 1]
+    assert len(set(twice)) <= 1  # and both copies are the same message
+
+
+def test_a_dead_worker_delays_a_severe_alert_by_its_short_lease_only(celery_procs, smtp):
+    clinic = clinic_for_engine_tests()
+    clinicians = [ClinicianFactory(clinic=clinic) for _ in range(3)]
+    infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+    smtp.delay_seconds = 2  # a slow mail server: the worker is killed while the first alert is in flight
+    worker = celery_procs.worker("doomed", concurrency=1, EMAIL_URGENT_LEASE_SECONDS="5")
+    with transaction.atomic():
+        services.report_create(infusion=infusion, symptoms=[services.SymptomEntry("chest_pain", "severe", "1_6h")])
+    wait_until(lambda: OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists(), timeout=10,
+               what="the alerts claimed")  # fmt: skip
+    time.sleep(0.5)
+    celery_procs.kill(worker)
+    killed = time.monotonic()
+    stuck = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).count()
+    assert stuck >= 2  # claimed together, not yet tried
+
+    smtp.delay_seconds = 0
+    celery_procs.worker("survivor", EMAIL_URGENT_LEASE_SECONDS="5")
+    celery_procs.beat()
+    wanted = {c.email for c in clinicians}
+    wait_until(lambda: {m["To"] for m in smtp.messages} >= wanted, timeout=30, what="every clinician's alert")
+    took = time.monotonic() - killed
+    # The lease (5 s here, a minute by default) and a dispatcher tick or two (2 s here): not 5 minutes.
+    assert took < 5 + 3 * 2 + 5, f"alerts took {took:.1f}s after the crash"
+    time.sleep(2)
+    per_recipient: dict[str, set[str]] = {}
+    for message in smtp.messages:
+        per_recipient.setdefault(message["To"], set()).add(message["Message-ID"])
+    # The alert in flight at the kill may arrive twice, but as the same message (one Message-ID each).
+    assert all(len(ids) == 1 for ids in per_recipient.values()), per_recipient
+
+
+def test_a_slow_mail_server_never_runs_a_task_into_celerys_time_limit(celery_procs, smtp):
+    prompts = _due_prompts(12)
+    smtp.delay_seconds = 1  # a second a message
+    worker = celery_procs.worker(EMAIL_DELIVERY_BUDGET_SECONDS="3")
+    celery_procs.beat()
+    wait_until(lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts}, timeout=90,
+               what="every prompt through a slow server")  # fmt: skip
+    time.sleep(2)
+    assert Counter(m["To"] for m in smtp.messages).most_common(1)[0][1] == 1  # no duplicates
+    log = Path(worker.log_path).read_text()
+    assert "TimeLimitExceeded" not in log and "SoftTimeLimitExceeded" not in log
+    durations = [float(d) for d in re.findall(r"dispatch_due\[[^\]]+\] succeeded in ([0-9.]+)s", log)]
+    assert durations and max(durations) < 3 + 2 * 1 + 2, durations  # the budget, plus the message in flight
+
+
+def test_health_answers_503_once_beat_stops(celery_procs, smtp, settings):
+    settings.HEALTH_MAX_TICK_AGE_SECONDS = 8
+    celery_procs.worker()
+    beat = celery_procs.beat()
+    wait_until(lambda: Heartbeat.objects.filter(name="dispatcher", finished_at__isnull=False).exists(), timeout=30,
+               what="a first dispatcher pass")  # fmt: skip
+    assert Client().get(reverse("health")).status_code == 200
+    celery_procs.kill(beat)
+    wait_until(lambda: Client().get(reverse("health")).status_code == 503, timeout=20, what="health to fail")
+    assert "is beat or every worker stopped?" in Client().get(reverse("health")).json()["problems"][0]

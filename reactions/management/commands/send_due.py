@@ -12,6 +12,6 @@ class Command(BaseCommand):
     help = "Queue everything that is due (prompts, reminders, alerts, daily reminders) and deliver pending e-mail."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = services.dispatch_due()
+        result = services.dispatch_tick()
         for name, value in result.as_dict().items():
             self.stdout.write(f"{name:>17}: {value}")
