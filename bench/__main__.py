@@ -13,7 +13,8 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from urllib.parse import urlparse
 

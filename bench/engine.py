@@ -5,7 +5,7 @@
   two processes; timed from the task's enqueueing until the SMTP listener has all N messages.
 - Floor: the very same N messages (subject, text and HTML bodies, recipient) sent by another
   process over one SMTP connection with Django's SMTP backend and no database.
-- Severe alert: reports with a warning sign saved by services.report_create in a transaction, as
+- Severe alert: reports with a warning sign saved by services.reports.report_create in a transaction, as
   the view does; the alert task leaves on commit (delay_on_commit), the worker sends the e-mails;
   timed from the start of the submission until the last clinician's e-mail reached the listener.
 """
@@ -19,7 +19,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import time as dtime, timedelta
+from datetime import time as dtime
+from datetime import timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -196,8 +197,8 @@ def severe_alerts(sink: Sink, *, reports: int, clinicians: int = 3) -> dict:
         before = sink.count
         started = time.time()
         with transaction.atomic():  # the request's transaction (ATOMIC_REQUESTS): the task leaves on commit
-            services.report_create(
-                infusion=infusion, symptoms=[services.SymptomEntry("breathing_trouble", "severe", "during")]
+            services.reports.report_create(
+                infusion=infusion, symptoms=[services.reports.SymptomEntry("breathing_trouble", "severe", "during")]
             )
         if not sink.wait_for(before + clinicians, timeout=30):
             raise RuntimeError("a severe alert did not arrive within 30 s")

@@ -14,7 +14,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "False")  # plain HTTP on loopback,
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from ivigtrack.settings import *  # noqa: E402,F401,F403
-from ivigtrack.settings import BASE_DIR, VAR_DIR  # noqa: E402
+from ivigtrack.settings import VAR_DIR  # noqa: E402
 
 ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

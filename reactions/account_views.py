@@ -31,7 +31,8 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import services
+from reactions import selectors, services
+
 from .exports import safe_cell
 from .models import AuditEvent, DeletionRequest, User
 from .signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
@@ -100,8 +101,8 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     if may_enrol_device(request) or has_confirmed_device(request.user):
         return redirect("two_factor_setup")
     if request.method == "POST":
-        sent = services.two_factor_enrolment_send(user=request.user)
-        return render(request, "registration/two_factor_enrol.html", {"sent": sent})
+        services.accounts.two_factor_enrolment_send(user=request.user)
+        return render(request, "registration/two_factor_enrol.html", {"sent": True})
     return render(request, "registration/two_factor_enrol.html", {})
 
 
@@ -110,11 +111,11 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 def two_factor_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mailed set-up link: GET shows a button (mail scanners follow links), its POST allows set-up."""
     try:
-        user = services.user_from_two_factor_enrolment_token(token=token)
-    except services.LinkError as error:
+        user = services.links.user_from_two_factor_enrolment_token(token=token)
+    except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
     if user.pk != request.user.pk:
-        return render(request, "reactions/link_problem.html", {"problem": services.InvitationProblem.INVALID}, status=400)
+        return render(request, "reactions/link_problem.html", {"problem": services.links.InvitationProblem.INVALID}, status=400)
     if request.method == "POST":
         allow_first_device(request, user)
         return redirect("two_factor_setup")
@@ -162,10 +163,10 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @patient_required
 def my_access_log(request: HttpRequest) -> HttpResponse:
     """The patient sees which clinicians and admins viewed or changed their record, and when: every
-    event, newest first, a page at a time, with repeats in a row on one line (services.audit_runs)."""
+    event, newest first, a page at a time, with repeats in a row on one line (selectors.audit.audit_runs)."""
     events = AuditEvent.objects.filter(patient_ref=request.user.pk).only("actor_label", "action", "what", "created_at")
     page = Paginator(events, ACCESS_LOG_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reactions/my_access_log.html", {"page": page, "runs": services.audit_runs(page.object_list)})
+    return render(request, "reactions/my_access_log.html", {"page": page, "runs": selectors.audit.audit_runs(page.object_list)})
 
 
 class DeletionRequestForm(forms.Form):
@@ -191,7 +192,7 @@ def my_deletion_request(request: HttpRequest) -> HttpResponse:
     pending = DeletionRequest.objects.filter(patient=request.user, confirmed_at__isnull=True).first()
     form = DeletionRequestForm(bound_data(request), user=request.user)
     if request.method == "POST" and pending is None and form.is_valid():
-        services.deletion_request_create(patient=request.user, reason=form.cleaned_data["reason"])
+        services.accounts.deletion_request_create(patient=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, _("Your request is sent. A clinic admin confirms it; then your data is deleted."))
         return redirect("my_deletion_request")
     return render(request, "reactions/my_deletion_request.html", {"form": form, "pending": pending})
@@ -256,11 +257,11 @@ def clinic_deletions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         deletion = get_object_or_404(DeletionRequest, pk=request.POST.get("request_id") or 0, clinic=request.user.clinic)
         try:
-            services.deletion_confirm(deletion=deletion, by=request.user)
-        except services.FlagActionError as error:
+            services.accounts.deletion_confirm(deletion=deletion, by=request.user)
+        except services.triage.FlagActionError as error:
             messages.error(request, str(error))
         else:
-            services.audit_record(request=request, patients=[deletion.patient_ref], action="delete",
+            services.audit.audit_record(request=request, patients=[deletion.patient_ref], action="delete",
                                   what="account deleted at the patient's request")  # fmt: skip
             messages.success(request, _("The patient's data has been deleted and the account anonymised."))
         return redirect("clinic_deletions")

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import services
+from reactions import selectors
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,4 +19,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     # The triage queue, unfiltered, has just counted the same flags for its pages: no second query.
     count = getattr(request, "queue_count", None)
-    return {"queue_count": services.clinic_queue_count(clinic_id=user.clinic_id) if count is None else count}
+    return {"queue_count": selectors.triage_queue.clinic_queue_count(clinic_id=user.clinic_id) if count is None else count}

@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from . import exports, services
+from reactions import services
+
+from . import exports
 from .charts import symptom_burden
 from .fhir import patient_bundle
 from .models import Flag, Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
@@ -105,7 +107,7 @@ def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     if not form.is_valid():
         return _bad_filters(form)
     flags = exports.events_queryset(clinic=request.user.clinic, **form.cleaned_data)
-    services.audit_record(request=request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
+    services.audit.audit_record(request=request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="events CSV")  # fmt: skip
     return _csv_response(exports.events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
 
@@ -117,7 +119,7 @@ def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     if not form.is_valid():
         return _bad_filters(form)
     infusions = exports.infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
-    services.audit_record(request=request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
+    services.audit.audit_record(request=request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="infusions CSV")  # fmt: skip
     return _csv_response(exports.infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
 
@@ -132,7 +134,7 @@ def _patient_of_clinic(request: HttpRequest, pk: int) -> User:
 def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient_of_clinic(request, pk)
     bundle = patient_bundle(patient=patient, base_url=settings.SITE_URL)
-    services.audit_record(request=request, patients=[patient], action="export", what="FHIR bundle")
+    services.audit.audit_record(request=request, patients=[patient], action="export", what="FHIR bundle")
     response = HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json")
     return _attachment(response, f"ivigtrack-patient-{patient.pk}-fhir.json")  # type: ignore[return-value]
 
@@ -222,5 +224,5 @@ def my_summary(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patient_summary(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient_of_clinic(request, pk)
-    services.audit_record(request=request, patients=[patient], action="view", what="printable summary")
+    services.audit.audit_record(request=request, patients=[patient], action="view", what="printable summary")
     return _summary(request, patient, back_url="clinic_patient_detail")

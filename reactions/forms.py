@@ -14,11 +14,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from reactions.services.reports import SymptomEntry
+
 from . import catalogue, schedule
 from .catalogue import Grade, Onset
-from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
 from .emails import render_email
-from .services import SymptomEntry
+from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
 from .signin import login_key
 
 # Plausibility bounds (DESIGN.md §1): infusions last one to four hours; MS maintenance

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from . import services
+from reactions import engine
 
 
 def _broker_problem() -> str | None:
@@ -27,11 +27,11 @@ def _broker_problem() -> str | None:
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     try:
-        engine = services.engine_health()
+        status = engine.health.engine_health()
     except DatabaseError as error:
         return JsonResponse({"status": "failing", "problems": [f"the database is unreachable: {error!r}"[:300]]},
                             status=503)  # fmt: skip
-    problems = engine.problems
+    problems = status.problems
     broker = _broker_problem()
     if broker:
         problems.append(broker)
@@ -40,8 +40,8 @@ def health(request: HttpRequest) -> JsonResponse:
         "problems": problems,
         "database": "ok",
         "broker": "failing" if broker else "ok",
-        "dispatcher_last_pass_started": engine.last_tick_at.isoformat() if engine.last_tick_at else None,
-        "dispatcher_last_pass_age_seconds": None if engine.tick_age is None else round(engine.tick_age, 1),
-        "oldest_unsent_message_age_seconds": round(engine.oldest_unsent_age, 1),
+        "dispatcher_last_pass_started": status.last_tick_at.isoformat() if status.last_tick_at else None,
+        "dispatcher_last_pass_age_seconds": None if status.tick_age is None else round(status.tick_age, 1),
+        "oldest_unsent_message_age_seconds": round(status.oldest_unsent_age, 1),
     }
     return JsonResponse(body, status=503 if problems else 200)

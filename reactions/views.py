@@ -24,7 +24,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from reactions import selectors, services
+
 from .charts import symptom_burden
 from .forms import (
     AcceptInvitationForm,
@@ -141,10 +142,10 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         shown = infusion.recent_reports
         infusion.older_reports = shown[0].infusion_report_count - len(shown) if shown else 0
     # Their symptoms in one query, grouped here: a prefetch inside the reports' prefetch cost more than its query.
-    services.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
+    selectors.prefetch.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
     context = {
-        "next_action": services.patient_next_action(patient=patient),
-        "upcoming": services.patient_upcoming_infusion(patient=patient),
+        "next_action": selectors.patient_home.patient_next_action(patient=patient),
+        "upcoming": selectors.patient_home.patient_upcoming_infusion(patient=patient),
         "page": page,
     }
     return render(request, "reactions/patient_home.html", context)
@@ -158,7 +159,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 def infusion_create(request: HttpRequest) -> HttpResponse:
     form = InfusionForm(bound_data(request), initial=_infusion_initial(request))
     if request.method == "POST" and form.is_valid():
-        infusion = services.infusion_create(patient=request.user, logged_by=request.user, **form.service_kwargs())
+        infusion = services.infusions.infusion_create(patient=request.user, logged_by=request.user, **form.service_kwargs())
         messages.success(request, _("Infusion saved."))
         return redirect("infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "creating": True})
@@ -192,7 +193,7 @@ def infusion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
     form = InfusionForm(bound_data(request), instance=infusion)
     if request.method == "POST" and form.is_valid():
-        services.infusion_update(infusion=infusion, **form.service_kwargs())
+        services.infusions.infusion_update(infusion=infusion, **form.service_kwargs())
         messages.success(request, _("Infusion updated."))
         return redirect("infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "infusion": infusion, "creating": False})
@@ -204,8 +205,8 @@ def infusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
     if request.method == "POST":
         try:
-            services.infusion_delete(infusion=infusion)
-        except services.InfusionHasReports:
+            services.infusions.infusion_delete(infusion=infusion)
+        except services.infusions.InfusionHasReports:
             messages.error(request, _("This infusion has reports and cannot be deleted. Edit it instead."))
             return redirect("infusion_detail", pk=infusion.pk)
         messages.success(request, _("Infusion deleted."))
@@ -225,7 +226,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("infusion_detail", pk=infusion.pk)
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
         return redirect("report_detail", pk=report.pk)
@@ -253,16 +254,16 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        invitation = services.invitation_from_token(token=token)
-    except services.InvitationError as error:
+        invitation = services.links.invitation_from_token(token=token)
+    except services.links.InvitationError as error:
         return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
     form = AcceptInvitationForm(bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(
+            user = services.accounts.invitation_accept(
                 invitation=invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
             )
-        except services.InvitationError as error:
+        except services.links.InvitationError as error:
             return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         # The invitation was e-mailed to this address: this session may enrol the first authenticator.
@@ -277,23 +278,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def invitation_create(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(bound_data(request), inviter=request.user)
     if request.method == "POST" and form.is_valid():
-        invitation, sent = services.invitation_create(
+        invitation = services.accounts.invitation_create(
             clinic=request.user.clinic,
             email=form.cleaned_data["email"],
             full_name=form.cleaned_data["full_name"],
             role=form.cleaned_data["role"],
             invited_by=request.user,
         )
-        if sent:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("invitation_create")
-        # The e-mail failed: the clinician can still pass the link on by hand.
-        return render(
-            request,
-            "reactions/invitation_unsent.html",
-            {"invitation": invitation, "url": services.invitation_url(invitation=invitation)},
-        )
-    recent = request.user.clinic.invitations.select_related("invited_by").order_by("-created_at")[:10]
+        messages.success(request, _("The invitation to %(email)s is on its way.") % {"email": invitation.email})
+        return redirect("invitation_create")
+    recent = selectors.clinic.recent_invitations(clinic=request.user.clinic)
     return render(request, "reactions/invitation_form.html", {"form": form, "recent": recent})
 
 
@@ -306,7 +300,7 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     status = filters.get("status") or "active"
-    flags = services.clinic_queue(
+    flags = selectors.triage_queue.clinic_queue(
         clinic=request.user.clinic,
         kind=filters.get("kind", ""),
         status=status,
@@ -315,10 +309,10 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
         date_to=filters.get("date_to"),
     )
     page = Paginator(flags, QUEUE_FLAGS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = services.queue_details(page.object_list)
+    page.object_list = selectors.triage_queue.queue_details(page.object_list)
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
-    services.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
+    services.audit.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
@@ -341,7 +335,7 @@ def _queue_filter_fields(language: str) -> dict[str, SafeString]:
 @clinic_staff_required
 def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flag = _get_flag_for_clinic(request, pk)
-    services.audit_record(request=request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
+    services.audit.audit_record(request=request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
     return render(request, "reactions/flag_detail.html", _flag_context(request, flag))
 
 
@@ -363,32 +357,32 @@ def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[
 _FLAG_ACTIONS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
     "acknowledge": (
         "ack_form", lambda r, d: AcknowledgeForm(d),
-        lambda r, f, c: services.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
+        lambda r, f, c: services.triage.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
     ),
     "assign": (
         "assign_form", lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
-        lambda r, f, c: services.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
+        lambda r, f, c: services.triage.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
     ),
     "note": (
         "note_form", lambda r, d: FlagNoteForm(d),
-        lambda r, f, c: services.flag_add_note(flag=f, by=r.user, note=c["note"]),
+        lambda r, f, c: services.triage.flag_add_note(flag=f, by=r.user, note=c["note"]),
     ),
     "close": (
         "close_form", lambda r, d: FlagCloseForm(d),
-        lambda r, f, c: services.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
+        lambda r, f, c: services.triage.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
     ),
     "snooze": (
         "snooze_form", lambda r, d: FlagSnoozeForm(d),
-        lambda r, f, c: services.flag_snooze(
+        lambda r, f, c: services.triage.flag_snooze(
             flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]),
     ),
     "reopen": (
         "note_form", lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
-        lambda r, f, c: services.flag_reopen(flag=f, by=r.user, note=c["note"]),
+        lambda r, f, c: services.triage.flag_reopen(flag=f, by=r.user, note=c["note"]),
     ),
     "reclassify": (
         "reclassify_form", lambda r, d: ReclassifyForm(d),
-        lambda r, f, c: services.report_reclassify(report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]),
+        lambda r, f, c: services.reports.report_reclassify(report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]),
     ),
 }  # fmt: skip
 
@@ -407,8 +401,8 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return render(request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400)
     try:
         result = perform(request, flag, form.cleaned_data)
-        services.audit_record(request=request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
-    except services.FlagActionError as error:
+        services.audit.audit_record(request=request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
+    except services.triage.FlagActionError as error:
         messages.error(request, str(error))
         return redirect("flag_detail", pk=flag.pk)
     if action == "acknowledge" and result is False:
@@ -425,8 +419,8 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def _followup_or_problem(request: HttpRequest, token: str) -> FollowUp | HttpResponse:
     try:
-        return services.followup_from_token(token=token)
-    except services.LinkError as error:
+        return services.links.followup_from_token(token=token)
+    except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
 
 
@@ -437,9 +431,9 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(followup, HttpResponse):
         return followup
     if request.method == "POST":
-        recorded = services.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
         return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token})
-    if followup.status not in services.OPEN_PROMPT_STATUSES:
+    if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
     return render(request, "reactions/followup_answer.html", {"followup": followup, "token": token})
 
@@ -449,12 +443,12 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
-    if followup.status not in services.OPEN_PROMPT_STATUSES:
+    if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,
@@ -473,8 +467,8 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
 def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
     """Pause, stop or resume follow-up e-mails from a link in any e-mail, without signing in."""
     try:
-        patient = services.user_from_email_preferences_token(token=token)
-    except services.LinkError as error:
+        patient = services.links.user_from_email_preferences_token(token=token)
+    except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
     return _followup_preferences(request, patient, template="reactions/email_preferences.html")
 
@@ -510,7 +504,7 @@ def _followup_preferences(
     if request.method == "POST" and "choice" in request.POST:
         form = FollowupPreferenceForm(request.POST)
         if form.is_valid():
-            services.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
+            services.accounts.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
             messages.success(request, _("Your follow-up e-mail setting is saved."))
             return redirect(request.path)
     return render(request, template, {"patient": patient, **(extra or {})})
@@ -533,9 +527,9 @@ def clinic_account(request: HttpRequest) -> HttpResponse:
 def clinic_patients(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = services.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
+    rows = selectors.clinic.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    services.audit_record(request=request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
+    services.audit.audit_record(request=request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "reactions/clinic_patients.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -552,13 +546,13 @@ def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
 @clinic_staff_required
 def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_clinic(request, pk)
-    services.audit_record(request=request, patients=[patient], action="view", what="timeline")
-    timeline = services.patient_timeline(patient=patient)
+    services.audit.audit_record(request=request, patients=[patient], action="view", what="timeline")
+    timeline = selectors.timeline.patient_timeline(patient=patient)
     page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "patient": patient,
         "page": page,
-        "infusions": services.timeline_details(page.object_list),
+        "infusions": selectors.timeline.timeline_details(page.object_list),
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
         "reclassify_form": ReclassifyForm(),
@@ -576,8 +570,8 @@ def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_clinic(request, pk)
     form = PatientDetailsForm(request.POST, instance=patient)
     if form.is_valid():
-        services.patient_update_details(patient=patient, indication=form.cleaned_data["indication"])
-        services.audit_record(request=request, patients=[patient], action="change", what="indication")
+        services.accounts.patient_update_details(patient=patient, indication=form.cleaned_data["indication"])
+        services.audit.audit_record(request=request, patients=[patient], action="change", what="indication")
         messages.success(request, _("Saved."))
     else:
         messages.error(request, _("Choose an indication from the list."))
@@ -592,12 +586,12 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReclassifyForm(request.POST)
     if form.is_valid():
         try:
-            services.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
+            services.reports.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
                                        reason=form.cleaned_data["reason"])  # fmt: skip
-            services.audit_record(request=request, patients=[report.patient_id], action="change",
+            services.audit.audit_record(request=request, patients=[report.patient_id], action="change",
                                   what=f"report {report.pk}: reclassified")  # fmt: skip
             messages.success(request, _("Report reclassified; the patient's own answers are kept."))
-        except services.FlagActionError as error:
+        except services.triage.FlagActionError as error:
             messages.error(request, str(error))
     else:
         messages.error(request, _("Choose a severity and say why."))
@@ -611,8 +605,8 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_clinic(request, pk)
     form = InfusionForm(bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
     if request.method == "POST" and form.is_valid():
-        infusion = services.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
-        services.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
+        infusion = services.infusions.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
+        services.audit.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
         messages.success(request, _("Infusion saved for %(name)s.") % {"name": patient.full_name})
         return redirect("clinic_infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "creating": True, "for_patient": patient})
@@ -623,7 +617,7 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """During the infusion: vitals and rate changes, each a small form on this page."""
     infusion = _get_infusion_for_clinic(request, pk)
-    services.audit_record(request=request, patients=[infusion.patient_id],
+    services.audit.audit_record(request=request, patients=[infusion.patient_id],
                           action="change" if request.method == "POST" else "view", what=f"infusion {infusion.pk}")  # fmt: skip
     vitals_form = VitalsForm(infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)})
     rate_form = RateChangeForm(infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)})
@@ -631,7 +625,7 @@ def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if "v-phase" in request.POST:
             vitals_form = VitalsForm(request.POST, infusion=infusion, prefix="v")
             if vitals_form.is_valid():
-                vitals = services.vitals_record(infusion=infusion, by=request.user, **vitals_form.cleaned_data)
+                vitals = services.infusions.vitals_record(infusion=infusion, by=request.user, **vitals_form.cleaned_data)
                 if vitals.out_of_range:
                     messages.warning(request, _("Saved. Some values are outside the safe range: a review flag is open."))
                 else:
@@ -640,7 +634,7 @@ def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             rate_form = RateChangeForm(request.POST, infusion=infusion, prefix="r")
             if rate_form.is_valid():
-                services.rate_change_record(infusion=infusion, by=request.user, **rate_form.cleaned_data)
+                services.infusions.rate_change_record(infusion=infusion, by=request.user, **rate_form.cleaned_data)
                 messages.success(request, _("Rate change saved."))
                 return redirect("clinic_infusion_detail", pk=infusion.pk)
     context = {
@@ -659,7 +653,7 @@ def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def product_report(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    report = services.product_report(
+    report = selectors.products.product_report(
         clinic=request.user.clinic, date_from=filters.get("date_from"), date_to=filters.get("date_to")
     )
     # A clinic has hundreds of lots: the per-lot table is shown a page at a time (Previous/Next below it).

@@ -82,8 +82,8 @@ def make_report(
 ) -> ReactionReport:
     """A report created through the real service, so that its flags are real too."""
     infusion = infusion or InfusionFactory()
-    entries = [services.SymptomEntry(code=code, grade=grade, onset=onset) for code, grade in (symptoms or [])]
-    return services.report_create(infusion=infusion, symptoms=entries, notes=notes)
+    entries = [services.reports.SymptomEntry(code=code, grade=grade, onset=onset) for code, grade in (symptoms or [])]
+    return services.reports.report_create(infusion=infusion, symptoms=entries, notes=notes)
 
 
 def make_severe_flag(*, infusion: Infusion | None = None) -> Flag:

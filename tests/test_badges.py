@@ -1,7 +1,8 @@
 """The row pieces written in Python (reactions/templatetags/badges.py): right words, escaped values, translated."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.template import Context, Template
@@ -10,7 +11,14 @@ from django.utils.formats import date_format
 
 from reactions.models import Flag
 from reactions.templatetags.badges import (
-    _local_date, flag_badges, flag_summary, product_rows, queue_row, report_badge, report_line, symptom_list,
+    _local_date,
+    flag_badges,
+    flag_summary,
+    product_rows,
+    queue_row,
+    report_badge,
+    report_line,
+    symptom_list,
 )
 from tests.factories import InfusionFactory, make_report, make_severe_flag
 

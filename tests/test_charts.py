@@ -207,7 +207,7 @@ def test_severe_follows_the_report_level_after_clinician_review(patient, clinici
     make_report(infusion=severe, symptoms=[("breathing_trouble", "moderate")])
     downgraded = InfusionFactory(patient=patient)
     report = make_report(infusion=downgraded, symptoms=[("chest_pain", "mild")])
-    services.report_reclassify(report=report, by=clinician, to_level="mild", reason="Muscular, examined in clinic")
+    services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="Muscular, examined in clinic")
 
     rows = symptom_burden(patient=patient).rows
 
@@ -218,7 +218,7 @@ def test_severe_follows_the_report_level_after_clinician_review(patient, clinici
 def test_highest_rate_comes_from_the_rate_changes(patient, clinician):
     infusion = InfusionFactory(patient=patient)
     for minutes, rate in ((0, "0.5"), (30, "2"), (60, "4.8")):
-        services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at + timedelta(minutes=minutes),
+        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at + timedelta(minutes=minutes),
                                     rate=Decimal(rate), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
     (row,) = symptom_burden(patient=patient).rows
     assert row.max_rate == "4.8 mL/kg/h"
@@ -250,7 +250,7 @@ def _patient_history(patient, clinician, *, infusions: int) -> None:
     start = timezone.now() - timedelta(days=30 * infusions)
     for n in range(infusions):
         infusion = InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n))
-        services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
                                     rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
         make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("rash", "mild")])
         make_report(infusion=infusion, symptoms=[("fatigue", "severe")])

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import services
+from reactions import engine, selectors, services
 from reactions.models import DeliveryAttempt, Flag, FlagEvent, FollowUp, Heartbeat, OutboundEmail
 from tests.factories import (
     ClinicAdminFactory,
@@ -47,7 +47,7 @@ def _prompted_patient(clinic, email="gone@example.test"):
     patient = PatientFactory(clinic=clinic, email=email)
     now = timezone.now()
     infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
-    services.followups_sync(infusion=infusion)
+    services.followups.followups_sync(infusion=infusion)
     return patient, infusion.followups.get(offset_hours=2)
 
 
@@ -59,7 +59,7 @@ def test_a_bounced_prompt_tells_the_clinic_the_patient_cannot_be_reached(clinic,
     clinician = ClinicianFactory(clinic=clinic)
     smtp.reject_addresses = {patient.email}
 
-    result = services.dispatch_due()
+    result = engine.dispatcher.dispatch_due()
 
     assert result.delivery.failed == 1
     followup.refresh_from_db()
@@ -68,22 +68,22 @@ def test_a_bounced_prompt_tells_the_clinic_the_patient_cannot_be_reached(clinic,
     assert flag.followup_id == followup.pk and "550" in flag.reason and patient.email in flag.reason
     # Neither a reminder nor "no response" ever comes of it, however much time passes.
     later = timezone.now() + timedelta(days=3)
-    assert services.followups_queue_reminders(now=later) == 0 and services.followups_mark_no_response(now=later) == 0
+    assert engine.dispatcher.followups_queue_reminders(now=later) == 0 and engine.dispatcher.followups_mark_no_response(now=later) == 0
 
     client = login(clinician)
     queue = client.get(reverse("clinic_flags")).content.decode()
     assert "Cannot reach" in queue and "550" in queue
     assert "Cannot reach" in client.get(reverse("clinic_patients")).content.decode()
-    assert services.clinic_open_items(clinic=clinic).unreachable == 1
+    assert selectors.clinic.clinic_open_items(clinic=clinic).unreachable == 1
 
 
 def test_later_refusals_add_to_the_one_cannot_reach_flag(clinic, smtp):
     patient, followup = _prompted_patient(clinic)
     smtp.reject_addresses = {patient.email}
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     second = followup.infusion.followups.get(offset_hours=24)
     FollowUp.objects.filter(pk=second.pk).update(due_at=timezone.now())  # a day has passed
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     second.refresh_from_db()
     assert second.status == FollowUp.Status.UNDELIVERABLE
     flag = Flag.objects.get(patient=patient, kind=Flag.Kind.UNREACHABLE)
@@ -93,10 +93,10 @@ def test_later_refusals_add_to_the_one_cannot_reach_flag(clinic, smtp):
 
 def test_a_bounced_reminder_also_marks_the_patient_unreachable(clinic, smtp):
     patient, followup = _prompted_patient(clinic)
-    services.dispatch_due()  # the prompt is delivered
+    engine.dispatcher.dispatch_due()  # the prompt is delivered
     FollowUp.objects.filter(pk=followup.pk).update(sent_at=timezone.now() - timedelta(hours=25))
     smtp.reject_addresses = {patient.email}  # the mailbox has gone since
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.UNDELIVERABLE
     assert Flag.objects.filter(patient=patient, kind=Flag.Kind.UNREACHABLE).exists()
@@ -106,10 +106,10 @@ def test_a_message_never_accepted_is_given_up_on_and_counts_as_refused(clinic, s
     settings.EMAIL_MAX_ATTEMPTS = 2
     patient, followup = _prompted_patient(clinic)
     smtp.refuse = True  # 451, a temporary refusal, every time
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     email = OutboundEmail.objects.get(followup=followup)
     assert email.status == OutboundEmail.Status.PENDING
-    services.email_deliver(now=email.due_at + timedelta(seconds=1))
+    engine.delivery.email_deliver(now=email.due_at + timedelta(seconds=1))
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.FAILED and email.last_error.startswith("gave up after 2 attempts")
     flag = Flag.objects.get(patient=patient, kind=Flag.Kind.UNREACHABLE)
@@ -122,7 +122,7 @@ def test_a_bounced_clinician_alert_goes_at_once_to_the_clinics_other_staff(clini
     smtp.reject_addresses = {bounced.email}
     flag = make_severe_flag(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)))
 
-    services.flag_alert_now(flag_id=flag.pk)  # what the urgent task runs, seconds after the report
+    engine.dispatcher.flag_alert_now(flag_id=flag.pk)  # what the urgent task runs, seconds after the report
 
     received = sorted(m["To"] for m in smtp.messages)
     assert received == sorted([colleague.email, admin.email])  # the admin at once, not at escalation time
@@ -139,14 +139,14 @@ def test_a_bounced_clinician_alert_goes_at_once_to_the_clinics_other_staff(clini
 def test_every_try_of_a_message_carries_the_id_it_was_given_when_queued(clinic, smtp):
     _patient, followup = _prompted_patient(clinic)
     smtp.refuse = True
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     email = OutboundEmail.objects.get(followup=followup)
     smtp.refuse = False
-    services.email_deliver(now=email.due_at + timedelta(seconds=1))
+    engine.delivery.email_deliver(now=email.due_at + timedelta(seconds=1))
     (message,) = smtp.messages
     assert message["Message-ID"] == email.message_id
     assert email.message_id.startswith("<") and email.message_id.endswith(">")
-    other = services.email_queue(kind="pre_infusion", template="pre-infusion", to_user=followup.patient,
+    other = services.outbox.email_queue(kind="pre_infusion", template="pre-infusion", to_user=followup.patient,
                                  context={"infusion": followup.infusion})  # fmt: skip
     assert other.message_id != email.message_id
 
@@ -175,10 +175,10 @@ def test_recording_sent_survives_a_dropped_database_connection(smtp, monkeypatch
         pytest.skip("cutting a live connection needs PostgreSQL (pg_terminate_backend): run with DATABASE_URL=postgres://")
     clinic = clinic_for_engine_tests()
     _patient, followup = _prompted_patient(clinic)
-    real = services.get_connection
-    monkeypatch.setattr(services, "get_connection", lambda **kw: _DropsTheDatabaseAfterSending(real(**kw)))
+    real = engine.delivery.get_connection
+    monkeypatch.setattr(engine.delivery, "get_connection", lambda **kw: _DropsTheDatabaseAfterSending(real(**kw)))
 
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
 
     email = OutboundEmail.objects.get(followup=followup)
     assert email.status == OutboundEmail.Status.SENT
@@ -194,8 +194,8 @@ def test_recording_sent_survives_a_dropped_database_connection(smtp, monkeypatch
 def test_nothing_starts_after_the_deadline_and_nothing_is_left_claimed(clinic, smtp):
     for n in range(3):
         _prompted_patient(clinic, email=f"p{n}@example.test")
-    services.followups_queue_due(now=timezone.now())
-    result = services.email_deliver(deadline=timezone.now() - timedelta(seconds=1))
+    engine.dispatcher.followups_queue_due(now=timezone.now())
+    result = engine.delivery.email_deliver(deadline=timezone.now() - timedelta(seconds=1))
     assert result.sent == 0 and not smtp.messages
     assert set(OutboundEmail.objects.values_list("status", "attempts")) == {(OutboundEmail.Status.PENDING, 0)}
 
@@ -205,7 +205,7 @@ def test_a_slow_mail_server_is_stopped_at_the_budget_not_by_celery(clinic, smtp)
         _prompted_patient(clinic, email=f"p{n}@example.test")
     smtp.delay_seconds = 0.3
     started = timezone.now()
-    result = services.dispatch_due(deliver_for_seconds=0.5)
+    result = engine.dispatcher.dispatch_due(deliver_for_seconds=0.5)
     took = (timezone.now() - started).total_seconds()
     assert 1 <= result.delivery.sent < 6 and took < 0.5 + 2 * 0.3 + 1, (result, took)
     assert not OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists()
@@ -215,17 +215,17 @@ def test_alerts_to_clinicians_have_a_short_lease_of_their_own(clinic, settings):
     ClinicianFactory(clinic=clinic)
     flag = make_severe_flag(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)))
     _patient, followup = _prompted_patient(clinic)
-    services.flags_queue_alerts(now=timezone.now(), flag_ids=[flag.pk])
-    services.followups_queue_due(now=timezone.now())
+    engine.dispatcher.flags_queue_alerts(now=timezone.now(), flag_ids=[flag.pk])
+    engine.dispatcher.followups_queue_due(now=timezone.now())
     claimed_at = timezone.now()
-    services._email_claim(list(OutboundEmail.objects.values_list("pk", flat=True)), now=claimed_at, claimed_at=claimed_at)
+    engine.delivery._email_claim(list(OutboundEmail.objects.values_list("pk", flat=True)), now=claimed_at, claimed_at=claimed_at)
     leases = {e.kind: e.lease_until - e.claimed_at for e in OutboundEmail.objects.all()}
     assert leases[OutboundEmail.Kind.SEVERE_ALERT] == timedelta(seconds=settings.EMAIL_URGENT_LEASE_SECONDS) == timedelta(
         minutes=1
     )
     assert leases[OutboundEmail.Kind.FOLLOWUP_PROMPT] == timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
     # A worker dies holding both: a minute later the alert is taken back and sent, the prompt not yet.
-    result = services.email_deliver(now=claimed_at + timedelta(seconds=61))
+    result = engine.delivery.email_deliver(now=claimed_at + timedelta(seconds=61))
     assert result.recovered == 1 and result.sent == 1
     assert OutboundEmail.objects.get(kind=OutboundEmail.Kind.SEVERE_ALERT).status == OutboundEmail.Status.SENT
     assert OutboundEmail.objects.get(followup=followup).status == OutboundEmail.Status.SENDING
@@ -235,7 +235,7 @@ def test_alerts_to_clinicians_have_a_short_lease_of_their_own(clinic, settings):
 
 
 def test_health_is_ok_while_the_dispatcher_runs_and_mail_goes_out(clinic):
-    services.dispatch_tick()
+    engine.dispatcher.dispatch_tick()
     response = Client().get(reverse("health"))
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -246,16 +246,16 @@ def test_health_is_ok_while_the_dispatcher_runs_and_mail_goes_out(clinic):
 
 def test_health_fails_when_the_dispatcher_stops(clinic, settings):
     assert Client().get(reverse("health")).status_code == 503  # never ran
-    services.dispatch_tick()
+    engine.dispatcher.dispatch_tick()
     Heartbeat.objects.update(started_at=timezone.now() - timedelta(seconds=settings.HEALTH_MAX_TICK_AGE_SECONDS + 1))
     response = Client().get(reverse("health"))
     assert response.status_code == 503 and "is beat or every worker stopped?" in response.json()["problems"][0]
 
 
 def test_health_fails_when_a_message_waits_too_long(clinic, settings):
-    services.dispatch_tick()
+    engine.dispatcher.dispatch_tick()
     _prompted_patient(clinic)
-    services.followups_queue_due(now=timezone.now())
+    engine.dispatcher.followups_queue_due(now=timezone.now())
     OutboundEmail.objects.update(created_at=timezone.now() - timedelta(seconds=settings.HEALTH_MAX_UNSENT_AGE_SECONDS + 5))
     response = Client().get(reverse("health"))
     assert response.status_code == 503 and "unsent" in response.json()["problems"][0]
@@ -277,8 +277,8 @@ def test_each_pass_requests_the_heartbeat_url(clinic, settings):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         settings.DISPATCH_HEARTBEAT_URL = f"http://127.0.0.1:{server.server_port}/ping/ivigtrack"
-        services.dispatch_tick()
-        services.dispatch_tick()
+        engine.dispatcher.dispatch_tick()
+        engine.dispatcher.dispatch_tick()
     finally:
         server.shutdown()
     assert hits == ["/ping/ivigtrack", "/ping/ivigtrack"]

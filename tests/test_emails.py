@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from reactions.emails import render_email
 from reactions.models import FollowUp, LotSignal
-from reactions.services import ClinicOpenItems
+from reactions.selectors.clinic import ClinicOpenItems
 from tests.factories import ClinicFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_severe_flag
 
 pytestmark = pytest.mark.django_db

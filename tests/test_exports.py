@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import services
+from reactions import selectors, services
 from reactions.export_views import months_before
 from reactions.exports import EVENT_COLUMNS, INFUSION_COLUMNS, csv_text, safe_cell
 from reactions.models import AuditEvent, Flag, FollowUp, Infusion, RateChange, Vitals
@@ -71,8 +71,8 @@ def events(patient, other_patient, clinician, foreign_clinician):
                                       started_at=_at("2025-04-20", 9))  # fmt: skip
     review = make_report(infusion=review_infusion, symptoms=[("headache", "very_severe")])
     review_flag = review.flags.get()
-    services.flag_close(flag=review_flag, by=clinician, outcome=Flag.Outcome.RESOLVED, note="Better")
-    vitals = services.vitals_record(infusion=severe_infusion, by=clinician, phase=Vitals.Phase.DURING,
+    services.triage.flag_close(flag=review_flag, by=clinician, outcome=Flag.Outcome.RESOLVED, note="Better")
+    vitals = services.infusions.vitals_record(infusion=severe_infusion, by=clinician, phase=Vitals.Phase.DURING,
                                     recorded_at=severe_infusion.started_at + timedelta(minutes=30), systolic=185,
                                     diastolic=95, pulse=88)  # fmt: skip
     foreign_patient = PatientFactory(clinic=foreign_clinician.clinic, full_name="Far Away")
@@ -181,9 +181,9 @@ def test_events_export_is_audited_for_each_patient_in_it(clinician_client, clini
 def infusions(patient, other_patient, clinician, foreign_clinician):
     first = InfusionFactory(patient=patient, started_at=_at("2025-02-03", 9), lot_number="LOT-1", premedication="Cetirizine",
                             pre_hydrated=True)  # fmt: skip
-    services.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at, rate=Decimal("0.5"),
+    services.infusions.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at, rate=Decimal("0.5"),
                                 unit=RateChange.Unit.ML_KG_H)  # fmt: skip
-    services.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at + timedelta(minutes=30),
+    services.infusions.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at + timedelta(minutes=30),
                                 rate=Decimal("3.00"), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
     make_report(infusion=first, symptoms=[("headache", "moderate")])
     make_report(infusion=first, symptoms=[("dark_urine", "mild")])
@@ -258,7 +258,7 @@ def _clinic_with_flags(count: int):
     patients = [PatientFactory(clinic=clinic) for _ in range(3)]
     for n in range(count):
         infusion = InfusionFactory(patient=patients[n % 3], started_at=timezone.now() - timedelta(days=n + 1))
-        services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
                                     rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
         make_report(infusion=infusion, symptoms=[("headache", "severe"), ("rash", "mild")])
     return clinician
@@ -283,14 +283,14 @@ def test_clinic_exports_use_a_constant_number_of_queries(name, login):
 
 @pytest.fixture
 def own_data(patient, other_patient, clinician):
-    infusion = services.infusion_create(
+    infusion = services.infusions.infusion_create(
         patient=patient, logged_by=patient, status=Infusion.Status.GIVEN, started_at=timezone.now() - timedelta(days=2),
         ended_at=timezone.now() - timedelta(days=2) + timedelta(hours=3), product=Infusion.Product.PANZYGA,
         lot_number="MY-LOT", dose_grams=Decimal(30), premedication="Paracetamol", notes="=1+1 felt fine",
     )  # fmt: skip
-    services.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START, recorded_at=infusion.started_at,
+    services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START, recorded_at=infusion.started_at,
                            systolic=120, diastolic=80, pulse=70, temperature=Decimal("36.8"))  # fmt: skip
-    services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at, rate=Decimal("1.5"),
+    services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at, rate=Decimal("1.5"),
                                 unit=RateChange.Unit.ML_KG_H)  # fmt: skip
     report = make_report(infusion=infusion, symptoms=[("headache", "moderate")], notes="Mild headache", onset="6_24h")
     theirs = InfusionFactory(patient=other_patient, lot_number="NOT-MINE", premedication="Their secret")
@@ -354,9 +354,9 @@ def test_patient_exports_use_a_constant_number_of_queries(login, clinic):
         clinician = ClinicianFactory(clinic=clinic)
         for n in range(size):
             infusion = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=7 * (n + 1)))
-            services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
                                         rate=Decimal(2), unit=RateChange.Unit.ML_H)  # fmt: skip
-            services.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START,
+            services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START,
                                    recorded_at=infusion.started_at, pulse=72)  # fmt: skip
             make_report(infusion=infusion, symptoms=[("fatigue", "mild")])
         client = login(patient)
@@ -374,9 +374,9 @@ def test_patient_exports_use_a_constant_number_of_queries(login, clinic):
 def summary_data(patient, clinician):
     recent = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=20), lot_number="RECENT-LOT",
                              premedication="Cetirizine")  # fmt: skip
-    services.vitals_record(infusion=recent, by=clinician, phase=Vitals.Phase.DURING,
+    services.infusions.vitals_record(infusion=recent, by=clinician, phase=Vitals.Phase.DURING,
                            recorded_at=recent.started_at + timedelta(minutes=40), systolic=182, diastolic=96, pulse=90)  # fmt: skip
-    services.rate_change_record(infusion=recent, by=clinician, changed_at=recent.started_at, rate=Decimal("0.5"),
+    services.infusions.rate_change_record(infusion=recent, by=clinician, changed_at=recent.started_at, rate=Decimal("0.5"),
                                 unit=RateChange.Unit.ML_KG_H)  # fmt: skip
     make_report(infusion=recent, symptoms=[("headache_stiff_neck", "severe"), ("fever", "mild")], onset="1_3d")
     old = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=400), lot_number="OLD-LOT")
@@ -448,9 +448,9 @@ def test_summary_uses_a_constant_number_of_queries(login, clinic):
         clinician = ClinicianFactory(clinic=clinic)
         for n in range(size):
             infusion = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=5 * (n + 1)))
-            services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
                                         rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
-            services.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.END,
+            services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.END,
                                    recorded_at=infusion.started_at + timedelta(hours=1), temperature=Decimal("37.0"))  # fmt: skip
             make_report(infusion=infusion, symptoms=[("chills", "moderate")])
         pages = [
@@ -467,7 +467,7 @@ def test_summary_uses_a_constant_number_of_queries(login, clinic):
 
 def test_download_these_events_gives_what_the_filtered_queue_shows(clinician_client, clinician, events):
     for query in ({}, {"kind": "review"}, {"status": "closed"}, {"status": "all", "product": "octagam"}):
-        queue = services.clinic_queue(clinic=clinician.clinic, status=query.get("status") or "active",
+        queue = selectors.triage_queue.clinic_queue(clinic=clinician.clinic, status=query.get("status") or "active",
                                       kind=query.get("kind", ""), product=query.get("product", ""))  # fmt: skip
         exported = _records(clinician_client.get(reverse("export_events_csv"), query))
         assert sorted(int(r["id"]) for r in exported) == sorted(f.pk for f in queue)

@@ -39,7 +39,7 @@ def history(patient, clinician):
                             dose_grams=Decimal("40.0"), premedication="Paracetamol")  # fmt: skip
     second = InfusionFactory(patient=patient, lot_number="LOT-B2")
     for minutes, rate in ((0, "0.5"), (30, "2.5")):
-        services.rate_change_record(infusion=second, by=clinician, changed_at=second.started_at + timedelta(minutes=minutes),
+        services.infusions.rate_change_record(infusion=second, by=clinician, changed_at=second.started_at + timedelta(minutes=minutes),
                                     rate=Decimal(rate), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
     severe = make_report(infusion=first, symptoms=[("breathing_trouble", "severe"), ("widespread_hives", "moderate")])
     mild = make_report(infusion=second, symptoms=[("headache", "moderate"), ("fever", "mild")])
@@ -113,7 +113,7 @@ def test_seriousness_symptom_codes_and_dates(patient, history):
 
 
 def test_a_clinicians_downgrade_makes_the_event_non_serious(patient, clinician, history):
-    services.report_reclassify(
+    services.reports.report_reclassify(
         report=history["severe"], by=clinician, to_level="mild", reason="Anxiety, not anaphylaxis"
     )
     data = patient_bundle(patient=patient, base_url=BASE)
@@ -159,7 +159,7 @@ def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinici
     for owner, count in ((patient, 2), (other_patient, 15)):
         for n in range(count):
             infusion = InfusionFactory(patient=owner, started_at=timezone.now() - timedelta(days=30 * (n + 1)))
-            services.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
+            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
                                         rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
             make_report(infusion=infusion, symptoms=[("headache", "mild"), ("rash", "moderate")])
     counts = []

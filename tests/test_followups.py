@@ -2,20 +2,18 @@
 or to a real SMTP listener where delivery failures matter."""
 from __future__ import annotations
 
-from datetime import time, timedelta
-
 import time as time_module
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends import locmem
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import services
-from reactions.models import DeliveryAttempt, DigestRun, Flag, FollowUp, Infusion, OutboundEmail
+from reactions import engine, selectors, services
+from reactions.models import DeliveryAttempt, DigestRun, Flag, FollowUp, OutboundEmail
 from tests.factories import (
     ClinicAdminFactory,
     ClinicFactory,
@@ -38,7 +36,7 @@ def open_clinic():
 
 def _given(patient, *, ended_ago=timedelta(hours=2)):
     now = timezone.now()
-    infusion = services.infusion_create(
+    infusion = services.infusions.infusion_create(
         patient=patient, logged_by=patient, status="given", started_at=now - ended_ago - timedelta(hours=3),
         ended_at=now - ended_ago, product="privigen",
     )  # fmt: skip
@@ -61,9 +59,9 @@ def test_clinic_offsets_and_quiet_hours_apply():
                            time_zone="UTC")  # fmt: skip
     patient = PatientFactory(clinic=clinic)
     start = timezone.now().replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    infusion = services.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
+    infusion = services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
                                         ended_at=start + timedelta(hours=3), product="octagam")  # fmt: skip
-    services.infusion_update(infusion=infusion, status="given")
+    services.infusions.infusion_update(infusion=infusion, status="given")
     due = dict(infusion.followups.filter(kind="prompt").values_list("offset_hours", "due_at"))
     assert sorted(due) == [6, 48]
     assert due[6].hour == 8 and due[6].date() == (start + timedelta(days=1)).date()  # 23:00 -> 08:00 next day
@@ -72,9 +70,9 @@ def test_clinic_offsets_and_quiet_hours_apply():
 
 def test_editing_the_end_reschedules_and_going_back_to_planned_cancels(open_clinic):
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(minutes=5))
-    services.infusion_update(infusion=infusion, ended_at=infusion.ended_at + timedelta(minutes=30))
+    services.infusions.infusion_update(infusion=infusion, ended_at=infusion.ended_at + timedelta(minutes=30))
     assert infusion.followups.get(offset_hours=24).due_at == infusion.ended_at + timedelta(hours=24)
-    services.infusion_update(infusion=infusion, status="planned", started_at=timezone.now() + timedelta(days=3),
+    services.infusions.infusion_update(infusion=infusion, status="planned", started_at=timezone.now() + timedelta(days=3),
                              ended_at=timezone.now() + timedelta(days=3, hours=3))  # fmt: skip
     assert set(infusion.followups.filter(kind="prompt").values_list("status", flat=True)) == {"cancelled"}
     assert infusion.followups.filter(kind="pre_infusion", status="scheduled").exists()
@@ -83,10 +81,10 @@ def test_editing_the_end_reschedules_and_going_back_to_planned_cancels(open_clin
 def test_deleting_an_infusion_cancels_its_unsent_messages(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     infusion = _given(patient)
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.FOLLOWUP_PROMPT)
     OutboundEmail.objects.filter(pk=email.pk).update(status="pending", sent_at=None)  # as if not yet delivered
-    services.infusion_delete(infusion=infusion)
+    services.infusions.infusion_delete(infusion=infusion)
     assert not FollowUp.objects.exists()
     assert OutboundEmail.objects.get(pk=email.pk).status == OutboundEmail.Status.CANCELLED
 
@@ -102,8 +100,8 @@ def test_a_late_logged_infusion_gets_no_burst_of_stale_prompts(open_clinic):
 def test_a_due_prompt_is_sent_once_however_often_the_dispatcher_runs(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     infusion = _given(patient)
-    first = services.dispatch_due()
-    second = services.dispatch_due()
+    first = engine.dispatcher.dispatch_due()
+    second = engine.dispatcher.dispatch_due()
     assert (first.prompts_queued, first.delivery.sent) == (1, 1)
     assert (second.prompts_queued, second.delivery.sent) == (0, 0)
     (message,) = mail.outbox
@@ -124,7 +122,7 @@ def test_prompts_wait_out_quiet_hours_at_dispatch_time_too():
     patient = PatientFactory(clinic=clinic)
     infusion = InfusionFactory(patient=patient)
     FollowUp.objects.create(infusion=infusion, patient=patient, offset_hours=2, due_at=now - timedelta(minutes=1))
-    assert services.dispatch_due().prompts_queued == 0
+    assert engine.dispatcher.dispatch_due().prompts_queued == 0
     assert FollowUp.objects.get().status == FollowUp.Status.SCHEDULED
 
 
@@ -132,8 +130,8 @@ def test_prompts_wait_out_quiet_hours_at_dispatch_time_too():
 def test_paused_or_stopped_patients_get_no_prompt(open_clinic, choice):
     patient = PatientFactory(clinic=open_clinic)
     _given(patient)
-    services.patient_followups_set(patient=patient, choice=choice)
-    services.dispatch_due()
+    services.accounts.patient_followups_set(patient=patient, choice=choice)
+    engine.dispatcher.dispatch_due()
     assert not mail.outbox
     assert FollowUp.objects.get(offset_hours=2).status == FollowUp.Status.SKIPPED
 
@@ -141,25 +139,25 @@ def test_paused_or_stopped_patients_get_no_prompt(open_clinic, choice):
 def test_one_reminder_then_no_response_becomes_a_flag(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     _given(patient)
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     followup = FollowUp.objects.get(offset_hours=2)
     FollowUp.objects.filter(pk=followup.pk).update(sent_at=timezone.now() - timedelta(hours=25))
-    assert services.dispatch_due().reminders_queued == 1
-    assert services.dispatch_due().reminders_queued == 0  # only one reminder
+    assert engine.dispatcher.dispatch_due().reminders_queued == 1
+    assert engine.dispatcher.dispatch_due().reminders_queued == 0  # only one reminder
     assert [m.subject.startswith("Reminder") for m in mail.outbox] == [False, True]
     FollowUp.objects.filter(pk=followup.pk).update(reminder_sent_at=timezone.now() - timedelta(hours=25))
-    assert services.dispatch_due().no_response == 1
+    assert engine.dispatcher.dispatch_due().no_response == 1
     flag = Flag.objects.get(kind=Flag.Kind.NO_RESPONSE)
     assert (flag.followup_id, flag.patient, flag.clinic) == (followup.pk, patient, open_clinic)
-    assert services.clinic_open_items(clinic=open_clinic).no_response == 1
+    assert selectors.clinic.clinic_open_items(clinic=open_clinic).no_response == 1
 
 
 def test_reporting_in_the_app_answers_the_open_prompt_and_drops_its_pending_reminder(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     infusion = _given(patient)
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     followup = FollowUp.objects.get(offset_hours=2)
-    reminder = services.email_queue(kind="followup_reminder", template="followup-reminder", to_user=patient,
+    reminder = services.outbox.email_queue(kind="followup_reminder", template="followup-reminder", to_user=patient,
                                     context={"infusion": infusion, "no_symptoms_url": "x", "report_url": "y"},
                                     followup=followup)  # fmt: skip
     report = make_report(infusion=infusion, symptoms=[("fatigue", "mild")])
@@ -172,9 +170,9 @@ def test_reporting_in_the_app_answers_the_open_prompt_and_drops_its_pending_remi
 def test_the_day_before_reminder_says_drink_plenty_of_fluids(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     start = timezone.now() + timedelta(hours=23)
-    services.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
+    services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
                              ended_at=start + timedelta(hours=3), product="privigen")  # fmt: skip
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert "drink plenty of fluids" in message.body.lower()
     assert FollowUp.objects.get(kind="pre_infusion").status == FollowUp.Status.DONE
@@ -190,27 +188,27 @@ def test_severe_alert_goes_to_every_clinician_then_escalates_to_admins_until_ack
     patient = PatientFactory(clinic=open_clinic, full_name="Robin Example")
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("throat_swelling", "mild")]).flags.get()
 
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in clinicians)
     assert all("Robin Example" in m.subject and "URGENT" in m.subject for m in mail.outbox)
     assert all(reverse("flag_detail", args=[flag.pk]) in m.body for m in mail.outbox)
     assert "throat" not in mail.outbox[0].body.lower()  # names the patient, nothing more
     mail.outbox.clear()
 
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     assert not mail.outbox  # not yet 30 minutes
     later = timezone.now() + timedelta(minutes=31)
-    services.flags_queue_alerts(now=later)
-    services.email_deliver(now=later)
+    engine.dispatcher.flags_queue_alerts(now=later)
+    engine.delivery.email_deliver(now=later)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([c.email for c in clinicians] + [admin.email])
     assert all("ESCALATION" in m.subject for m in mail.outbox)
     flag.refresh_from_db()
     assert flag.alerts_sent == 2 and flag.next_alert_at == later + timedelta(minutes=60)
 
-    services.flag_acknowledge(flag=flag, by=clinicians[0])
+    services.triage.flag_acknowledge(flag=flag, by=clinicians[0])
     mail.outbox.clear()
-    services.flags_queue_alerts(now=later + timedelta(hours=3))
-    services.email_deliver(now=later + timedelta(hours=3))
+    engine.dispatcher.flags_queue_alerts(now=later + timedelta(hours=3))
+    engine.delivery.email_deliver(now=later + timedelta(hours=3))
     assert not mail.outbox
 
 
@@ -228,13 +226,13 @@ def test_daily_reminder_once_a_day_only_when_something_is_open():
     clinic = ClinicFactory(time_zone="UTC", daily_reminder_at=time(8))
     clinician = ClinicianFactory(clinic=clinic)
     morning = timezone.now().replace(hour=9, minute=0)
-    assert services.digests_queue(now=morning) == 0  # nothing open: no e-mail
+    assert engine.dispatcher.digests_queue(now=morning) == 0  # nothing open: no e-mail
     assert DigestRun.objects.filter(clinic=clinic).count() == 1
     make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)), symptoms=[("rash", "very_severe")])
-    assert services.digests_queue(now=morning + timedelta(hours=1)) == 0  # already ran today
+    assert engine.dispatcher.digests_queue(now=morning + timedelta(hours=1)) == 0  # already ran today
     tomorrow_early = morning + timedelta(days=1, hours=-2)  # 07:00
-    assert services.digests_queue(now=tomorrow_early) == 0
-    assert services.digests_queue(now=tomorrow_early + timedelta(hours=2)) == 1
+    assert engine.dispatcher.digests_queue(now=tomorrow_early) == 0
+    assert engine.dispatcher.digests_queue(now=tomorrow_early + timedelta(hours=2)) == 1
     email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.DAILY_DIGEST)
     assert email.to_email == clinician.email and "1 open item" in email.subject
 
@@ -253,23 +251,23 @@ def smtp(settings):
 
 def _one_pending_email(open_clinic) -> OutboundEmail:
     patient = PatientFactory(clinic=open_clinic)
-    return services.email_queue(kind="pre_infusion", template="pre-infusion", to_user=patient,
+    return services.outbox.email_queue(kind="pre_infusion", template="pre-infusion", to_user=patient,
                                 context={"infusion": InfusionFactory(patient=patient)})  # fmt: skip
 
 
 def test_a_temporary_smtp_refusal_is_recorded_and_retried_never_marked_sent(open_clinic, smtp):
     email = _one_pending_email(open_clinic)
     smtp.refuse = True
-    result = services.email_deliver()
+    result = engine.delivery.email_deliver()
     email.refresh_from_db()
     assert (result.sent, result.retrying) == (0, 1)
     assert email.status == OutboundEmail.Status.PENDING and email.sent_at is None
     assert email.due_at > timezone.now() and "451" in email.last_error
     assert DeliveryAttempt.objects.get().succeeded is False
 
-    assert services.email_deliver().sent == 0  # backing off: not due yet
+    assert engine.delivery.email_deliver().sent == 0  # backing off: not due yet
     smtp.refuse = False
-    result = services.email_deliver(now=email.due_at + timedelta(seconds=1))
+    result = engine.delivery.email_deliver(now=email.due_at + timedelta(seconds=1))
     email.refresh_from_db()
     assert result.sent == 1 and email.status == OutboundEmail.Status.SENT and email.attempts == 2
     assert len(smtp.messages) == 1
@@ -279,7 +277,7 @@ def test_a_temporary_smtp_refusal_is_recorded_and_retried_never_marked_sent(open
 def test_a_permanent_refusal_fails_without_retry(open_clinic, smtp):
     email = _one_pending_email(open_clinic)
     smtp.reject_recipients = True
-    assert services.email_deliver().failed == 1
+    assert engine.delivery.email_deliver().failed == 1
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.FAILED and "550" in email.last_error
 
@@ -288,7 +286,7 @@ def test_an_unreachable_mail_server_is_retried(open_clinic, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
     email = _one_pending_email(open_clinic)
-    assert services.email_deliver().retrying == 1
+    assert engine.delivery.email_deliver().retrying == 1
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.PENDING and email.attempts == 1
 
@@ -298,7 +296,7 @@ def test_a_row_abandoned_mid_send_by_a_dead_worker_is_recovered(open_clinic):
     claimed = timezone.now() - timedelta(minutes=10)
     OutboundEmail.objects.filter(pk=email.pk).update(status="sending", claimed_at=claimed,
                                                      lease_until=claimed + timedelta(minutes=5), attempts=1)  # fmt: skip
-    result = services.email_deliver()
+    result = engine.delivery.email_deliver()
     assert (result.recovered, result.sent) == (1, 1)
     assert list(DeliveryAttempt.objects.values_list("succeeded", "error")) == [
         (False, "worker stopped mid-send"), (True, "")
@@ -320,7 +318,7 @@ def test_a_slow_mail_server_never_lets_a_claimed_row_outlive_its_lease(open_clin
     settings.EMAIL_BACKEND = "tests.test_followups._SlowBackend"
     settings.EMAIL_SENDING_LEASE_SECONDS = 0.45  # a third of it: less than one slow message
     emails = [_one_pending_email(open_clinic) for _ in range(4)]
-    assert services.email_deliver().sent == 4
+    assert engine.delivery.email_deliver().sent == 4
     assert not OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists()
     held = [a.finished_at - a.started_at for a in DeliveryAttempt.objects.all()]
     assert len(held) == 4 and max(held) < timedelta(seconds=0.45), held  # claimed to sent, within the lease
@@ -348,10 +346,10 @@ class _RecordCheckingBackend(locmem.EmailBackend):
 def test_each_accepted_message_is_recorded_before_the_next_goes(open_clinic, settings):
     settings.EMAIL_BACKEND = "tests.test_followups._RecordCheckingBackend"
     infusions = [_given(PatientFactory(clinic=open_clinic)) for _ in range(3)]
-    assert services.dispatch_due().delivery.sent == 3
+    assert engine.dispatcher.dispatch_due().delivery.sent == 3
     followups = FollowUp.objects.filter(infusion__in=infusions, offset_hours=2)
     FollowUp.objects.filter(pk=followups[0].pk).update(sent_at=timezone.now() - timedelta(hours=25))
-    assert services.dispatch_due().delivery.sent == 1  # the first patient's reminder
+    assert engine.dispatcher.dispatch_due().delivery.sent == 1  # the first patient's reminder
     emails = list(OutboundEmail.objects.all())
     assert len(emails) == 4 and all(e.status == OutboundEmail.Status.SENT for e in emails)
     attempts = dict(DeliveryAttempt.objects.filter(succeeded=True).values_list("email_id", "finished_at"))
@@ -369,7 +367,7 @@ def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_chun
     settings.EMAIL_BACKEND = "tests.test_followups._BrokenAfterTwoBackend"
     emails = [_one_pending_email(open_clinic) for _ in range(4)]
     with pytest.raises(RuntimeError):
-        services.email_deliver()
+        engine.delivery.email_deliver()
     statuses = list(OutboundEmail.objects.order_by("pk").values_list("status", flat=True))
     # The two accepted are SENT; the rest of the chunk stays claimed until the lease recovery retries it.
     assert statuses == [OutboundEmail.Status.SENT] * 2 + [OutboundEmail.Status.SENDING] * 2
@@ -383,9 +381,9 @@ def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_chun
 def prompted(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     infusion = _given(patient)
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     followup = infusion.followups.get(offset_hours=2)
-    return followup, services.followup_token(followup=followup)
+    return followup, services.links.followup_token(followup=followup)
 
 
 def test_opening_the_one_tap_link_records_nothing_only_the_button_does(prompted):
@@ -445,7 +443,7 @@ def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompte
 
 def test_email_preferences_link_get_changes_nothing_post_pauses(prompted):
     followup, _ = prompted
-    url = reverse("email_preferences", args=[services.email_preferences_token(user=followup.patient)])
+    url = reverse("email_preferences", args=[services.links.email_preferences_token(user=followup.patient)])
     Client().get(url)
     followup.patient.refresh_from_db()
     assert followup.patient.followup_state == "on"

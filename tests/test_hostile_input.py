@@ -28,7 +28,14 @@ from reactions.models import (
     Vitals,
 )
 from tests.conftest import _client_for
-from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
+from tests.factories import (
+    ClinicAdminFactory,
+    ClinicFactory,
+    ClinicianFactory,
+    InfusionFactory,
+    PatientFactory,
+    make_report,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +114,7 @@ def test_infusion_forms(world, data):
 def test_report_forms_in_the_app_and_by_link(world, data):
     before = _counts()
     _check(_client_for(world["patient"]).post(reverse("report_create", args=[world["infusion"].pk]), data), before)
-    token = services.followup_token(followup=world["followup"])
+    token = services.links.followup_token(followup=world["followup"])
     before = _counts()
     _check(Client().post(reverse("followup_report", args=[token]), data), before)
 
@@ -154,14 +161,14 @@ def test_clinic_settings_form(world, data):
 @given(data=posts(["username", "password", "full_name", "password1", "password2", "email", "choice", "token",
                    "indication", "reason"]))  # fmt: skip
 def test_anonymous_and_account_endpoints(world, data):
-    invitation, _ = services.invitation_create(clinic=world["clinic"], email=f"i{Invitation.objects.count()}@x.test",
+    invitation = services.accounts.invitation_create(clinic=world["clinic"], email=f"i{Invitation.objects.count()}@x.test",
                                                full_name="", role="patient", invited_by=world["clinician"])  # fmt: skip
     urls = [
         (Client(), reverse("login")),
         (Client(), reverse("password_reset")),
-        (Client(), reverse("invitation_accept", args=[services.invitation_token(invitation=invitation)])),
+        (Client(), reverse("invitation_accept", args=[services.links.invitation_token(invitation=invitation)])),
         (Client(), reverse("followup_answer", args=["garbage-token"])),
-        (Client(), reverse("email_preferences", args=[services.email_preferences_token(user=world["patient"])])),
+        (Client(), reverse("email_preferences", args=[services.links.email_preferences_token(user=world["patient"])])),
         (_client_for(world["patient"]), reverse("profile")),
         (_client_for(world["patient"]), reverse("my_deletion_request")),
         (_client_for(world["clinician"]), reverse("clinic_patient_update", args=[world["patient"].pk])),

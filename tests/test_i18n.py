@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation.template import templatize
 
-from reactions import catalogue, services
+from reactions import catalogue, engine, services
 from reactions.emails import email_language
 from reactions.models import User
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, clinic_for_engine_tests, make_report
@@ -201,12 +201,12 @@ def test_a_follow_up_prompt_to_a_spanish_speaking_patient_is_in_spanish():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic, language="es")
     now = timezone.now()
-    infusion = services.infusion_create(
+    infusion = services.infusions.infusion_create(
         patient=patient, logged_by=patient, status="given", started_at=now - timedelta(hours=5),
         ended_at=now - timedelta(hours=2), product="privigen",
     )  # fmt: skip
     with translation.override("en"):  # whatever the worker's language, the patient's wins
-        services.dispatch_due()
+        engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert message.to == [patient.email]
     assert message.subject == f"¿Cómo se encuentra desde su infusión del {_spanish_date(infusion.started_at, tz=patient.tzinfo)}?"
@@ -222,10 +222,10 @@ def test_a_patient_who_follows_the_browser_gets_english_emails():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic)
     now = timezone.now()
-    services.infusion_create(patient=patient, logged_by=patient, status="given", started_at=now - timedelta(hours=5),
+    services.infusions.infusion_create(patient=patient, logged_by=patient, status="given", started_at=now - timedelta(hours=5),
                              ended_at=now - timedelta(hours=2), product="privigen")  # fmt: skip
     with translation.override("es"):  # e.g. queued from a Spanish-speaking clinician's request
-        services.dispatch_due()
+        engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert "How are you since your infusion" in message.subject and "No new symptoms" in message.body
 
@@ -245,7 +245,7 @@ def test_a_severe_event_of_a_spanish_speaking_patient(login):
     )  # fmt: skip
     assert "Busque atención urgente ahora" in response.content.decode()
     # ...and each clinician's alert is in that clinician's own language.
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     by_recipient = {m.to[0]: m for m in mail.outbox}
     spanish, english = by_recipient[spanish_nurse.email], by_recipient[english_nurse.email]
     assert spanish.subject == "URGENTE: evento grave comunicado por Lucía Pérez"
@@ -268,9 +268,9 @@ def test_the_pre_infusion_reminder_in_spanish_names_the_day_in_spanish():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic, language="es")
     start = timezone.now() + timedelta(hours=20)
-    services.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
+    services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
                              ended_at=start + timedelta(hours=3), product="privigen")  # fmt: skip
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert message.subject == "Su infusión es mañana: beba mucho líquido"
     assert _spanish_date(start, r"l j \d\e F", tz=patient.tzinfo) in message.body

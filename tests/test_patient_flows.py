@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import services
+from reactions import engine, selectors, services
 from reactions.models import Flag, Infusion, Invitation, ReactionReport, User
 from tests.factories import InfusionFactory, make_report
 
@@ -35,10 +35,17 @@ def _infusion_post(patient, **overrides) -> dict:
 # --- Invitation ---------------------------------------------------------------------------------
 
 
-def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(clinician_client, clinic):
-    response = clinician_client.post(reverse("invitation_create"), {"email": "New@Example.test", "full_name": "Nia New",
-                                                                   "role": "patient"})  # fmt: skip
-    assert response.status_code == 302
+def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(
+    clinician_client, clinic, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = clinician_client.post(reverse("invitation_create"), {"email": "New@Example.test", "full_name": "Nia New",
+                                                                       "role": "patient"})  # fmt: skip
+    assert response.status_code == 302 and len(callbacks) == 1  # its delivery task leaves on commit
+    listed = clinician_client.get(reverse("invitation_create")).content.decode()
+    assert "E-mail on its way" in listed and "Pass the link on another way" in listed  # until it is delivered
+    engine.delivery.email_deliver()  # what that task does
+    assert "E-mail delivered" in clinician_client.get(reverse("invitation_create")).content.decode()
     (message,) = mail.outbox
     assert message.to == ["new@example.test"] and clinic.name in message.subject
     link = next(word for word in message.body.split() if "/invitation/" in word)
@@ -62,18 +69,18 @@ def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(clinici
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "garbage", lambda t: t + "x"])
 def test_tampered_invitation_links_get_a_clear_page_not_an_error(clinic, clinician, mangle):
-    invitation, _ = services.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
+    invitation = services.accounts.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
                                                invited_by=clinician)  # fmt: skip
-    token = mangle(services.invitation_token(invitation=invitation))
+    token = mangle(services.links.invitation_token(invitation=invitation))
     response = Client().get(reverse("invitation_accept", args=[token]))
     assert response.status_code == 400 and "not valid" in response.content.decode()
 
 
 def test_expired_invitation_links_say_so(clinic, clinician, settings):
-    invitation, _ = services.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
+    invitation = services.accounts.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
                                                invited_by=clinician)  # fmt: skip
     settings.INVITATION_MAX_AGE = -1
-    response = Client().post(reverse("invitation_accept", args=[services.invitation_token(invitation=invitation)]),
+    response = Client().post(reverse("invitation_accept", args=[services.links.invitation_token(invitation=invitation)]),
                              {"full_name": "X", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"})
     assert response.status_code == 400 and "expired" in response.content.decode()
     assert not User.objects.filter(email="x@example.test").exists()
@@ -224,9 +231,9 @@ def test_no_report_for_an_infusion_that_has_not_started(patient_client, patient)
 
 def test_report_and_its_flags_are_saved_in_one_transaction(patient):
     infusion = InfusionFactory(patient=patient)
-    duplicate = [services.SymptomEntry("chest_pain", "severe", "during")] * 2  # violates one-symptom-per-report
+    duplicate = [services.reports.SymptomEntry("chest_pain", "severe", "during")] * 2  # violates one-symptom-per-report
     with pytest.raises(Exception):  # noqa: B017 - the database refuses it; what matters is what is left
-        services.report_create(infusion=infusion, symptoms=duplicate)
+        services.reports.report_create(infusion=infusion, symptoms=duplicate)
     assert not ReactionReport.objects.exists() and not Flag.objects.exists()
 
 
@@ -247,8 +254,8 @@ def test_home_shows_the_next_useful_action_and_the_timeline(patient_client, pati
 def test_a_planned_infusion_whose_time_has_come_asks_to_be_logged(patient_client, patient):
     planned = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=1),
                               ended_at=None)  # fmt: skip
-    action = services.patient_next_action(patient=patient)
-    assert (action.kind, action.infusion) == (services.NextAction.CONFIRM_PLANNED, planned)
+    action = selectors.patient_home.patient_next_action(patient=patient)
+    assert (action.kind, action.infusion) == (selectors.patient_home.NextAction.CONFIRM_PLANNED, planned)
     assert reverse("infusion_edit", args=[planned.pk]) in patient_client.get(reverse("home")).content.decode()
 
 
@@ -264,9 +271,9 @@ def test_a_clinician_sees_their_clinics_flags_and_acknowledges_one(clinician_cli
 
 def test_a_planned_infusion_due_today_comes_before_asking_about_a_recent_one(patient):
     InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3))
-    assert services.patient_next_action(patient=patient).kind == services.NextAction.HOW_ARE_YOU
+    assert selectors.patient_home.patient_next_action(patient=patient).kind == selectors.patient_home.NextAction.HOW_ARE_YOU
     planned = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=2),
                               ended_at=None)  # fmt: skip
     InfusionFactory(patient=patient, status="planned", started_at=timezone.now() + timedelta(days=30), ended_at=None)
-    action = services.patient_next_action(patient=patient)
-    assert (action.kind, action.infusion) == (services.NextAction.CONFIRM_PLANNED, planned)
+    action = selectors.patient_home.patient_next_action(patient=patient)
+    assert (action.kind, action.infusion) == (selectors.patient_home.NextAction.CONFIRM_PLANNED, planned)

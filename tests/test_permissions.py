@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-
-from reactions import services
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reactions import engine, services
 from reactions.models import FollowUp, Invitation
 from tests.conftest import _client_for
 from tests.factories import (
@@ -130,8 +129,8 @@ def world():
     followup = FollowUp.objects.create(
         infusion=infusion, patient=owner, offset_hours=2, due_at=infusion.ended_at, status=FollowUp.Status.PROMPTED
     )
-    services.dispatch_tick()  # /health/ answers 200 only after a recent dispatcher pass
-    invitation, _sent = services.invitation_create(
+    engine.dispatcher.dispatch_tick()  # /health/ answers 200 only after a recent dispatcher pass
+    invitation = services.accounts.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )
     args = {
@@ -141,12 +140,12 @@ def world():
         "clinic_patient_update": [owner.pk], "clinic_infusion_create": [owner.pk],
         "clinic_infusion_detail": [infusion.pk], "report_reclassify": [report.pk], "patient_fhir": [owner.pk],
         "patient_summary": [owner.pk],
-        "invitation_accept": [services.invitation_token(invitation=Invitation.objects.get(pk=invitation.pk))],
-        "followup_answer": [services.followup_token(followup=followup)],
-        "followup_report": [services.followup_token(followup=followup)],
-        "email_preferences": [services.email_preferences_token(user=owner)],
+        "invitation_accept": [services.links.invitation_token(invitation=Invitation.objects.get(pk=invitation.pk))],
+        "followup_answer": [services.links.followup_token(followup=followup)],
+        "followup_report": [services.links.followup_token(followup=followup)],
+        "email_preferences": [services.links.email_preferences_token(user=owner)],
         "password_reset_confirm": ["MQ", "invalid-token"],
-        "two_factor_enrol_link": [services.two_factor_enrolment_token(user=owner)],
+        "two_factor_enrol_link": [services.links.two_factor_enrolment_token(user=owner)],
     }  # fmt: skip
     return users, args
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from reactions import services
+from reactions import engine, selectors
 from reactions.models import Flag, FollowUp, OutboundEmail, ReactionReport
 from tests.factories import InfusionFactory, PatientFactory, make_report
 
@@ -61,7 +61,7 @@ def test_dispatcher_due_rows_use_the_partial_index(clinic):
 
 def test_outbox_pending_rows_use_the_partial_index(clinic):
     _some_followups(clinic)
-    services.dispatch_due()
+    engine.dispatcher.dispatch_due()
     pending = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, due_at__lte=timezone.now())
     plan = _plan(pending.order_by("due_at", "pk"))
     assert "email_pending_due" in plan, plan
@@ -72,7 +72,7 @@ def test_triage_queue_uses_the_active_queue_index(clinic):
         make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
                     symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])  # fmt: skip
     assert Flag.objects.filter(clinic=clinic).count() == 6
-    plan = _plan(services.clinic_queue(clinic=clinic))
+    plan = _plan(selectors.triage_queue.clinic_queue(clinic=clinic))
     # The queue sorts by a CASE (severe first), which no index can give, so the plan sorts either way;
     # which of the two indexes led by clinic_id the planner picks depends on the table's statistics
     # (the full suite leaves them different from a fresh database), so either is accepted.
@@ -88,7 +88,7 @@ def test_patient_pages_read_through_patient_indexes(clinic):
         # With one row the planner would rather sort it than walk the ordered index: price sorts out,
         # so what is checked is that an index gives the timeline's order (patient, -started_at).
         cursor.execute("SET LOCAL enable_sort = off")
-    plan = _plan(services.patient_timeline(patient=patient))
+    plan = _plan(selectors.timeline.patient_timeline(patient=patient))
     assert "Seq Scan on reactions_infusion" not in plan, plan
     assert "Index Scan using reactions_i_patient" in plan, plan  # Infusion(patient, -started_at)
 

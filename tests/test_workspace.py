@@ -10,14 +10,22 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from reactions import services
+from reactions import selectors, services
 from reactions.forms import QueueFilterForm
+from reactions.models import (
+    Flag,
+    FlagEvent,
+    FollowUp,
+    Infusion,
+    LotSignal,
+    OutboundEmail,
+    RateChange,
+    ReportReclassification,
+    Vitals,
+)  # fmt: skip
 from reactions.templatetags.badges import queue_row
 from reactions.templatetags.fast_fields import bs5_field
-from reactions.models import (
-    Flag, FlagEvent, FollowUp, Infusion, LotSignal, OutboundEmail, RateChange, ReportReclassification, Vitals,
-)  # fmt: skip
-from tests.factories import ClinicAdminFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
+from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +36,8 @@ pytestmark = pytest.mark.django_db
 def test_acknowledge_is_recorded_once_and_stops_alerts(clinician, patient):
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get()
     assert flag.next_alert_at is not None
-    assert services.flag_acknowledge(flag=flag, by=clinician, note="Called her") is True
-    assert services.flag_acknowledge(flag=flag, by=ClinicianFactory(clinic=patient.clinic)) is False
+    assert services.triage.flag_acknowledge(flag=flag, by=clinician, note="Called her") is True
+    assert services.triage.flag_acknowledge(flag=flag, by=ClinicianFactory(clinic=patient.clinic)) is False
     flag.refresh_from_db()
     assert (flag.status, flag.acknowledged_by, flag.next_alert_at) == (Flag.Status.ACKNOWLEDGED, clinician, None)
     assert list(flag.events.values_list("action", "note")) == [("acknowledged", "Called her")]
@@ -38,9 +46,9 @@ def test_acknowledge_is_recorded_once_and_stops_alerts(clinician, patient):
 def test_assign_note_close_keep_a_dated_thread_and_close_leaves_the_queue(clinician, patient):
     colleague = ClinicianFactory(clinic=patient.clinic)
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "very_severe")]).flags.get()
-    services.flag_assign(flag=flag, by=clinician, assignee=colleague)
-    services.flag_add_note(flag=flag, by=colleague, note="Left a voicemail")
-    services.flag_close(flag=flag, by=colleague, outcome=Flag.Outcome.RESOLVED, note="Settled with paracetamol")
+    services.triage.flag_assign(flag=flag, by=clinician, assignee=colleague)
+    services.triage.flag_add_note(flag=flag, by=colleague, note="Left a voicemail")
+    services.triage.flag_close(flag=flag, by=colleague, outcome=Flag.Outcome.RESOLVED, note="Settled with paracetamol")
     flag.refresh_from_db()
     assert flag.assigned_to == colleague and flag.status == Flag.Status.CLOSED and flag.outcome == "resolved"
     # Assigning counts as acting on the flag.
@@ -48,29 +56,29 @@ def test_assign_note_close_keep_a_dated_thread_and_close_leaves_the_queue(clinic
     actions = list(flag.events.values_list("action", "actor"))
     assert actions == [("assigned", clinician.pk), ("note", colleague.pk), ("closed", colleague.pk)]
     assert "Settled with paracetamol" in flag.events.last().note
-    assert flag not in services.clinic_queue(clinic=patient.clinic)
-    assert flag in services.clinic_queue(clinic=patient.clinic, status="closed")
-    with pytest.raises(services.FlagActionError):
-        services.flag_close(flag=flag, by=clinician, outcome=Flag.Outcome.RESOLVED)
+    assert flag not in selectors.triage_queue.clinic_queue(clinic=patient.clinic)
+    assert flag in selectors.triage_queue.clinic_queue(clinic=patient.clinic, status="closed")
+    with pytest.raises(services.triage.FlagActionError):
+        services.triage.flag_close(flag=flag, by=clinician, outcome=Flag.Outcome.RESOLVED)
 
 
 def test_assign_refuses_someone_from_another_clinic(clinician, patient, foreign_clinician):
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "severe")]).flags.get()
-    with pytest.raises(services.FlagActionError):
-        services.flag_assign(flag=flag, by=clinician, assignee=foreign_clinician)
+    with pytest.raises(services.triage.FlagActionError):
+        services.triage.flag_assign(flag=flag, by=clinician, assignee=foreign_clinician)
     assert Flag.objects.get(pk=flag.pk).assigned_to is None
 
 
 def test_review_flags_snooze_with_a_reason_but_severe_events_never(clinician, patient):
     review = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
-    services.flag_snooze(flag=review, by=clinician, until=timezone.now() + timedelta(days=3), reason="Seen in clinic")
-    assert review not in services.clinic_queue(clinic=patient.clinic)
-    assert review in services.clinic_queue(clinic=patient.clinic, status="snoozed")
+    services.triage.flag_snooze(flag=review, by=clinician, until=timezone.now() + timedelta(days=3), reason="Seen in clinic")
+    assert review not in selectors.triage_queue.clinic_queue(clinic=patient.clinic)
+    assert review in selectors.triage_queue.clinic_queue(clinic=patient.clinic, status="snoozed")
     assert "Seen in clinic" in review.events.get(action="snoozed").note
 
     severe = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("blue_lips", "mild")]).flags.get()
-    with pytest.raises(services.FlagActionError):
-        services.flag_snooze(flag=severe, by=clinician, until=timezone.now() + timedelta(days=1), reason="x")
+    with pytest.raises(services.triage.FlagActionError):
+        services.triage.flag_snooze(flag=severe, by=clinician, until=timezone.now() + timedelta(days=1), reason="x")
     # The database holds the rule too.
     with pytest.raises(IntegrityError), transaction.atomic():
         Flag.objects.filter(pk=severe.pk).update(snoozed_until=timezone.now())
@@ -79,7 +87,7 @@ def test_review_flags_snooze_with_a_reason_but_severe_events_never(clinician, pa
 def test_reclassify_downgrade_keeps_the_patients_answer_and_records_who_and_why(clinician, patient):
     report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("faint_collapse", "mild")])
     severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
-    services.report_reclassify(report=report, by=clinician, to_level="mild", reason="Vasovagal on cannulation")
+    services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="Vasovagal on cannulation")
     report.refresh_from_db()
     severe.refresh_from_db()
     assert report.is_severe is True and report.patient_level == "severe"  # the patient's answer is kept
@@ -96,13 +104,13 @@ def test_reclassify_downgrade_keeps_the_patients_answer_and_records_who_and_why(
 def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, patient):
     report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "moderate")])
     assert not report.flags.exists()
-    services.report_reclassify(report=report, by=clinician, to_level="severe", reason="Sounds like meningitis")
+    services.reports.report_reclassify(report=report, by=clinician, to_level="severe", reason="Sounds like meningitis")
     flag = report.flags.get()
     assert flag.kind == Flag.Kind.SEVERE_EVENT and flag.status == Flag.Status.ACKNOWLEDGED
-    with pytest.raises(services.FlagActionError):
-        services.report_reclassify(report=report, by=clinician, to_level="severe", reason="again")
-    with pytest.raises(services.FlagActionError):
-        services.report_reclassify(report=report, by=clinician, to_level="mild", reason="  ")
+    with pytest.raises(services.triage.FlagActionError):
+        services.reports.report_reclassify(report=report, by=clinician, to_level="severe", reason="again")
+    with pytest.raises(services.triage.FlagActionError):
+        services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="  ")
 
 
 # --- Vitals and rate changes -----------------------------------------------------------------
@@ -110,7 +118,7 @@ def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, pat
 
 def test_vitals_inside_the_safe_range_raise_nothing(clinician, patient):
     infusion = InfusionFactory(patient=patient)
-    vitals = services.vitals_record(infusion=infusion, by=clinician, phase="start", recorded_at=infusion.started_at,
+    vitals = services.infusions.vitals_record(infusion=infusion, by=clinician, phase="start", recorded_at=infusion.started_at,
                                     systolic=120, diastolic=80, pulse=70, temperature=Decimal("36.8"))  # fmt: skip
     assert vitals.out_of_range is False
     assert not Flag.objects.exists()
@@ -118,7 +126,7 @@ def test_vitals_inside_the_safe_range_raise_nothing(clinician, patient):
 
 def test_vitals_outside_the_clinics_safe_range_are_highlighted_and_flagged(clinician, patient):
     infusion = InfusionFactory(patient=patient)
-    vitals = services.vitals_record(infusion=infusion, by=clinician, phase="during",
+    vitals = services.infusions.vitals_record(infusion=infusion, by=clinician, phase="during",
                                     recorded_at=infusion.started_at + timedelta(minutes=40),
                                     systolic=172, diastolic=96, pulse=118)  # fmt: skip
     assert vitals.out_of_range is True
@@ -130,7 +138,7 @@ def test_vitals_outside_the_clinics_safe_range_are_highlighted_and_flagged(clini
     clinic.vitals_safe_ranges = {**clinic.vitals_safe_ranges, "systolic": [90, 180], "pulse": [50, 120]}
     clinic.save()
     patient.refresh_from_db()
-    again = services.vitals_record(infusion=Infusion.objects.get(pk=infusion.pk), by=clinician, phase="end",
+    again = services.infusions.vitals_record(infusion=Infusion.objects.get(pk=infusion.pk), by=clinician, phase="end",
                                    recorded_at=infusion.ended_at, systolic=172, diastolic=96, pulse=118)  # fmt: skip
     assert again.out_of_range is False
 
@@ -226,12 +234,12 @@ def test_queue_orders_severe_then_review_then_no_response_newest_first_and_filte
     severe_new = make_report(
         infusion=InfusionFactory(patient=patient, product=Infusion.Product.OCTAGAM), symptoms=[("chest_pain", "severe")]
     ).flags.get()
-    assert list(services.clinic_queue(clinic=clinic)) == [severe_new, severe_old, review]
-    assert list(services.clinic_queue(clinic=clinic, kind="review")) == [review]
-    assert list(services.clinic_queue(clinic=clinic, product="octagam")) == [severe_new]
+    assert list(selectors.triage_queue.clinic_queue(clinic=clinic)) == [severe_new, severe_old, review]
+    assert list(selectors.triage_queue.clinic_queue(clinic=clinic, kind="review")) == [review]
+    assert list(selectors.triage_queue.clinic_queue(clinic=clinic, product="octagam")) == [severe_new]
     tomorrow = timezone.localdate() + timedelta(days=1)
-    assert not services.clinic_queue(clinic=clinic, date_from=tomorrow).exists()
-    assert services.clinic_queue(clinic=clinic, date_to=tomorrow).count() == 3
+    assert not selectors.triage_queue.clinic_queue(clinic=clinic, date_from=tomorrow).exists()
+    assert selectors.triage_queue.clinic_queue(clinic=clinic, date_to=tomorrow).count() == 3
 
 
 def test_queue_page_and_badge_show_only_this_clinics_flags(clinician_client, clinic, other_clinic):
@@ -262,7 +270,7 @@ def test_patient_list_search_sort_and_counts(clinician_client, clinic):
     amy = PatientFactory(clinic=clinic, full_name="Amy Able")
     PatientFactory(clinic=clinic, full_name="Bob Baker")
     make_report(infusion=InfusionFactory(patient=amy), symptoms=[("chest_pain", "severe")])
-    rows = list(services.clinic_patient_rows(clinic=clinic, sort="-open_flags"))
+    rows = list(selectors.clinic.clinic_patient_rows(clinic=clinic, sort="-open_flags"))
     assert [r.full_name for r in rows] == ["Amy Able", "Bob Baker"]
     assert (rows[0].open_flags, rows[1].open_flags) == (1, 0)
     assert rows[0].last_infusion_at is not None
@@ -276,7 +284,7 @@ def test_product_report_rates_per_product_and_lot(clinician_client, clinic):
     make_report(infusion=InfusionFactory(patient=patient, lot_number="L1"), symptoms=[("chest_pain", "severe")])
     InfusionFactory(patient=patient, lot_number="L2")
     InfusionFactory(patient=patient, lot_number="L2")
-    report = services.product_report(clinic=clinic)
+    report = selectors.products.product_report(clinic=clinic)
     (product,) = report["products"]
     assert (product["infusions"], product["patients"], product["mild"], product["severe"]) == (4, 1, 1, 1)
     lots = {row["lot_number"]: row for row in report["lots"]}
@@ -292,7 +300,7 @@ def _grow(clinic, n):
     for _ in range(n):
         patient = PatientFactory(clinic=clinic)
         infusion = InfusionFactory(patient=patient)
-        services.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at,
+        services.infusions.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at,
                                systolic=190, diastolic=90)  # fmt: skip
         make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
 
@@ -314,12 +322,12 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
     def grow(n):
         for _ in range(n):
             infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
-            services.vitals_record(infusion=infusion, by=staff, phase="start", recorded_at=infusion.started_at,
+            services.infusions.vitals_record(infusion=infusion, by=staff, phase="start", recorded_at=infusion.started_at,
                                    systolic=190, diastolic=90)  # fmt: skip
             report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
             severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
-            services.flag_acknowledge(flag=severe, by=staff)
-            services.flag_assign(flag=severe, by=staff, assignee=staff)
+            services.triage.flag_acknowledge(flag=severe, by=staff)
+            services.triage.flag_assign(flag=severe, by=staff, assignee=staff)
             Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
                                 followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
 
@@ -352,9 +360,9 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     for _ in range(3):
         make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
                     symptoms=[("headache", "very_severe"), ("chest_pain", "severe")])  # fmt: skip
-    page = list(services.clinic_queue(clinic=clinic))
+    page = list(selectors.triage_queue.clinic_queue(clinic=clinic))
     with django_assert_num_queries(1):
-        flags = services.queue_details(page)
+        flags = selectors.triage_queue.queue_details(page)
     assert len(flags) == 6  # each report: a severe event flag and a review flag
     assert all([s.code for s in f.report.symptom_list] == ["headache", "chest_pain"] for f in flags)
     with django_assert_num_queries(0):
@@ -362,13 +370,13 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     assert rows.count("Pleuritic chest pain") == 6
     # Each other kind of row adds the queries for its own relation, and the rows still ask nothing.
     flag = flags[0]
-    services.flag_acknowledge(flag=flag, by=clinician)
+    services.triage.flag_acknowledge(flag=flag, by=clinician)
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
     Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
                         followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
-    page = list(services.clinic_queue(clinic=clinic))
+    page = list(selectors.triage_queue.clinic_queue(clinic=clinic))
     with django_assert_num_queries(1 + 1 + 2):  # symptoms, who acknowledged, the prompt and its infusion
-        flags = services.queue_details(page)
+        flags = selectors.triage_queue.queue_details(page)
     with django_assert_num_queries(0):
         rows = "".join(queue_row(flag) for flag in flags)
     assert f"✓ {clinician.full_name}" in rows and "No answer to the +24 h follow-up prompt" in rows
@@ -386,9 +394,9 @@ def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinici
     def add(n):
         for _ in range(n):
             infusion = InfusionFactory(patient=patient)
-            services.rate_change_record(infusion=infusion, by=patient, changed_at=infusion.started_at, rate=Decimal("1"),
+            services.infusions.rate_change_record(infusion=infusion, by=patient, changed_at=infusion.started_at, rate=Decimal("1"),
                                         unit="ml_kg_h")  # fmt: skip
-            services.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70)
+            services.infusions.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70)
             make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
             _prompt(infusion, 2, FollowUp.Status.ANSWERED)
             _prompt(infusion, 24, FollowUp.Status.NO_RESPONSE)
@@ -403,7 +411,7 @@ def test_product_report_keeps_different_other_products_apart(clinic):
     patient = PatientFactory(clinic=clinic)
     InfusionFactory(patient=patient, product="other", product_other="Hizentra IV")
     InfusionFactory(patient=patient, product="other", product_other="Yimmugo")
-    names = sorted(row["product_name"] for row in services.product_report(clinic=clinic)["products"])
+    names = sorted(row["product_name"] for row in selectors.products.product_report(clinic=clinic)["products"])
     assert names == ["Hizentra IV", "Yimmugo"]
 
 
@@ -412,12 +420,12 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
     patient = PatientFactory(clinic=clinic)
     now = timezone.now()
     busy = InfusionFactory(patient=patient, started_at=now - timedelta(days=2))
-    services.vitals_record(infusion=busy, by=clinician, phase="start", recorded_at=busy.started_at, pulse=131)
-    services.rate_change_record(infusion=busy, by=clinician, changed_at=busy.started_at, rate=Decimal("2.5"),
+    services.infusions.vitals_record(infusion=busy, by=clinician, phase="start", recorded_at=busy.started_at, pulse=131)
+    services.infusions.rate_change_record(infusion=busy, by=clinician, changed_at=busy.started_at, rate=Decimal("2.5"),
                                 unit="ml_kg_h")  # fmt: skip
     flagged = make_report(infusion=busy, symptoms=[("chest_pain", "severe")])
-    services.flag_add_note(flag=flagged.flags.get(), by=clinician, note="Called the patient back")
-    services.report_reclassify(report=make_report(infusion=busy, symptoms=[("rash", "mild")]), by=clinician,
+    services.triage.flag_add_note(flag=flagged.flags.get(), by=clinician, note="Called the patient back")
+    services.reports.report_reclassify(report=make_report(infusion=busy, symptoms=[("rash", "mild")]), by=clinician,
                                to_level="review", reason="Spreading rash")  # fmt: skip
     with timezone.override(clinician.tzinfo):  # the viewer's time zone
         answered_at = _prompt(busy, 2, FollowUp.Status.ANSWERED).answered_at.astimezone(timezone.get_current_timezone())
@@ -439,7 +447,7 @@ def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(cli
     patient = PatientFactory(clinic=clinic)
     make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")])
     make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "very_severe")])
-    expected = services.clinic_queue_count(clinic_id=clinic.pk)
+    expected = selectors.triage_queue.clinic_queue_count(clinic_id=clinic.pk)
     assert expected >= 2
     unfiltered = clinician_client.get(reverse("clinic_flags"))  # reuses the page's own count
     assert unfiltered.context["queue_count"] == expected == unfiltered.context["page"].paginator.count

@@ -116,7 +116,7 @@ def flag_summary(flag: Flag) -> SafeString:
     """What a flag is about, in one cell: symptoms with grade and onset, out-of-range vitals, or the silent prompt."""
     if flag.report_id:
         report = flag.report
-        # The queue's rows come with symptom_list (services.queue_details); a flag's own page asks here.
+        # The queue's rows come with symptom_list (selectors.triage_queue.queue_details); a flag's own page asks here.
         symptoms = report.symptom_list if hasattr(report, "symptom_list") else report.symptoms.order_by("pk")
         if symptoms:
             items = []

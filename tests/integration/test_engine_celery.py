@@ -35,7 +35,7 @@ def _due_prompts(count: int, clinic=None) -> list[FollowUp]:
         patient = PatientFactory(clinic=clinic)
         now = timezone.now()
         infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
-        services.followups_sync(infusion=infusion)
+        services.followups.followups_sync(infusion=infusion)
         followups.append(infusion.followups.get(offset_hours=2))
     return followups
 
@@ -73,8 +73,8 @@ def test_a_severe_report_reaches_every_clinician_within_seconds(celery_procs, sm
 
     with transaction.atomic():
         submitted = time.monotonic()
-        services.report_create(
-            infusion=infusion, symptoms=[services.SymptomEntry("breathing_trouble", "severe", "during")]
+        services.reports.report_create(
+            infusion=infusion, symptoms=[services.reports.SymptomEntry("breathing_trouble", "severe", "during")]
         )
 
     def alerts():
@@ -95,7 +95,7 @@ def test_flushing_redis_loses_nothing(celery_procs, smtp, redis_client):
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
     with transaction.atomic():
         # With no worker running, this enqueues the urgent alert task in Redis…
-        services.report_create(infusion=infusion, symptoms=[services.SymptomEntry("chest_pain", "severe", "1_6h")])
+        services.reports.report_create(infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")])
     assert redis_client.llen("celery") >= 1
     redis_client.flushall()  # …and this wipes it, with everything else Redis held.
     assert redis_client.llen("celery") == 0
@@ -185,7 +185,7 @@ def test_a_dead_worker_delays_a_severe_alert_by_its_short_lease_only(celery_proc
     smtp.delay_seconds = 2  # a slow mail server: the worker is killed while the first alert is in flight
     worker = celery_procs.worker("doomed", concurrency=1, EMAIL_URGENT_LEASE_SECONDS="5")
     with transaction.atomic():
-        services.report_create(infusion=infusion, symptoms=[services.SymptomEntry("chest_pain", "severe", "1_6h")])
+        services.reports.report_create(infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")])
     wait_until(lambda: OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists(), timeout=10,
                what="the alerts claimed")  # fmt: skip
     time.sleep(0.5)

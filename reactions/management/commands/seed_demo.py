@@ -18,7 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
 from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
-from reactions.services import SymptomEntry
+from reactions.services.reports import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
 STAFF = [
@@ -130,8 +130,8 @@ class Command(BaseCommand):
                                           SymptomEntry("headache_stiff_neck", "severe", "1_3d")],
                                   at=now - timedelta(days=4))
             severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
-            services.flag_acknowledge(flag=severe, by=clinician, note="Called Jo; seen in clinic the same day.")
-            services.flag_close(flag=severe, by=clinician, outcome=Flag.Outcome.TREATED_IN_CLINIC,
+            services.triage.flag_acknowledge(flag=severe, by=clinician, note="Called Jo; seen in clinic the same day.")
+            services.triage.flag_close(flag=severe, by=clinician, outcome=Flag.Outcome.TREATED_IN_CLINIC,
                                 note="Aseptic meningitis, resolved with analgesia and fluids. Next infusion slower.")
             self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
         patient.save(update_fields=["indication"])
@@ -141,16 +141,16 @@ class Command(BaseCommand):
         """Rate started slowly and raised while there was no reaction; vitals at start, during, end."""
         start = infusion.started_at
         for minutes, rate in ((0, Decimal("0.5")), (30, Decimal("1.0")), (60, top_rate)):
-            services.rate_change_record(infusion=infusion, by=nurse, changed_at=start + timedelta(minutes=minutes),
+            services.infusions.rate_change_record(infusion=infusion, by=nurse, changed_at=start + timedelta(minutes=minutes),
                                         rate=rate, unit="ml_kg_h")  # fmt: skip
         readings = [("start", 0, 122, 78, 72, Decimal("36.8")), ("during", 90, 128, 80, 78, Decimal("37.1")),
                     ("end", 175, 118, 76, 74, Decimal("38.2") if fever else Decimal("37.0"))]  # fmt: skip
         for phase, minutes, systolic, diastolic, pulse, temperature in readings:
-            services.vitals_record(infusion=infusion, by=nurse, phase=phase, recorded_at=start + timedelta(minutes=minutes),
+            services.infusions.vitals_record(infusion=infusion, by=nurse, phase=phase, recorded_at=start + timedelta(minutes=minutes),
                                    systolic=systolic, diastolic=diastolic, pulse=pulse, temperature=temperature)  # fmt: skip
 
     def _given(self, patient: User, start: datetime, product: str, lot: str, premed: bool = False) -> Infusion:
-        return services.infusion_create(
+        return services.infusions.infusion_create(
             patient=patient, logged_by=patient, status=Infusion.Status.GIVEN, started_at=start,
             ended_at=start + timedelta(hours=3), product=product, lot_number=lot, dose_grams=Decimal("35.0"),
             setting=Infusion.Setting.CLINIC, premedication="paracetamol 1 g, cetirizine 10 mg" if premed else "",
@@ -159,13 +159,13 @@ class Command(BaseCommand):
 
     def _planned(self, patient: User, start: datetime, product: str) -> Infusion:
         start = start.replace(hour=9, minute=30, second=0, microsecond=0)
-        return services.infusion_create(
+        return services.infusions.infusion_create(
             patient=patient, logged_by=patient, status=Infusion.Status.PLANNED, started_at=start,
             ended_at=start + timedelta(hours=3), product=product, dose_grams=Decimal("35.0"),
         )  # fmt: skip
 
     def _report(self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = "") -> ReactionReport:
-        report = services.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
+        report = services.reports.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
         # Backdate so the demo timeline reads naturally.
         ReactionReport.objects.filter(pk=report.pk).update(created_at=at)
         report.flags.filter(created_at__gt=at).update(created_at=at)

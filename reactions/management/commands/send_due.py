@@ -5,13 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from reactions import services
+from reactions import engine
 
 
 class Command(BaseCommand):
     help = "Queue everything that is due (prompts, reminders, alerts, daily reminders) and deliver pending e-mail."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = services.dispatch_tick()
+        result = engine.dispatcher.dispatch_tick()
         for name, value in result.as_dict().items():
             self.stdout.write(f"{name:>17}: {value}")

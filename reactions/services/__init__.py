@@ -1,0 +1,7 @@
+"""Writes: one module per domain, each function keyword-only and named <entity>_<action>.
+
+Anything that changes more than one row runs in one transaction, so a failure leaves nothing half-saved."""
+
+from . import accounts, audit, followups, infusions, links, lot_signals, outbox, reports, triage
+
+__all__ = ["accounts", "audit", "followups", "infusions", "links", "lot_signals", "outbox", "reports", "triage"]

@@ -1,0 +1,151 @@
+"""Accounts: invitations, two-factor set-up links, a patient's follow-up choice and details, deletion."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    Q,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from reactions import jobs
+from reactions.models import (
+    Clinic,
+    DeletionRequest,
+    Flag,
+    Infusion,
+    Invitation,
+    OutboundEmail,
+    ReactionReport,
+    User,
+)
+from reactions.services.links import InvitationError, InvitationProblem, invitation_url, two_factor_enrolment_token
+from reactions.services.outbox import email_queue
+from reactions.services.triage import FlagActionError
+
+
+def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, invited_by: User) -> Invitation:
+    """Create an invitation and its e-mail, sent within seconds of the commit (and retried like any other).
+
+    Until the e-mail is delivered, the clinic's invitation list offers the link to pass on by hand.
+    """
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            clinic=clinic,
+            email=email.strip().lower(),
+            full_name=full_name.strip(),
+            role=role,
+            invited_by=invited_by,
+            nonce=secrets.token_hex(16),
+        )
+        queued = email_queue(
+            kind=OutboundEmail.Kind.INVITATION,
+            template="invitation",
+            to_email=invitation.email,
+            clinic=clinic,
+            context={
+                "invitation": invitation,
+                "clinic": clinic,
+                "url": invitation_url(invitation=invitation),
+                "valid_days": settings.INVITATION_MAX_AGE // 86400,
+            },
+        )
+    jobs.enqueue_on_commit(jobs.DELIVER_EMAILS, [queued.pk])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """Create the invited user. The conditional update makes the link single-use even under a double submit."""
+    now = timezone.now()
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=now)
+    if not claimed:
+        raise InvitationError(InvitationProblem.USED)
+    user = User.objects.create_user(
+        email=invitation.email, password=password, full_name=full_name.strip(), role=invitation.role, clinic=invitation.clinic
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_user=user)
+    return user
+
+
+def two_factor_enrolment_send(*, user: User) -> None:
+    """E-mail the user a link to set up their first authenticator, within seconds of the commit."""
+    url = settings.SITE_URL + reverse("two_factor_enrol_link", args=[two_factor_enrolment_token(user=user)])
+    with transaction.atomic():
+        queued = email_queue(
+            kind=OutboundEmail.Kind.TWO_FACTOR_ENROLMENT, template="two-factor-enrolment", to_user=user,
+            clinic=user.clinic, context={"url": url, "valid_minutes": settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE // 60},
+        )  # fmt: skip
+    jobs.enqueue_on_commit(jobs.DELIVER_EMAILS, [queued.pk])
+
+
+def patient_followups_set(*, patient: User, choice: str) -> None:
+    """'pause' (30 days), 'stop' or 'resume' follow-up e-mails; the date is recorded."""
+    now = timezone.now()
+    if choice == "pause":
+        patient.followups_paused_until, patient.followups_stopped_at = now + timedelta(days=30), None
+    elif choice == "stop":
+        patient.followups_paused_until, patient.followups_stopped_at = None, now
+    elif choice == "resume":
+        patient.followups_paused_until, patient.followups_stopped_at = None, None
+    else:
+        raise ValueError(f"unknown follow-up choice {choice!r}")
+    patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
+
+
+def patient_update_details(*, patient: User, indication: str) -> None:
+    patient.indication = indication
+    patient.full_clean(validate_unique=False, exclude=["password"])
+    patient.save(update_fields=["indication"])
+
+
+def deletion_request_create(*, patient: User, reason: str = "") -> DeletionRequest:
+    existing = DeletionRequest.objects.filter(patient=patient, confirmed_at__isnull=True).first()
+    if existing:
+        return existing
+    return DeletionRequest.objects.create(patient=patient, patient_ref=patient.pk, clinic_id=patient.clinic_id,
+                                          reason=reason)  # fmt: skip
+
+
+@transaction.atomic
+def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
+    """Remove the patient's health data and anonymise the account, as SECURITY.md documents.
+
+    Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
+    follow-ups, every e-mail to or about the patient, invitations to their address, and
+    two-factor devices. Kept: the anonymised user row (so that audit rows still point
+    somewhere), audit rows (who accessed the record and when, no health data, no name),
+    and clinic-level lot-signal counts (no personal data).
+    """
+    patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
+    if patient is None or deletion.confirmed_at is not None:
+        raise FlagActionError(_("This request has already been handled."))
+    if by.role != User.Role.CLINIC_ADMIN or by.clinic_id != patient.clinic_id:
+        raise FlagActionError(_("Only a clinic admin of the patient's clinic can confirm a deletion."))
+    OutboundEmail.objects.filter(
+        Q(to_user=patient) | Q(flag__patient=patient) | Q(followup__patient=patient) | Q(to_email__iexact=patient.email)
+    ).delete()
+    Invitation.objects.filter(email__iexact=patient.email).delete()
+    Flag.objects.filter(patient=patient).delete()
+    ReactionReport.objects.filter(patient=patient).delete()
+    Infusion.objects.filter(patient=patient).delete()
+    for device_model in (TOTPDevice, StaticDevice):
+        device_model.objects.filter(user=patient).delete()
+    patient.email = f"deleted-{patient.pk}@deleted.invalid"
+    patient.full_name = "Deleted patient"
+    patient.time_zone = ""
+    patient.indication = ""
+    patient.is_active = False
+    patient.followups_paused_until = None
+    patient.followups_stopped_at = timezone.now()
+    patient.set_unusable_password()  # also ends every session (the session auth hash changes)
+    patient.save()
+    DeletionRequest.objects.filter(pk=deletion.pk).update(confirmed_at=timezone.now(), confirmed_by=by, reason="")
