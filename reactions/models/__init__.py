@@ -1,0 +1,51 @@
+"""ivigtrack's data, one module per aggregate. Rules the database can hold are constraints, not Python checks.
+
+Everything is re-exported here: code, migrations and Django itself find every model as reactions.models.X.
+"""
+
+from .accounts import (
+    DEFAULT_VITALS_SAFE_RANGES,
+    Clinic,
+    Invitation,
+    User,
+    UserManager,
+    default_followup_offsets,
+    default_vitals_safe_ranges,
+    validate_time_zone,
+)
+from .audit import AuditEvent, AuditEventQuerySet, DeletionRequest
+from .followups import FollowUp
+from .infusions import Infusion, RateChange, Vitals
+from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
+from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification
+from .triage import Flag, FlagEvent, LotSignal
+
+__all__ = [
+    "DEFAULT_VITALS_SAFE_RANGES",
+    "SEVERE_AFTER_REVIEW",
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "Clinic",
+    "DeletionRequest",
+    "DeliveryAttempt",
+    "DigestRun",
+    "Flag",
+    "FlagEvent",
+    "FollowUp",
+    "Heartbeat",
+    "Infusion",
+    "Invitation",
+    "LotSignal",
+    "OutboundEmail",
+    "RateChange",
+    "ReactionReport",
+    "ReportReclassification",
+    "ReportedSymptom",
+    "User",
+    "UserManager",
+    "Vitals",
+    "default_followup_offsets",
+    "default_vitals_safe_ranges",
+    "new_message_id",
+    "validate_time_zone",
+]

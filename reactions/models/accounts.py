@@ -1,0 +1,217 @@
+"""Clinics and the people who sign in: patients, clinicians, clinic admins; invitations."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reactions import schedule
+from reactions.models.base import ChoiceLabels
+
+
+def default_followup_offsets() -> list[int]:
+    return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
+
+
+# Adult ranges in which a value during an infusion needs no review; a clinic can change them.
+DEFAULT_VITALS_SAFE_RANGES: dict[str, list[float]] = {
+    "systolic": [90, 160],
+    "diastolic": [50, 100],
+    "pulse": [50, 110],
+    "temperature": [35.5, 37.9],
+}
+
+
+def default_vitals_safe_ranges() -> dict[str, list[float]]:
+    return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
+
+
+class Clinic(ChoiceLabels):
+    name = models.CharField(max_length=120)
+    emergency_phone = models.CharField(
+        max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
+    )
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    # Follow-up engine settings (DESIGN.md §3), changed by the clinic admin in the app.
+    followup_offsets_hours = models.JSONField(
+        default=default_followup_offsets, help_text=_("Hours after an infusion ends at which patients are asked again.")
+    )
+    quiet_hours_start = models.TimeField(default=schedule.DEFAULT_QUIET_START)
+    quiet_hours_end = models.TimeField(default=schedule.DEFAULT_QUIET_END)
+    prompt_reminder_after_hours = models.PositiveSmallIntegerField(
+        default=24, help_text=_("An unanswered prompt gets one reminder after this many hours.")
+    )
+    escalation_after_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text=_("A severe event not acknowledged by then is escalated, also to clinic admins.")
+    )
+    escalation_repeat_minutes = models.PositiveSmallIntegerField(default=60)
+    daily_reminder_at = models.TimeField(default=schedule.DEFAULT_QUIET_END)
+    vitals_safe_ranges = models.JSONField(
+        default=default_vitals_safe_ranges, help_text=_("Vitals outside these ranges are highlighted and flagged.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(escalation_after_minutes__gte=1), name="clinic_escalation_positive"),
+            models.CheckConstraint(condition=Q(escalation_repeat_minutes__gte=5), name="clinic_escalation_repeat_min"),
+            models.CheckConstraint(condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.update(is_staff=True, is_superuser=True)
+        extra.setdefault("role", User.Role.CLINIC_ADMIN)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # E-mail is the login and is matched case-insensitively.
+        return self.get(email__iexact=username)
+
+
+class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
+    """Everyone who signs in. The e-mail address is the login."""
+
+    class Role(models.TextChoices):
+        PATIENT = "patient", _("Patient")
+        CLINICIAN = "clinician", _("Clinician")
+        CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], help_text=_("Empty: the clinic's time zone.")
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text=_("Can use Django's admin (support staff)."))
+    class Indication(models.TextChoices):
+        RRMS_DMT_FAILED = "rrms_dmt_failed", _("Relapsing-remitting MS, standard therapy not tolerated or failed")
+        PREGNANCY = "pregnancy_postpartum", _("Pregnancy / postpartum")
+        RELAPSE = "relapse", _("Relapse treatment")
+        OTHER = "other", _("Other")
+
+    indication = models.CharField(max_length=30, choices=Indication.choices, blank=True)
+    # Empty: follow the browser's Accept-Language. Also the language of this user's e-mails.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
+    followups_paused_until = models.DateTimeField(null=True, blank=True)
+    followups_stopped_at = models.DateTimeField(null=True, blank=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(condition=Q(role__in=["patient", "clinician", "clinic_admin"]), name="user_role_valid"),
+            # Everyone but support superusers belongs to exactly one clinic.
+            models.CheckConstraint(condition=Q(is_superuser=True) | Q(clinic__isnull=False), name="user_has_clinic"),
+        ]
+        indexes = [models.Index(fields=["clinic", "role"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == self.Role.PATIENT
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        """Clinicians and clinic admins: they see their clinic's patients."""
+        return self.role in (self.Role.CLINICIAN, self.Role.CLINIC_ADMIN) and self.clinic_id is not None
+
+    def followups_allowed(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        if self.followups_stopped_at is not None:
+            return False
+        return self.followups_paused_until is None or self.followups_paused_until <= at
+
+    @property
+    def followup_state(self) -> str:
+        """'stopped', 'paused' or 'on', for templates."""
+        if self.followups_stopped_at is not None:
+            return "stopped"
+        if self.followups_paused_until is not None and self.followups_paused_until > timezone.now():
+            return "paused"
+        return "on"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        if self.time_zone:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        if self.clinic_id:
+            return self.clinic.tzinfo
+        return zoneinfo.ZoneInfo("UTC")
+
+
+class Invitation(ChoiceLabels):
+    """An e-mailed, signed, expiring, single-use invitation to join a clinic."""
+
+    email = models.EmailField(max_length=254)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=User.Role.choices, default=User.Role.PATIENT)
+    full_name = models.CharField(max_length=150, blank=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Random per invitation and part of the signed token: a token is bound to one row.
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"

@@ -1,0 +1,94 @@
+"""The follow-up prompts and day-before reminders the engine sends."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reactions.models.accounts import User
+from reactions.models.base import ChoiceLabels
+from reactions.models.infusions import Infusion
+from reactions.models.reports import ReactionReport
+
+
+class FollowUp(ChoiceLabels):
+    """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
+
+    The row is the source of truth for what is due (DESIGN.md §3); the e-mail it causes is
+    an OutboundEmail with its own delivery record.
+    """
+
+    class Kind(models.TextChoices):
+        PROMPT = "prompt", _("Follow-up prompt")
+        PRE_INFUSION = "pre_infusion", _("Day-before reminder")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        PROMPTED = "prompted", _("Prompt sent")
+        REMINDED = "reminded", _("Reminder sent")
+        ANSWERED = "answered", _("Answered")
+        NO_RESPONSE = "no_response", _("No response")
+        DONE = "done", _("Sent")  # a day-before reminder needs no answer
+        CANCELLED = "cancelled", _("Cancelled")
+        SKIPPED = "skipped", _("Skipped (e-mails paused)")
+        UNDELIVERABLE = "undeliverable", _("Could not be delivered")
+
+    class Answer(models.TextChoices):
+        NO_SYMPTOMS = "no_symptoms", _("No new symptoms")
+        REPORTED = "reported", _("Reported symptoms")
+
+    infusion = models.ForeignKey(Infusion, on_delete=models.CASCADE, related_name="followups")
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followups")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROMPT)
+    offset_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(default=timezone.now)
+    prompted_at = models.DateTimeField(null=True, blank=True)  # the prompt e-mail was queued
+    sent_at = models.DateTimeField(null=True, blank=True)  # ... and delivered to the mail server
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    report = models.ForeignKey(ReactionReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["infusion", "offset_hours"], condition=Q(kind="prompt"), name="followup_prompt_once_per_offset"
+            ),
+            models.UniqueConstraint(
+                fields=["infusion"], condition=Q(kind="pre_infusion"), name="followup_pre_infusion_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "prompted", "reminded", "answered", "no_response", "done",
+                                        "cancelled", "skipped", "undeliverable"]),
+                name="followup_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="answered") | (Q(answered_at__isnull=False) & ~Q(answer="")),
+                name="followup_answered_has_answer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="prompt") | Q(offset_hours__isnull=False), name="followup_prompt_has_offset"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's hot queries touch only rows still in play.
+            models.Index(fields=["due_at"], name="followup_due", condition=Q(status="scheduled")),
+            models.Index(fields=["sent_at"], name="followup_awaiting_reminder", condition=Q(status="prompted")),
+            models.Index(fields=["reminder_sent_at"], name="followup_awaiting_answer", condition=Q(status="reminded")),
+            models.Index(fields=["infusion", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} +{self.offset_hours or 0}h for infusion {self.infusion_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Sent and awaiting the patient's answer."""
+        return self.status in (self.Status.PROMPTED, self.Status.REMINDED, self.Status.NO_RESPONSE)

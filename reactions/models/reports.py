@@ -1,0 +1,92 @@
+"""What patients report after an infusion, and clinicians' reclassifications of it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reactions import catalogue
+from reactions.catalogue import Grade, Onset
+from reactions.models.accounts import User
+from reactions.models.base import ChoiceLabels
+from reactions.models.infusions import Infusion
+
+# ReactionReport.level == "severe" as a filter: a clinician's reclassification wins over the patient's answers.
+SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
+
+
+class ReactionReport(ChoiceLabels):
+    """What a patient reported about how they felt after one infusion."""
+
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
+    # PROTECT: an infusion with reports cannot be deleted; nothing reported is lost.
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="reports")
+    notes = models.TextField(_("anything else"), max_length=2000, blank=True)
+    # Derived from the symptoms by reactions.severity when the report is saved.
+    is_severe = models.BooleanField(default=False)
+    needs_review = models.BooleanField(default=False)
+    # A clinician's reclassification after review (empty: as the patient reported).
+    clinician_level = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["infusion", "-created_at"]),
+            models.Index(fields=["patient", "-created_at"]),
+            # The few severe reports, by infusion: the product/lot report asks of every infusion whether
+            # it had one; without it each question read all of that infusion's reports.
+            models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on {self.infusion}"
+
+    SEVERE_AFTER_REVIEW = SEVERE_AFTER_REVIEW
+
+    @property
+    def patient_level(self) -> str:
+        """'severe', 'review' or 'mild', from the patient's own answers."""
+        return "severe" if self.is_severe else "review" if self.needs_review else "mild"
+
+    @property
+    def level(self) -> str:
+        return self.clinician_level or self.patient_level
+
+
+class ReportedSymptom(ChoiceLabels):
+    report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
+    code = models.CharField(max_length=40, choices=catalogue.choices())
+    grade = models.CharField(max_length=12, choices=Grade.choices)
+    onset = models.CharField(max_length=12, choices=Onset.choices)
+    ongoing = models.BooleanField(_("still going on"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "code"], name="symptom_once_per_report"),
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="symptom_grade_valid"),
+            models.CheckConstraint(condition=Q(onset__in=Onset.values), name="symptom_onset_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.grade})"
+
+    @property
+    def symptom(self) -> catalogue.Symptom:
+        return catalogue.get_translated(self.code)
+
+
+class ReportReclassification(ChoiceLabels):
+    """A clinician's change of a report's severity. The patient's own answers are never altered."""
+
+    report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
+    from_level = models.CharField(max_length=20)
+    to_level = models.CharField(max_length=20)
+    reason = models.TextField(max_length=2000)
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
