@@ -25,7 +25,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
-from .catalogue import Grade
+from reactions.domain.catalogue import Grade
+
 from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
 
 # PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.

@@ -17,7 +17,8 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from .catalogue import Grade
+from reactions.domain.catalogue import Grade
+
 from .models import Infusion, RateChange, ReactionReport, User
 
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"

@@ -14,10 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from reactions.domain import catalogue, schedule
+from reactions.domain.catalogue import Grade, Onset
 from reactions.services.reports import SymptomEntry
 
-from . import catalogue, schedule
-from .catalogue import Grade, Onset
 from .emails import render_email
 from .models import Clinic, Flag, Infusion, RateChange, User, Vitals
 from .signin import login_key

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from reactions import catalogue
-from reactions.catalogue import Family, Onset, SevereType
+from reactions.domain import catalogue
+from reactions.domain.catalogue import Family, Onset, SevereType
 
 
 def test_codes_are_unique_and_stable_identifiers():

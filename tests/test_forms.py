@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from reactions import catalogue
+from reactions.domain import catalogue
 from reactions.forms import ReactionReportForm
 from tests.factories import InfusionFactory
 

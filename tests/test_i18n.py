@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation.template import templatize
 
-from reactions import catalogue, engine, services
+from reactions import engine, services
+from reactions.domain import catalogue
 from reactions.emails import email_language
 from reactions.models import User
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, clinic_for_engine_tests, make_report

@@ -1,9 +1,9 @@
 """Severity rules, in one place: pure, no database."""
 import pytest
 
-from reactions import catalogue
-from reactions.catalogue import Grade, SevereType
-from reactions.severity import assess
+from reactions.domain import catalogue
+from reactions.domain.catalogue import Grade, SevereType
+from reactions.domain.severity import assess
 
 
 @pytest.mark.parametrize("grade", Grade.values)

@@ -30,7 +30,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from reactions import schedule
+from reactions.domain import schedule
 from reactions.engine.undeliverable import email_undeliverable
 from reactions.models import (
     DeliveryAttempt,

@@ -17,7 +17,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import schedule
+from reactions.domain import schedule
 from reactions.engine.delivery import DeliveryResult, email_deliver
 from reactions.models import (
     Clinic,

@@ -15,7 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions import schedule
+from reactions.domain import schedule
 from reactions.models.base import ChoiceLabels
 
 

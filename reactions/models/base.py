@@ -10,7 +10,7 @@ from django.db import models
 from django.dispatch import receiver
 from django.utils import translation
 
-from reactions import catalogue
+from reactions.domain import catalogue
 
 
 @functools.cache

@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions import catalogue
-from reactions.catalogue import Grade, Onset
+from reactions.domain import catalogue
+from reactions.domain.catalogue import Grade, Onset
 from reactions.models.accounts import User
 from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
@@ -24,7 +24,7 @@ class ReactionReport(ChoiceLabels):
     # PROTECT: an infusion with reports cannot be deleted; nothing reported is lost.
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="reports")
     notes = models.TextField(_("anything else"), max_length=2000, blank=True)
-    # Derived from the symptoms by reactions.severity when the report is saved.
+    # Derived from the symptoms by reactions.domain.severity when the report is saved.
     is_severe = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=False)
     # A clinician's reclassification after review (empty: as the patient reported).

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from reactions import schedule
+from reactions.domain import schedule
 from reactions.models import (
     FollowUp,
     Infusion,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from reactions import vitals as vitals_rules
+from reactions.domain import vitals as vitals_rules
 from reactions.models import (
     Flag,
     FlagEvent,

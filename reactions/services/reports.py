@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reactions import jobs, severity
+from reactions import jobs
+from reactions.domain import severity
 from reactions.models import (
     Flag,
     FlagEvent,

@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from reactions.catalogue import Symptom
+from reactions.domain.catalogue import Symptom
 from reactions.models import Flag, ReactionReport, ReportedSymptom
 
 register = template.Library()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reactions.domain.catalogue import HIGH_GRADES, SevereType
+
 from . import catalogue
-from .catalogue import HIGH_GRADES, SevereType
 
 
 @dataclass(frozen=True)
