@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from reactions import account_views, health, pwa_views
-from reactions.forms import LoginForm, PasswordResetForm
+from reactions.forms.accounts import LoginForm, PasswordResetForm
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(

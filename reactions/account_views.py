@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -24,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -32,6 +31,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reactions import selectors, services
+from reactions.forms.accounts import DeletionRequestForm, TokenForm
+from reactions.forms.filters import AuditFilterForm
 
 from .exports import safe_cell
 from .models import AuditEvent, DeletionRequest, User
@@ -40,14 +41,6 @@ from .views import bound_data, clinic_staff_required, patient_required
 
 BACKUP_CODES = 10
 ACCESS_LOG_EVENTS_PER_PAGE = 200
-
-
-class TokenForm(forms.Form):
-    token = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-    )
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -169,23 +162,6 @@ def my_access_log(request: HttpRequest) -> HttpResponse:
     return render(request, "reactions/my_access_log.html", {"page": page, "runs": selectors.audit.audit_runs(page.object_list)})
 
 
-class DeletionRequestForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Why (optional)"), required=False, max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    password = forms.CharField(label=gettext_lazy("Your password, to confirm"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))  # fmt: skip
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("That is not your password."))
-        return password
-
-
 @patient_required
 @require_http_methods(["GET", "POST"])
 def my_deletion_request(request: HttpRequest) -> HttpResponse:
@@ -201,13 +177,6 @@ def my_deletion_request(request: HttpRequest) -> HttpResponse:
 def _admin_only(request: HttpRequest) -> None:
     if request.user.role != User.Role.CLINIC_ADMIN:
         raise Http404
-
-
-class AuditFilterForm(forms.Form):
-    patient = forms.IntegerField(label=gettext_lazy("Patient id"), required=False, min_value=1)
-    actor = forms.CharField(label=gettext_lazy("Who (name or e-mail contains)"), required=False, max_length=100)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Any]:

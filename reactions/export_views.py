@@ -10,69 +10,30 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from reactions import services
+from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, _with_date_aliases
 
 from . import exports
 from .charts import symptom_burden
 from .fhir import patient_bundle
-from .models import Flag, Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
+from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
 from .views import clinic_staff_required, patient_required
 
 SUMMARY_DEFAULT_MONTHS = 6
 
 
 # --- Filter forms -----------------------------------------------------------------------------
-
-
-def _with_date_aliases(params: QueryDict) -> QueryDict:
-    """Accept ?from=&to= as well as the queue filter's ?date_from=&date_to= names."""
-    data = params.copy()
-    for alias, name in (("from", "date_from"), ("to", "date_to")):
-        if data.get(alias) and not data.get(name):
-            data[name] = data[alias]
-    return data
-
-
-class _DateRangeMixin:
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()  # type: ignore[misc]
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))  # type: ignore[attr-defined]
-        return data
-
-
-class InfusionExportForm(_DateRangeMixin, forms.Form):
-    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All"))] + Infusion.Product.choices)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class EventExportForm(InfusionExportForm):
-    STATUS_CHOICES: ClassVar[list[tuple[str, Any]]] = [
-        ("", _("Needs action (open or acknowledged)")),
-        ("active", _("Needs action (open or acknowledged)")),
-        *Flag.Status.choices,
-        ("snoozed", _("Snoozed")),
-        ("all", _("All")),
-    ]
-    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
-
-
-class SummaryRangeForm(_DateRangeMixin, forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _bad_filters(form: forms.Form) -> HttpResponse:

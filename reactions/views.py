@@ -25,29 +25,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
-
-from .charts import symptom_burden
-from .forms import (
+from reactions.forms.accounts import (
     AcceptInvitationForm,
-    AcknowledgeForm,
-    ClinicSettingsForm,
-    DateRangeForm,
-    FlagAssignForm,
-    FlagCloseForm,
-    FlagNoteForm,
-    FlagSnoozeForm,
     FollowupPreferenceForm,
-    InfusionForm,
     InvitationForm,
     LanguageForm,
     PatientDetailsForm,
-    PatientSearchForm,
-    QueueFilterForm,
-    RateChangeForm,
-    ReactionReportForm,
-    ReclassifyForm,
-    VitalsForm,
 )
+from reactions.forms.clinic import ClinicSettingsForm
+from reactions.forms.filters import DateRangeForm, PatientSearchForm, QueueFilterForm
+from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
+from reactions.forms.reports import ReactionReportForm, ReclassifyForm
+from reactions.forms.triage import AcknowledgeForm, FlagAssignForm, FlagCloseForm, FlagNoteForm, FlagSnoozeForm
+
+from .charts import symptom_burden
 from .models import Flag, FollowUp, Infusion, ReactionReport, User
 from .signin import allow_first_device
 from .templatetags.fast_fields import bs5_field

@@ -10,7 +10,9 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.test.html import parse_html
 
-from reactions.forms import DateRangeForm, InfusionForm, QueueFilterForm, ReclassifyForm
+from reactions.forms.filters import DateRangeForm, QueueFilterForm
+from reactions.forms.infusions import InfusionForm
+from reactions.forms.reports import ReclassifyForm
 from reactions.templatetags.fast_fields import bs5_field
 
 pytestmark = pytest.mark.django_db

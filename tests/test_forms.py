@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from reactions.domain import catalogue
-from reactions.forms import ReactionReportForm
+from reactions.forms.reports import ReactionReportForm
 from tests.factories import InfusionFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from reactions import selectors, services
-from reactions.forms import QueueFilterForm
+from reactions.forms.filters import QueueFilterForm
 from reactions.models import (
     Flag,
     FlagEvent,

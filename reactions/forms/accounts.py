@@ -1,0 +1,155 @@
+"""Signing in, invitations, two-factor codes, language and follow-up choices, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+from django.core.mail import EmailMultiAlternatives
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from reactions.emails import render_email
+from reactions.forms.common import CleanTextMixin
+from reactions.models import User
+from reactions.signin import login_key
+
+
+class InvitationForm(CleanTextMixin, forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(label=_("Name"), max_length=150)
+    role = forms.ChoiceField(label=_("Invite as"), choices=[(User.Role.PATIENT, User.Role.PATIENT.label)])
+
+    def __init__(self, *args: Any, inviter: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Clinic admins invite clinicians and admins too; clinicians invite patients.
+        if inviter.role == User.Role.CLINIC_ADMIN:
+            self.fields["role"].choices = User.Role.choices
+        else:
+            self.fields["role"].widget = forms.HiddenInput()
+        self.fields["role"].initial = User.Role.PATIENT
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Someone with this e-mail address already has an account."))
+        return email
+
+
+class AcceptInvitationForm(CleanTextMixin, forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Type the password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            candidate = User(email=self.email, full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(p1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class FollowupPreferenceForm(forms.Form):
+    choice = forms.ChoiceField(
+        choices=[("pause", _("Pause for 30 days")), ("stop", _("Stop")), ("resume", _("Resume"))],
+        widget=forms.HiddenInput,
+    )
+
+
+class LanguageForm(forms.ModelForm):
+    """The language of the user's pages and e-mails; empty follows the browser."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Language")}
+        help_texts = {"language": _("For these pages and for the e-mails we send you.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Language names stay in their own language, so that anyone can find theirs.
+        self.fields["language"].choices = [("", _("Browser's language"))] + list(settings.LANGUAGES)
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, with the e-mail's length checked before anyone tries to authenticate.
+
+    Django's form sets the username's max_length after building the field, so no validator checks it: a
+    longer "address" reached authenticate(), and django-axes' record of the failed attempt (255
+    characters) then failed on PostgreSQL with a 500.
+    """
+
+    username = auth_forms.UsernameField(
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+
+    def clean_username(self) -> str:
+        # django-axes counts failures per login: "PAT@x" and "pat@x" are one account, so one count.
+        return login_key(self.cleaned_data["username"])
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, its e-mail rendered like every other: by render_email, in the account's language.
+
+    The account's own language, else the language of the page the reset was asked from.
+    """
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
+                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+        language = getattr(context.get("user"), "language", "") or translation.get_language()
+        rendered = render_email("password-reset", {**context, "recipient": context.get("user")}, language=language)
+        message = EmailMultiAlternatives(rendered.subject, rendered.text, from_email, [to_email])
+        message.attach_alternative(rendered.html, "text/html")
+        message.send()
+
+
+class PatientDetailsForm(CleanTextMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["indication"]
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class DeletionRequestForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why (optional)"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    password = forms.CharField(label=gettext_lazy("Your password, to confirm"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))  # fmt: skip
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."))
+        return password

@@ -1,0 +1,64 @@
+"""A clinic admin's settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reactions.domain import schedule
+from reactions.forms.common import CleanTextMixin
+from reactions.models import Clinic
+
+
+class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
+    followup_offsets = forms.CharField(
+        label=_("Follow-up prompts, in hours after the infusion ends"),
+        help_text=_("Comma-separated. Default 2, 24, 72, 168: immediate reactions, clots and meningitis onset, "
+                    "meningitis and kidney, and the whole first week."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "name", "emergency_phone", "time_zone", "quiet_hours_start", "quiet_hours_end",
+            "prompt_reminder_after_hours", "escalation_after_minutes", "escalation_repeat_minutes", "daily_reminder_at",
+        ]  # fmt: skip
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "daily_reminder_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {
+            "quiet_hours_start": _("Quiet hours start (no prompts after)"),
+            "quiet_hours_end": _("Quiet hours end (prompts resume)"),
+            "prompt_reminder_after_hours": _("Remind about an unanswered prompt after (hours)"),
+            "escalation_after_minutes": _("Escalate an unacknowledged severe event after (minutes)"),
+            "escalation_repeat_minutes": _("Then repeat the escalation every (minutes)"),
+            "daily_reminder_at": _("Daily reminder e-mail to clinicians at"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["followup_offsets"].initial = ", ".join(str(h) for h in self.instance.followup_offsets_hours)
+        self.fields["escalation_after_minutes"].min_value = 1
+        self.fields["escalation_repeat_minutes"].min_value = 5
+        self.fields["prompt_reminder_after_hours"].min_value = 1
+
+    def clean_followup_offsets(self) -> list[int]:
+        try:
+            return schedule.parse_offsets(self.cleaned_data["followup_offsets"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_emergency_phone(self) -> str:
+        value = self.cleaned_data["emergency_phone"].strip()
+        if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{4,38}", value):
+            raise forms.ValidationError(_("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123."))
+        return value
+
+    def save(self, commit: bool = True) -> Clinic:
+        self.instance.followup_offsets_hours = self.cleaned_data["followup_offsets"]
+        return super().save(commit=commit)
