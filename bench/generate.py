@@ -7,7 +7,7 @@ review flags, 10 no-response) and 100 closed ones, and 10,000 follow-up rows. 10
 (scale 100) are the full network: 10,000 patients, 120,000 infusions, 1,000,000 reports,
 5,000 open flags and 1,000,000 follow-ups.
 
-Every row satisfies the constraints of reactions/models.py (the database checks them on COPY).
+Every row satisfies the constraints of reactions/models/ (the database checks them on COPY).
 Ids are allocated above the current maximum and the sequences are moved past them, so the
 generator appends clinics to what is there: scale 1, then grow to 10, then to 100.
 """

@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Clinic, Flag, Infusion, Invitation, ReactionReport, ReportedSymptom, User
+from reactions.models import Clinic, Flag, Infusion, Invitation, ReactionReport, ReportedSymptom, User
 
 
 @admin.register(Clinic)

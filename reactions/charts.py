@@ -26,8 +26,7 @@ from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from reactions.domain.catalogue import Grade
-
-from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
+from reactions.models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
 
 # PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.
 GRADE_WEIGHTS: dict[str, int] = {Grade.MILD: 1, Grade.MODERATE: 2, Grade.SEVERE: 3, Grade.VERY_SEVERE: 4}

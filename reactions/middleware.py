@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
-from .signin import second_step
+from reactions.signin import second_step
 
 
 class UserTimezoneMiddleware:

@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions import views
+from reactions.views import clinic as clinic_views
+from reactions.views import patient as patient_views
+from reactions.views import triage as triage_views
 from reactions.models import Flag
 from tests.factories import InfusionFactory, PatientFactory, make_report, make_severe_flag
 
@@ -20,7 +22,7 @@ def test_patient_home_shows_the_latest_reports_of_an_infusion_and_links_to_the_r
     reports = [make_report(infusion=infusion, symptoms=[("headache", "mild")]) for _ in range(5)]
     page = patient_client.get(reverse("home")).content.decode()
     shown = [r for r in reports if reverse("report_detail", args=[r.pk]) in page]
-    assert len(shown) == views.HOME_REPORTS_PER_INFUSION
+    assert len(shown) == patient_views.HOME_REPORTS_PER_INFUSION
     assert "See 2 more reports" in page
     assert reverse("infusion_detail", args=[infusion.pk]) in page
     detail = patient_client.get(reverse("infusion_detail", args=[infusion.pk])).content.decode()
@@ -44,7 +46,7 @@ def test_patient_home_counts_each_infusions_reports_apart(patient, patient_clien
 def test_patient_home_pages_through_older_infusions(patient, patient_client):
     now = timezone.now()
     infusions = [InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
-                 for i in range(views.HOME_INFUSIONS_PER_PAGE + 2)]  # fmt: skip
+                 for i in range(patient_views.HOME_INFUSIONS_PER_PAGE + 2)]  # fmt: skip
     first = patient_client.get(reverse("home")).content.decode()
     second = patient_client.get(reverse("home"), {"page": 2}).content.decode()
     oldest = infusions[-1]
@@ -57,23 +59,23 @@ def test_patient_timeline_shows_a_bounded_number_of_infusions_and_pages_to_older
     patient = PatientFactory(clinic=clinic)
     now = timezone.now()
     infusions = [InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
-                 for i in range(views.TIMELINE_INFUSIONS_PER_PAGE + 1)]  # fmt: skip
+                 for i in range(clinic_views.TIMELINE_INFUSIONS_PER_PAGE + 1)]  # fmt: skip
     for infusion in infusions:
         make_report(infusion=infusion, symptoms=[("headache", "severe")])
     url = reverse("clinic_patient_detail", args=[patient.pk])
     first = clinician_client.get(url).content.decode()
     shown = [i for i in infusions if reverse("clinic_infusion_detail", args=[i.pk]) in first]
-    assert shown == infusions[: views.TIMELINE_INFUSIONS_PER_PAGE]
+    assert shown == infusions[: clinic_views.TIMELINE_INFUSIONS_PER_PAGE]
     older = clinician_client.get(url, {"page": 2}).content.decode()
     assert reverse("clinic_infusion_detail", args=[infusions[-1].pk]) in older
 
 
 def test_triage_queue_is_paginated_with_severe_first_and_the_rest_reachable(clinician_client, clinic):
     patient = PatientFactory(clinic=clinic)
-    flags = [make_severe_flag(infusion=InfusionFactory(patient=patient)) for _ in range(views.QUEUE_FLAGS_PER_PAGE + 1)]
+    flags = [make_severe_flag(infusion=InfusionFactory(patient=patient)) for _ in range(triage_views.QUEUE_FLAGS_PER_PAGE + 1)]
     rows = re.compile(r'href="/clinic/flags/\d+/"')
     first = clinician_client.get(reverse("clinic_flags")).content.decode()
-    assert len(rows.findall(first)) == views.QUEUE_FLAGS_PER_PAGE
+    assert len(rows.findall(first)) == triage_views.QUEUE_FLAGS_PER_PAGE
     second = clinician_client.get(reverse("clinic_flags"), {"page": 2}).content.decode()
     assert len(rows.findall(second)) == 1
     assert Flag.objects.filter(pk__in=[f.pk for f in flags]).count() == len(flags)
@@ -81,10 +83,10 @@ def test_triage_queue_is_paginated_with_severe_first_and_the_rest_reachable(clin
 
 def test_product_report_pages_through_lots(clinician_client, clinic):
     patient = PatientFactory(clinic=clinic)
-    for _ in range(views.PRODUCT_LOTS_PER_PAGE + 1):
+    for _ in range(clinic_views.PRODUCT_LOTS_PER_PAGE + 1):
         InfusionFactory(patient=patient)  # each with its own lot number
     first = clinician_client.get(reverse("product_report"), {"date_from": "2000-01-01"})
-    assert len(first.context["lots"]) == views.PRODUCT_LOTS_PER_PAGE
+    assert len(first.context["lots"]) == clinic_views.PRODUCT_LOTS_PER_PAGE
     assert "date_from=2000-01-01&amp;page=2" in first.content.decode()
     second = clinician_client.get(reverse("product_report"), {"date_from": "2000-01-01", "page": 2})
     assert len(second.context["lots"]) == 1

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions import selectors, services
-from reactions.export_views import months_before
-from reactions.exports import EVENT_COLUMNS, INFUSION_COLUMNS, csv_text, safe_cell
+from reactions.exports.clinic import EVENT_COLUMNS, INFUSION_COLUMNS
+from reactions.exports.spreadsheet import csv_text, safe_cell
+from reactions.exports.summary import months_before
 from reactions.models import AuditEvent, Flag, FollowUp, Infusion, RateChange, Vitals
 from tests.factories import ClinicFactory, ClinicianFactory, InfusionFactory, PatientFactory, make_report
 

@@ -18,7 +18,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.medicationadministration import MedicationAdministration
 
 from reactions import services
-from reactions.fhir import SERIOUSNESS_SYSTEM, patient_bundle, symptom_system
+from reactions.exports.fhir import SERIOUSNESS_SYSTEM, patient_bundle, symptom_system
 from reactions.models import AuditEvent, Infusion, RateChange
 from tests.factories import InfusionFactory, PatientFactory, make_report
 

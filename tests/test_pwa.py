@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
-from reactions.pwa_views import SHELL_ASSETS
+from reactions.views.pwa import SHELL_ASSETS
 
 pytestmark = pytest.mark.django_db
 

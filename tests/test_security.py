@@ -168,7 +168,7 @@ def test_a_set_up_link_works_only_for_the_account_it_was_sent_to(clinician, clin
 
 
 def test_a_password_alone_cannot_add_a_device_where_one_exists(clinician, no_otp_throttle):
-    from reactions.account_views import _new_backup_codes
+    from reactions.views.accounts import _new_backup_codes
 
     codes = _new_backup_codes(clinician)
     client = _password_only(clinician)
@@ -221,7 +221,7 @@ def test_a_clinician_with_a_device_verifies_each_sign_in_and_backup_codes_work_o
     )
     assert client.get(reverse("clinic_patients")).status_code == 200
 
-    from reactions.account_views import _new_backup_codes
+    from reactions.views.accounts import _new_backup_codes
 
     code = _new_backup_codes(clinician)[0]
     other = Client()
@@ -458,9 +458,9 @@ def test_a_patients_access_log_shows_repeats_in_a_row_as_one_line(login, clinici
 
 
 def test_a_patients_access_log_pages_back_to_the_first_event(login, clinician, patient, rf, monkeypatch):
-    from reactions import account_views
+    from reactions.views import privacy
 
-    monkeypatch.setattr(account_views, "ACCESS_LOG_EVENTS_PER_PAGE", 3)
+    monkeypatch.setattr(privacy, "ACCESS_LOG_EVENTS_PER_PAGE", 3)
     request = rf.get("/")
     request.user = clinician
     for what in ["timeline", "flag 1", "printable summary", "FHIR bundle", "timeline"]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from reactions.domain.catalogue import HIGH_GRADES, SevereType
 
-from . import catalogue
+from reactions.domain import catalogue
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,8 @@
-"""Two-factor sign-in (TOTP with backup codes, django-otp).
+"""A signed-in user's own account: language, follow-up choice, two-factor sign-in."""
 
-Required for clinicians and clinic admins (reactions.middleware.SessionPolicyMiddleware
-sends them here until they have verified); optional for patients, from their profile, and then
-verified at each sign-in too. Who may enrol a device is reactions/signin.py's rule.
-"""
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,11 +10,10 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,17 +23,52 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reactions import selectors, services
-from reactions.forms.accounts import DeletionRequestForm, TokenForm
-from reactions.forms.filters import AuditFilterForm
+from reactions import services
+from reactions.forms.accounts import (
+    LanguageForm,
+    TokenForm,
+)
+from reactions.signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
+from reactions.views.decorators import bound_data, clinic_staff_required, patient_required
+from reactions.views.links import _followup_preferences
 
-from .exports import safe_cell
-from .models import AuditEvent, DeletionRequest, User
-from .signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
-from .views import bound_data, clinic_staff_required, patient_required
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    language_form, saved = _language_choice(request)
+    if saved:
+        return saved
+    return _followup_preferences(
+        request, request.user, template="reactions/profile.html", extra={"language_form": language_form}
+    )
+
+
+def _language_choice(request: HttpRequest) -> tuple[LanguageForm, HttpResponse | None]:
+    """The signed-in user's language form; on a valid POST of it, the choice saved and a redirect back."""
+    if request.method != "POST" or "language" not in request.POST:
+        return LanguageForm(instance=request.user), None
+    form = LanguageForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return form, None
+    form.save(commit=False).save(update_fields=["language"])
+    # Say it in the language just chosen (or the browser's, for "Browser's language").
+    with translation.override(request.user.language or translation.get_language_from_request(request)):
+        messages.success(request, _("Your language is saved."))
+    return form, redirect(request.path)
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_account(request: HttpRequest) -> HttpResponse:
+    """A clinician's own account: the language of their pages and of the e-mails they get, and security."""
+    language_form, saved = _language_choice(request)
+    if saved:
+        return saved
+    return render(request, "reactions/clinic_account.html", {"language_form": language_form})
+
 
 BACKUP_CODES = 10
-ACCESS_LOG_EVENTS_PER_PAGE = 200
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -148,91 +176,3 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Try the newest code from your app."))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
-
-
-# --- Privacy: who looked at my record, deleting an account, the clinic's audit trail ---------------
-
-
-@patient_required
-def my_access_log(request: HttpRequest) -> HttpResponse:
-    """The patient sees which clinicians and admins viewed or changed their record, and when: every
-    event, newest first, a page at a time, with repeats in a row on one line (selectors.audit.audit_runs)."""
-    events = AuditEvent.objects.filter(patient_ref=request.user.pk).only("actor_label", "action", "what", "created_at")
-    page = Paginator(events, ACCESS_LOG_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reactions/my_access_log.html", {"page": page, "runs": selectors.audit.audit_runs(page.object_list)})
-
-
-@patient_required
-@require_http_methods(["GET", "POST"])
-def my_deletion_request(request: HttpRequest) -> HttpResponse:
-    pending = DeletionRequest.objects.filter(patient=request.user, confirmed_at__isnull=True).first()
-    form = DeletionRequestForm(bound_data(request), user=request.user)
-    if request.method == "POST" and pending is None and form.is_valid():
-        services.accounts.deletion_request_create(patient=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Your request is sent. A clinic admin confirms it; then your data is deleted."))
-        return redirect("my_deletion_request")
-    return render(request, "reactions/my_deletion_request.html", {"form": form, "pending": pending})
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if request.user.role != User.Role.CLINIC_ADMIN:
-        raise Http404
-
-
-def _audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
-    form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.filter(clinic=request.user.clinic)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["patient"]:
-            events = events.filter(patient_ref=data["patient"])
-        if data["actor"]:
-            events = events.filter(actor_label__icontains=data["actor"])
-        if data["date_from"]:
-            events = events.filter(created_at__date__gte=data["date_from"])
-        if data["date_to"]:
-            events = events.filter(created_at__date__lte=data["date_to"])
-    return form, events
-
-
-@clinic_staff_required
-def clinic_audit(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
-    form, events = _audit_events(request)
-    page = Paginator(events.select_related("patient"), 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "reactions/clinic_audit.html", {"form": form, "page": page, "query": query.urlencode()})
-
-
-@clinic_staff_required
-def clinic_audit_csv(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
-    _form, events = _audit_events(request)
-    rows = [["when", "who", "action", "patient_id", "what", "ip_address"]]
-    rows += [[timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_label, e.action, e.patient_ref,
-              e.what, e.ip_address or ""] for e in events.iterator(chunk_size=2000)]  # fmt: skip
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([[safe_cell(cell) for cell in row] for row in rows])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="ivigtrack-audit-{timezone.localdate()}.csv"'
-    return response
-
-
-@clinic_staff_required
-@require_http_methods(["GET", "POST"])
-def clinic_deletions(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
-    if request.method == "POST":
-        deletion = get_object_or_404(DeletionRequest, pk=request.POST.get("request_id") or 0, clinic=request.user.clinic)
-        try:
-            services.accounts.deletion_confirm(deletion=deletion, by=request.user)
-        except services.triage.FlagActionError as error:
-            messages.error(request, str(error))
-        else:
-            services.audit.audit_record(request=request, patients=[deletion.patient_ref], action="delete",
-                                  what="account deleted at the patient's request")  # fmt: skip
-            messages.success(request, _("The patient's data has been deleted and the account anonymised."))
-        return redirect("clinic_deletions")
-    requests = DeletionRequest.objects.filter(clinic=request.user.clinic).select_related("patient", "confirmed_by")[:100]
-    return render(request, "reactions/clinic_deletions.html", {"requests": requests})

@@ -1,20 +1,15 @@
-"""Exports and the doctor-ready summary: clinic CSVs, the FHIR bundle, a patient's own data, a printable page.
+"""Downloads and the printable summary: clinic CSVs, the FHIR bundle, a patient's own data.
 
-The same rules as reactions/views.py: anything a user may not see is a 404, a
-clinician sees only their clinic's patients, a patient only their own data. Bad
-filter values never give a 500: the CSV exports answer 400 with the reason, the
-summary page shows the form with its errors.
-"""
+Bad filter values never give a 500: the CSV exports answer 400 with the reason, the summary page shows
+the form with its errors."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -22,18 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from reactions import services
+from reactions.exports.clinic import events_csv, events_queryset, infusions_csv, infusions_queryset
+from reactions.exports.fhir import patient_bundle
+from reactions.exports.patient_data import patient_data_csv, patient_data_json
+from reactions.exports.summary import SUMMARY_DEFAULT_MONTHS, months_before, summary_context
 from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, _with_date_aliases
-
-from . import exports
-from .charts import symptom_burden
-from .fhir import patient_bundle
-from .models import Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
-from .views import clinic_staff_required, patient_required
-
-SUMMARY_DEFAULT_MONTHS = 6
-
-
-# --- Filter forms -----------------------------------------------------------------------------
+from reactions.models import User
+from reactions.views.decorators import clinic_staff_required, patient_required
 
 
 def _bad_filters(form: forms.Form) -> HttpResponse:
@@ -58,19 +48,16 @@ def _csv_response(lines: Any, filename: str) -> StreamingHttpResponse:
     return _attachment(StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8"), filename)  # type: ignore[return-value]
 
 
-# --- Clinic exports ---------------------------------------------------------------------------
-
-
 @clinic_staff_required
 @require_GET
 def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = EventExportForm(_with_date_aliases(request.GET))
     if not form.is_valid():
         return _bad_filters(form)
-    flags = exports.events_queryset(clinic=request.user.clinic, **form.cleaned_data)
+    flags = events_queryset(clinic=request.user.clinic, **form.cleaned_data)
     services.audit.audit_record(request=request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="events CSV")  # fmt: skip
-    return _csv_response(exports.events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
+    return _csv_response(events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @clinic_staff_required
@@ -79,10 +66,10 @@ def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     form = InfusionExportForm(_with_date_aliases(request.GET))
     if not form.is_valid():
         return _bad_filters(form)
-    infusions = exports.infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
+    infusions = infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
     services.audit.audit_record(request=request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="infusions CSV")  # fmt: skip
-    return _csv_response(exports.infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
+    return _csv_response(infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 def _patient_of_clinic(request: HttpRequest, pk: int) -> User:
@@ -100,13 +87,10 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     return _attachment(response, f"ivigtrack-patient-{patient.pk}-fhir.json")  # type: ignore[return-value]
 
 
-# --- The patient's own data ---------------------------------------------------------------------
-
-
 @patient_required
 @require_GET
 def my_data_json(request: HttpRequest) -> HttpResponse:
-    data = exports.patient_data_json(patient=request.user)
+    data = patient_data_json(patient=request.user)
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     return _attachment(response, f"my-ivigtrack-data-{timezone.localdate():%Y-%m-%d}.json")  # type: ignore[return-value]
 
@@ -114,49 +98,8 @@ def my_data_json(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_GET
 def my_data_csv(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(exports.patient_data_csv(patient=request.user), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(patient_data_csv(patient=request.user), content_type="text/csv; charset=utf-8")
     return _attachment(response, f"my-ivigtrack-data-{timezone.localdate():%Y-%m-%d}.csv")  # type: ignore[return-value]
-
-
-# --- The doctor-ready summary --------------------------------------------------------------------
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier, clamped to the month's end (31 Aug - 6 months = 28/29 Feb)."""
-    month_index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    next_month = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
-
-
-def summary_context(*, patient: User, date_from: date, date_to: date) -> dict[str, Any]:
-    """Everything the summary shows for the range, in a constant number of queries."""
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(date_from, time.min, tzinfo=tz)
-    until = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-    infusions = list(
-        Infusion.objects.filter(patient=patient, started_at__gte=since, started_at__lt=until)
-        .order_by("started_at", "pk")
-        .prefetch_related(
-            Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
-            Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
-            Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
-        )
-    )  # fmt: skip
-    reports = [report for infusion in infusions for report in infusion.reports.all()]
-    return {
-        "patient": patient,
-        "date_from": date_from,
-        "date_to": date_to,
-        "infusions": infusions,
-        "given_count": sum(1 for i in infusions if i.is_given),
-        "report_count": len(reports),
-        "severe_count": sum(1 for r in reports if r.level == "severe"),
-        "chart": symptom_burden(patient=patient, since=since, until=until),
-        "generated_at": timezone.now(),
-    }
 
 
 def _summary(request: HttpRequest, patient: User, *, back_url: str) -> HttpResponse:

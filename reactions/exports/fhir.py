@@ -18,8 +18,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from reactions.domain.catalogue import Grade
-
-from .models import Infusion, RateChange, ReactionReport, User
+from reactions.models import Infusion, RateChange, ReactionReport, User
 
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"

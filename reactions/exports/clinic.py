@@ -1,0 +1,190 @@
+"""The clinic's CSV exports: events (flags) and infusions, streamed in chunks in a constant number of
+queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta, tzinfo
+from itertools import chain
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from reactions.charts import highest_rate
+from reactions.exports.spreadsheet import csv_lines, local_day_start, symptoms_text
+from reactions.models import (
+    Clinic,
+    Flag,
+    Infusion,
+    RateChange,
+    ReactionReport,
+    ReportedSymptom,
+    Vitals,
+)
+
+CHUNK_SIZE = 500
+
+
+def events_queryset(
+    *,
+    clinic: Clinic,
+    kind: str = "",
+    status: str = "active",
+    product: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Flag]:
+    """The clinic's flags, filtered, oldest first.
+
+    ``status`` takes the queue's words so that "Download these events" gives what the queue
+    shows: no status or "active" (the queue's default) is open or acknowledged and not
+    snoozed; "all" is every flag, the closed ones too; "open", "acknowledged", "closed" and
+    "snoozed" are what they say.
+    """
+    flags = Flag.objects.filter(clinic=clinic)
+    if kind:
+        flags = flags.filter(kind=kind)
+    now = timezone.now()
+    not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    if status in ("", "active"):
+        flags = flags.exclude(status=Flag.Status.CLOSED).filter(not_snoozed)
+    elif status == "snoozed":
+        flags = flags.exclude(status=Flag.Status.CLOSED).filter(snoozed_until__gt=now)
+    elif status and status != "all":
+        flags = flags.filter(status=status)
+    if product:
+        flags = flags.filter(
+            Q(report__infusion__product=product)
+            | Q(vitals__infusion__product=product)
+            | Q(followup__infusion__product=product)
+        )
+    if date_from:
+        flags = flags.filter(created_at__gte=local_day_start(date_from))
+    if date_to:
+        flags = flags.filter(created_at__lt=local_day_start(date_to + timedelta(days=1)))
+    return flags.order_by("created_at", "pk")
+
+
+EVENT_COLUMNS = [
+    "id", "created", "kind", "status", "outcome", "patient", "patient_id", "source", "level",
+    "infusion_date", "product", "lot", "symptoms", "acknowledged_by", "acknowledged", "assigned_to", "closed",
+]  # fmt: skip
+
+
+def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterator[str]:
+    """CSV lines (header first) for these flags, read lazily in chunks for a StreamingHttpResponse.
+
+    Two queries per 500 flags (the flags with their patient and infusion, their symptoms).
+    Times are shown in ``tz``, by default the time zone current when this is called: the
+    lines are produced later, after the request's middleware has reset the time zone.
+    """
+    tz = tz or timezone.get_current_timezone()
+    flags = queryset.select_related(
+        "patient", "acknowledged_by", "assigned_to",
+        "report__infusion", "vitals__infusion", "followup__infusion",
+    ).prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))  # fmt: skip
+    rows = (_event_row(flag, tz) for flag in flags.iterator(chunk_size=CHUNK_SIZE))
+    return csv_lines(chain([EVENT_COLUMNS], rows), tz=tz)
+
+
+def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
+    infusion = flag.infusion
+    if flag.report_id:
+        source, level, symptoms = "report", flag.report.level, symptoms_text(flag.report.symptoms.all())
+    elif flag.vitals_id:
+        source, level, symptoms = "vitals", "", _vitals_text(flag.vitals)
+    elif flag.kind == Flag.Kind.UNREACHABLE:
+        source, level, symptoms = "cannot reach", "", flag.reason
+    else:
+        source, level, symptoms = "no response", "", ""
+    return [
+        flag.pk,
+        flag.created_at,
+        flag.kind,
+        flag.status,
+        flag.outcome,
+        flag.patient.full_name,
+        flag.patient_id,
+        source,
+        level,
+        timezone.localtime(infusion.started_at, tz).date() if infusion else None,
+        infusion.product_name if infusion else "",
+        infusion.lot_number if infusion else "",
+        symptoms,
+        flag.acknowledged_by.full_name if flag.acknowledged_by else "",
+        flag.acknowledged_at,
+        flag.assigned_to.full_name if flag.assigned_to else "",
+        flag.closed_at,
+    ]
+
+
+def _vitals_text(vitals: Vitals) -> str:
+    parts = []
+    if vitals.systolic is not None:
+        parts.append(f"BP {vitals.systolic}/{vitals.diastolic}")
+    if vitals.pulse is not None:
+        parts.append(f"pulse {vitals.pulse}")
+    if vitals.temperature is not None:
+        parts.append(f"{vitals.temperature} °C")
+    return f"Vitals ({vitals.phase}): " + ", ".join(parts)
+
+
+def infusions_queryset(
+    *, clinic: Clinic, product: str = "", date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Infusion]:
+    infusions = Infusion.objects.filter(patient__clinic=clinic)
+    if product:
+        infusions = infusions.filter(product=product)
+    if date_from:
+        infusions = infusions.filter(started_at__gte=local_day_start(date_from))
+    if date_to:
+        infusions = infusions.filter(started_at__lt=local_day_start(date_to + timedelta(days=1)))
+    return infusions.order_by("started_at", "pk")
+
+
+INFUSION_COLUMNS = [
+    "id", "patient", "patient_id", "status", "started", "ended", "product", "lot", "dose_g", "setting",
+    "premedication", "pre_hydrated", "highest_rate", "reports", "highest_level", "symptoms",
+]  # fmt: skip
+
+
+_LEVEL_ORDER = {"mild": 1, "review": 2, "severe": 3}
+
+
+def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> Iterator[str]:
+    """CSV lines (header first) for these infusions, read lazily in chunks (see events_csv).
+
+    Four queries per 500 infusions: infusions with their patient, rate changes, reports, symptoms.
+    """
+    tz = tz or timezone.get_current_timezone()
+    infusions = queryset.select_related("patient").prefetch_related(
+        Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
+        Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
+            Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
+    )  # fmt: skip
+    rows = (_infusion_row(infusion) for infusion in infusions.iterator(chunk_size=CHUNK_SIZE))
+    return csv_lines(chain([INFUSION_COLUMNS], rows), tz=tz)
+
+
+def _infusion_row(infusion: Infusion) -> list[Any]:
+    reports = list(infusion.reports.all())
+    levels = [report.level for report in reports]
+    return [
+        infusion.pk,
+        infusion.patient.full_name,
+        infusion.patient_id,
+        infusion.status,
+        infusion.started_at,
+        infusion.ended_at,
+        infusion.product_name,
+        infusion.lot_number,
+        infusion.dose_grams,
+        infusion.setting,
+        infusion.premedication,
+        infusion.pre_hydrated,
+        highest_rate(list(infusion.rate_changes.all())),
+        len(reports),
+        max(levels, key=lambda level: _LEVEL_ORDER.get(level, 0)) if levels else "",
+        " | ".join(symptoms_text(report.symptoms.all()) for report in reports if report.symptoms.all()),
+    ]

@@ -1,0 +1,205 @@
+"""A patient's own data, as JSON and as CSV (right of access)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from reactions.exports.spreadsheet import csv_text
+from reactions.models import (
+    FollowUp,
+    Infusion,
+    RateChange,
+    ReactionReport,
+    ReportedSymptom,
+    User,
+    Vitals,
+)
+
+
+def _patient_infusions(patient: User) -> list[Infusion]:
+    """All the patient's infusions with everything recorded about them: six queries."""
+    return list(
+        Infusion.objects.filter(patient=patient)
+        .order_by("started_at", "pk")
+        .prefetch_related(
+            Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
+            Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
+            Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
+                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
+            Prefetch("followups", queryset=FollowUp.objects.order_by("due_at", "pk")),
+        )
+    )  # fmt: skip
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (
+            timezone.localtime(value).isoformat(timespec="seconds") if timezone.is_aware(value) else value.isoformat()
+        )
+    return value.isoformat()
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.normalize():f}"
+
+
+def _profile(patient: User) -> dict[str, Any]:
+    return {
+        "id": patient.pk,
+        "full_name": patient.full_name,
+        "email": patient.email,
+        "clinic": patient.clinic.name if patient.clinic_id else None,
+        "clinic_phone": patient.clinic.emergency_phone if patient.clinic_id else None,
+        "time_zone": str(patient.tzinfo),
+        "indication": patient.get_indication_display() if patient.indication else "",
+        "followup_emails": patient.followup_state,
+        "followups_paused_until": _iso(patient.followups_paused_until),
+        "followups_stopped_at": _iso(patient.followups_stopped_at),
+        "date_joined": _iso(patient.date_joined),
+    }
+
+
+def _symptom(s: ReportedSymptom) -> dict[str, Any]:
+    return {
+        "code": s.code,
+        "label": str(s.symptom.label),
+        "clinical_name": str(s.symptom.clinical_name),
+        "warning_sign": s.symptom.is_warning_sign,
+        "grade": s.grade,
+        "onset": s.onset,
+        "ongoing": s.ongoing,
+    }
+
+
+def _report(report: ReactionReport) -> dict[str, Any]:
+    return {
+        "id": report.pk,
+        "created_at": _iso(report.created_at),
+        "level": report.level,
+        "your_answers_level": report.patient_level,
+        "clinician_level": report.clinician_level,
+        "notes": report.notes,
+        "symptoms": [_symptom(s) for s in report.symptoms.all()],
+    }
+
+
+def _vitals(v: Vitals) -> dict[str, Any]:
+    return {
+        "id": v.pk,
+        "phase": v.phase,
+        "recorded_at": _iso(v.recorded_at),
+        "systolic": v.systolic,
+        "diastolic": v.diastolic,
+        "pulse": v.pulse,
+        "temperature": _dec(v.temperature),
+        "out_of_range": v.out_of_range,
+        "note": v.note,
+    }
+
+
+def _rate(r: RateChange) -> dict[str, Any]:
+    return {"id": r.pk, "changed_at": _iso(r.changed_at), "rate": _dec(r.rate), "unit": r.get_unit_display(),
+            "note": r.note}  # fmt: skip
+
+
+def _followup(f: FollowUp) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "kind": f.kind,
+        "offset_hours": f.offset_hours,
+        "due_at": _iso(f.due_at),
+        "status": f.status,
+        "sent_at": _iso(f.sent_at),
+        "reminder_sent_at": _iso(f.reminder_sent_at),
+        "answered_at": _iso(f.answered_at),
+        "answer": f.answer,
+        "report_id": f.report_id,
+    }
+
+
+def patient_data_json(*, patient: User) -> dict[str, Any]:
+    """Everything the app holds about this patient's own care, as JSON-ready data (right of access)."""
+    infusions = _patient_infusions(patient)
+    return {
+        "format": "ivigtrack-patient-export",
+        "version": 1,
+        "exported_at": _iso(timezone.now()),
+        "profile": _profile(patient),
+        "infusions": [
+            {
+                "id": i.pk,
+                "status": i.status,
+                "started_at": _iso(i.started_at),
+                "ended_at": _iso(i.ended_at),
+                "product": i.product,
+                "product_name": i.product_name,
+                "lot_number": i.lot_number,
+                "dose_grams": _dec(i.dose_grams),
+                "setting": i.setting,
+                "premedication": i.premedication,
+                "pre_hydrated": i.pre_hydrated,
+                "notes": i.notes,
+                "vitals": [_vitals(v) for v in i.vitals.all()],
+                "rate_changes": [_rate(r) for r in i.rate_changes.all()],
+                "reports": [_report(r) for r in i.reports.all()],
+                "followups": [_followup(f) for f in i.followups.all()],
+            }
+            for i in infusions
+        ],
+    }
+
+
+def patient_data_csv(*, patient: User) -> str:
+    """The same data as patient_data_json, as one CSV file of titled sections (one table each)."""
+    data = patient_data_json(patient=patient)
+    profile = data["profile"]
+    rows: list[list[Any]] = [["Your ivigtrack data, exported", data["exported_at"]], []]
+    rows += [["Profile"], ["field", "value"], *([key, value] for key, value in profile.items()), []]
+
+    def section(title: str, header: list[str], body: Iterable[list[Any]]) -> None:
+        rows.extend([[title], header, *body, []])
+
+    infusions = data["infusions"]
+    section(
+        "Infusions",
+        ["infusion_id", "status", "started_at", "ended_at", "product", "lot_number", "dose_g", "setting",
+         "premedication", "pre_hydrated", "notes"],
+        ([i["id"], i["status"], i["started_at"], i["ended_at"], i["product_name"], i["lot_number"], i["dose_grams"],
+          i["setting"], i["premedication"], i["pre_hydrated"], i["notes"]] for i in infusions),
+    )  # fmt: skip
+    section(
+        "Vitals",
+        ["infusion_id", "phase", "recorded_at", "systolic", "diastolic", "pulse", "temperature", "out_of_range", "note"],
+        ([i["id"], v["phase"], v["recorded_at"], v["systolic"], v["diastolic"], v["pulse"], v["temperature"],
+          v["out_of_range"], v["note"]] for i in infusions for v in i["vitals"]),
+    )  # fmt: skip
+    section(
+        "Rate changes",
+        ["infusion_id", "changed_at", "rate", "unit", "note"],
+        ([i["id"], r["changed_at"], r["rate"], r["unit"], r["note"]] for i in infusions for r in i["rate_changes"]),
+    )
+    section(
+        "Reported symptoms",
+        ["infusion_id", "report_id", "reported_at", "level", "symptom", "clinical_name", "grade", "onset", "ongoing",
+         "report_notes"],
+        ([i["id"], r["id"], r["created_at"], r["level"], s["label"], s["clinical_name"], s["grade"], s["onset"],
+          s["ongoing"], r["notes"]]
+         for i in infusions for r in i["reports"] for s in (r["symptoms"] or [{"label": "", "clinical_name": "",
+                                                                                "grade": "", "onset": "",
+                                                                                "ongoing": ""}])),
+    )  # fmt: skip
+    section(
+        "Follow-up prompts",
+        ["infusion_id", "kind", "offset_hours", "due_at", "status", "sent_at", "answered_at", "answer", "report_id"],
+        ([i["id"], f["kind"], f["offset_hours"], f["due_at"], f["status"], f["sent_at"], f["answered_at"], f["answer"],
+          f["report_id"]] for i in infusions for f in i["followups"]),
+    )  # fmt: skip
+    return csv_text(rows)

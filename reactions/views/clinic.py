@@ -1,0 +1,204 @@
+"""The clinic's patients, their timelines and infusions, products, settings and invitations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reactions import selectors, services
+from reactions.charts import symptom_burden
+from reactions.forms.accounts import (
+    InvitationForm,
+    PatientDetailsForm,
+)
+from reactions.forms.clinic import ClinicSettingsForm
+from reactions.forms.filters import DateRangeForm, PatientSearchForm
+from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
+from reactions.forms.reports import ReclassifyForm
+from reactions.models import Infusion, ReactionReport, User
+from reactions.templatetags.fast_fields import bs5_field
+from reactions.views.decorators import bound_data, clinic_staff_required
+
+TIMELINE_INFUSIONS_PER_PAGE = 4
+
+
+PRODUCT_LOTS_PER_PAGE = 50
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    form = InvitationForm(bound_data(request), inviter=request.user)
+    if request.method == "POST" and form.is_valid():
+        invitation = services.accounts.invitation_create(
+            clinic=request.user.clinic,
+            email=form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            role=form.cleaned_data["role"],
+            invited_by=request.user,
+        )
+        messages.success(request, _("The invitation to %(email)s is on its way.") % {"email": invitation.email})
+        return redirect("invitation_create")
+    recent = selectors.clinic.recent_invitations(clinic=request.user.clinic)
+    return render(request, "reactions/invitation_form.html", {"form": form, "recent": recent})
+
+
+@clinic_staff_required
+def clinic_patients(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.clinic.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    services.audit.audit_record(request=request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/clinic_patients.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _get_patient_for_clinic(request: HttpRequest, pk: int) -> User:
+    return get_object_or_404(User, pk=pk, role=User.Role.PATIENT, clinic=request.user.clinic)
+
+
+def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
+    return get_object_or_404(Infusion.objects.select_related("patient"), pk=pk, patient__clinic=request.user.clinic)
+
+
+@clinic_staff_required
+def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient_for_clinic(request, pk)
+    services.audit.audit_record(request=request, patients=[patient], action="view", what="timeline")
+    timeline = selectors.timeline.patient_timeline(patient=patient)
+    page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "patient": patient,
+        "page": page,
+        "infusions": selectors.timeline.timeline_details(page.object_list),
+        "chart": symptom_burden(patient=patient),
+        "details_form": PatientDetailsForm(instance=patient),
+        "reclassify_form": ReclassifyForm(),
+    }
+    # The same unbound form follows every report: render it once, not once per report.
+    form = context["reclassify_form"]
+    fields_html = "".join(bs5_field(form[name]) for name in form.fields)  # each field escaped by format_html
+    context["reclassify_form_html"] = mark_safe(fields_html)  # nosec B308 B703
+    return render(request, "reactions/clinic_patient_detail.html", context)
+
+
+@clinic_staff_required
+@require_POST
+def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient_for_clinic(request, pk)
+    form = PatientDetailsForm(request.POST, instance=patient)
+    if form.is_valid():
+        services.accounts.patient_update_details(patient=patient, indication=form.cleaned_data["indication"])
+        services.audit.audit_record(request=request, patients=[patient], action="change", what="indication")
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose an indication from the list."))
+    return redirect("clinic_patient_detail", pk=patient.pk)
+
+
+@clinic_staff_required
+@require_POST
+def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(ReactionReport.objects.select_related("patient", "infusion"), pk=pk,
+                               patient__clinic=request.user.clinic)  # fmt: skip
+    form = ReclassifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reports.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
+                                       reason=form.cleaned_data["reason"])  # fmt: skip
+            services.audit.audit_record(request=request, patients=[report.patient_id], action="change",
+                                  what=f"report {report.pk}: reclassified")  # fmt: skip
+            messages.success(request, _("Report reclassified; the patient's own answers are kept."))
+        except services.triage.FlagActionError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, _("Choose a severity and say why."))
+    return redirect(reverse("clinic_patient_detail", args=[report.patient_id]) + f"#report-{report.pk}")
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clinician logs an infusion on the patient's behalf; the patient gets the same follow-ups."""
+    patient = _get_patient_for_clinic(request, pk)
+    form = InfusionForm(bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
+    if request.method == "POST" and form.is_valid():
+        infusion = services.infusions.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
+        services.audit.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
+        messages.success(request, _("Infusion saved for %(name)s.") % {"name": patient.full_name})
+        return redirect("clinic_infusion_detail", pk=infusion.pk)
+    return render(request, "reactions/infusion_form.html", {"form": form, "creating": True, "for_patient": patient})
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """During the infusion: vitals and rate changes, each a small form on this page."""
+    infusion = _get_infusion_for_clinic(request, pk)
+    services.audit.audit_record(request=request, patients=[infusion.patient_id],
+                          action="change" if request.method == "POST" else "view", what=f"infusion {infusion.pk}")  # fmt: skip
+    vitals_form = VitalsForm(infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)})
+    rate_form = RateChangeForm(infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)})
+    if request.method == "POST":
+        if "v-phase" in request.POST:
+            vitals_form = VitalsForm(request.POST, infusion=infusion, prefix="v")
+            if vitals_form.is_valid():
+                vitals = services.infusions.vitals_record(infusion=infusion, by=request.user, **vitals_form.cleaned_data)
+                if vitals.out_of_range:
+                    messages.warning(request, _("Saved. Some values are outside the safe range: a review flag is open."))
+                else:
+                    messages.success(request, _("Vitals saved."))
+                return redirect("clinic_infusion_detail", pk=infusion.pk)
+        else:
+            rate_form = RateChangeForm(request.POST, infusion=infusion, prefix="r")
+            if rate_form.is_valid():
+                services.infusions.rate_change_record(infusion=infusion, by=request.user, **rate_form.cleaned_data)
+                messages.success(request, _("Rate change saved."))
+                return redirect("clinic_infusion_detail", pk=infusion.pk)
+    context = {
+        "infusion": infusion,
+        "vitals": infusion.vitals.select_related("recorded_by"),
+        "rates": infusion.rate_changes.select_related("recorded_by"),
+        "vitals_form": vitals_form,
+        "rate_form": rate_form,
+        "ranges": infusion.patient.clinic.vitals_safe_ranges,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "reactions/clinic_infusion_detail.html", context, status=status)
+
+
+@clinic_staff_required
+def product_report(request: HttpRequest) -> HttpResponse:
+    form = DateRangeForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    report = selectors.products.product_report(
+        clinic=request.user.clinic, date_from=filters.get("date_from"), date_to=filters.get("date_to")
+    )
+    # A clinic has hundreds of lots: the per-lot table is shown a page at a time (Previous/Next below it).
+    page = Paginator(report["lots"], PRODUCT_LOTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reactions/product_report.html",
+                  {"form": form, **report, "lots": page.object_list, "page": page, "query": query.urlencode()})
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    if request.user.role != User.Role.CLINIC_ADMIN:
+        raise Http404
+    form = ClinicSettingsForm(bound_data(request), instance=request.user.clinic)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on."))
+        return redirect("clinic_settings")
+    return render(request, "reactions/clinic_settings.html", {"form": form})

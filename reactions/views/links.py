@@ -1,0 +1,113 @@
+"""Pages opened from e-mailed links: no password, the signed token opens this one thing only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from reactions import services
+from reactions.forms.accounts import (
+    AcceptInvitationForm,
+    FollowupPreferenceForm,
+)
+from reactions.forms.reports import ReactionReportForm
+from reactions.models import FollowUp, User
+from reactions.signin import allow_first_device
+from reactions.views.decorators import bound_data
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.links.invitation_from_token(token=token)
+    except services.links.InvitationError as error:
+        return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
+    form = AcceptInvitationForm(bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accounts.invitation_accept(
+                invitation=invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+            )
+        except services.links.InvitationError as error:
+            return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        # The invitation was e-mailed to this address: this session may enrol the first authenticator.
+        allow_first_device(request, user)
+        messages.success(request, _("Welcome to ivigtrack, %(name)s.") % {"name": user.get_short_name()})
+        return redirect("home")
+    return render(request, "reactions/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+def _followup_or_problem(request: HttpRequest, token: str) -> FollowUp | HttpResponse:
+    try:
+        return services.links.followup_from_token(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows one big button; only its POST records "no new symptoms" (mail scanners follow GETs)."""
+    followup = _followup_or_problem(request, token)
+    if isinstance(followup, HttpResponse):
+        return followup
+    if request.method == "POST":
+        recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token})
+    if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+    return render(request, "reactions/followup_answer.html", {"followup": followup, "token": token})
+
+
+@require_http_methods(["GET", "POST"])
+def followup_report(request: HttpRequest, token: str) -> HttpResponse:
+    followup = _followup_or_problem(request, token)
+    if isinstance(followup, HttpResponse):
+        return followup
+    if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
+        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+    infusion = followup.infusion
+    form = ReactionReportForm(bound_data(request), infusion=infusion)
+    if request.method == "POST" and form.is_valid():
+        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        # Rendered, not redirected: the result page must not be reachable by URL without the token.
+        return render(
+            request,
+            "reactions/followup_reported.html",
+            {"report": report, "clinic": followup.patient.clinic, "followup": followup},
+        )
+    return render(
+        request,
+        "reactions/report_form.html",
+        {"form": form, "infusion": infusion, "clinic": followup.patient.clinic, "token_link": True,
+         "cancel_url": reverse("followup_answer", args=[token])},
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """Pause, stop or resume follow-up e-mails from a link in any e-mail, without signing in."""
+    try:
+        patient = services.links.user_from_email_preferences_token(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return _followup_preferences(request, patient, template="reactions/email_preferences.html")
+
+
+def _followup_preferences(
+    request: HttpRequest, patient: User, *, template: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    if request.method == "POST" and "choice" in request.POST:
+        form = FollowupPreferenceForm(request.POST)
+        if form.is_valid():
+            services.accounts.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
+            messages.success(request, _("Your follow-up e-mail setting is saved."))
+            return redirect(request.path)
+    return render(request, template, {"patient": patient, **(extra or {})})

@@ -1,0 +1,163 @@
+"""The patient's own pages: home, infusions, reports. Thin: ownership check -> form -> service -> redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Window
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from reactions import selectors, services
+from reactions.forms.infusions import InfusionForm
+from reactions.forms.reports import ReactionReportForm
+from reactions.models import Infusion, ReactionReport
+from reactions.views.decorators import bound_data, patient_required
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_clinic_staff:
+        return redirect("clinic_flags")
+    if not request.user.is_patient:
+        # Support staff without a clinic work in Django's admin.
+        return redirect("admin:index")
+    return patient_home(request)
+
+
+# Bounded pages: what a page renders does not grow with the patient's history.
+HOME_INFUSIONS_PER_PAGE = 10
+
+
+HOME_REPORTS_PER_INFUSION = 3
+
+
+def patient_home(request: HttpRequest) -> HttpResponse:
+    patient = request.user
+    # Each infusion shows its latest few reports; the infusion's own page lists them all. How many it
+    # has in all comes with them, counted by a window over the same rows: annotating the infusions
+    # instead made the page count join and group every report of the patient.
+    recent_reports = ReactionReport.objects.annotate(
+        infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id"))
+    ).order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
+    page = Paginator(
+        Infusion.objects.filter(patient=patient)
+        .order_by("-started_at", "-pk")
+        .prefetch_related(Prefetch("reports", queryset=recent_reports, to_attr="recent_reports")),
+        HOME_INFUSIONS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    for infusion in page.object_list:
+        shown = infusion.recent_reports
+        infusion.older_reports = shown[0].infusion_report_count - len(shown) if shown else 0
+    # Their symptoms in one query, grouped here: a prefetch inside the reports' prefetch cost more than its query.
+    selectors.prefetch.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
+    context = {
+        "next_action": selectors.patient_home.patient_next_action(patient=patient),
+        "upcoming": selectors.patient_home.patient_upcoming_infusion(patient=patient),
+        "page": page,
+    }
+    return render(request, "reactions/patient_home.html", context)
+
+
+def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:
+    infusion = get_object_or_404(Infusion, pk=pk, patient=request.user)
+    infusion.patient = request.user  # the row matched on it: no second query for the same user
+    return infusion
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def infusion_create(request: HttpRequest) -> HttpResponse:
+    form = InfusionForm(bound_data(request), initial=_infusion_initial(request))
+    if request.method == "POST" and form.is_valid():
+        infusion = services.infusions.infusion_create(patient=request.user, logged_by=request.user, **form.service_kwargs())
+        messages.success(request, _("Infusion saved."))
+        return redirect("infusion_detail", pk=infusion.pk)
+    return render(request, "reactions/infusion_form.html", {"form": form, "creating": True})
+
+
+def _infusion_initial(request: HttpRequest) -> dict[str, Any]:
+    # Most patients log on the day: prefill today, and the product and premedication of last time.
+    last = Infusion.objects.filter(patient=request.user).order_by("-started_at").first()
+    initial: dict[str, Any] = {"status": Infusion.Status.GIVEN}
+    if last is not None:
+        initial.update(
+            product=last.product,
+            product_other=last.product_other,
+            dose_grams=last.dose_grams,
+            setting=last.setting,
+            premedication=last.premedication,
+        )
+    return initial
+
+
+@patient_required
+def infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    infusion = _get_infusion_for_patient(request, pk)
+    reports = infusion.reports.prefetch_related("symptoms")
+    return render(request, "reactions/infusion_detail.html", {"infusion": infusion, "reports": reports})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def infusion_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    infusion = _get_infusion_for_patient(request, pk)
+    form = InfusionForm(bound_data(request), instance=infusion)
+    if request.method == "POST" and form.is_valid():
+        services.infusions.infusion_update(infusion=infusion, **form.service_kwargs())
+        messages.success(request, _("Infusion updated."))
+        return redirect("infusion_detail", pk=infusion.pk)
+    return render(request, "reactions/infusion_form.html", {"form": form, "infusion": infusion, "creating": False})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def infusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    infusion = _get_infusion_for_patient(request, pk)
+    if request.method == "POST":
+        try:
+            services.infusions.infusion_delete(infusion=infusion)
+        except services.infusions.InfusionHasReports:
+            messages.error(request, _("This infusion has reports and cannot be deleted. Edit it instead."))
+            return redirect("infusion_detail", pk=infusion.pk)
+        messages.success(request, _("Infusion deleted."))
+        return redirect("home")
+    return render(request, "reactions/infusion_confirm_delete.html", {"infusion": infusion})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def report_create(request: HttpRequest, pk: int) -> HttpResponse:
+    infusion = _get_infusion_for_patient(request, pk)
+    if infusion.started_at > timezone.now():
+        messages.info(request, _("You can report how you feel once this infusion has started."))
+        return redirect("infusion_detail", pk=infusion.pk)
+    form = ReactionReportForm(bound_data(request), infusion=infusion)
+    if request.method == "POST" and form.is_valid():
+        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        if not report.is_severe:
+            messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
+        return redirect("report_detail", pk=report.pk)
+    return render(
+        request,
+        "reactions/report_form.html",
+        {"form": form, "infusion": infusion, "clinic": request.user.clinic,
+         "cancel_url": reverse("infusion_detail", args=[infusion.pk])},
+    )  # fmt: skip
+
+
+@patient_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(
+        ReactionReport.objects.select_related("infusion", "patient__clinic").prefetch_related("symptoms"),
+        pk=pk,
+        patient=request.user,
+    )
+    return render(request, "reactions/report_detail.html", {"report": report, "clinic": report.patient.clinic})

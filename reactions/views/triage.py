@@ -1,0 +1,159 @@
+"""The clinician's triage queue and a flag's page with its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reactions import selectors, services
+from reactions.forms.filters import QueueFilterForm
+from reactions.forms.reports import ReclassifyForm
+from reactions.forms.triage import AcknowledgeForm, FlagAssignForm, FlagCloseForm, FlagNoteForm, FlagSnoozeForm
+from reactions.models import Flag
+from reactions.templatetags.fast_fields import bs5_field
+from reactions.views.decorators import clinic_staff_required
+
+QUEUE_FLAGS_PER_PAGE = 25
+
+
+def _get_flag_for_clinic(request: HttpRequest, pk: int) -> Flag:
+    return get_object_or_404(
+        Flag.objects.select_related(
+            "patient", "report__infusion", "vitals__infusion", "followup__infusion", "acknowledged_by",
+            "assigned_to", "closed_by",
+        ).prefetch_related("report__symptoms", "report__reclassifications__by"),
+        pk=pk,
+        clinic=request.user.clinic,
+    )  # fmt: skip
+
+
+@clinic_staff_required
+def clinic_flags(request: HttpRequest) -> HttpResponse:
+    """The clinician's home: the triage queue with filters."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or "active"
+    flags = selectors.triage_queue.clinic_queue(
+        clinic=request.user.clinic,
+        kind=filters.get("kind", ""),
+        status=status,
+        product=filters.get("product", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    page = Paginator(flags, QUEUE_FLAGS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.triage_queue.queue_details(page.object_list)
+    if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
+        request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
+    services.audit.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
+                          what="triage queue")  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    fields = _queue_filter_fields(translation.get_language()) if not form.is_bound else _filter_fields(form)
+    return render(request, "reactions/clinic_flags.html", {"form": form, "fields": fields, "page": page,
+                  "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})  # fmt: skip
+
+
+def _filter_fields(form: QueueFilterForm) -> dict[str, SafeString]:
+    return {name: bs5_field(form[name]) for name in form.fields}
+
+
+@cache
+def _queue_filter_fields(language: str) -> dict[str, SafeString]:
+    """The unfiltered queue's filter fields, written once per language: the queue reloads itself every
+    minute on every clinician's screen, and its form (fixed choices, no data) is the same each time."""
+    return _filter_fields(QueueFilterForm())
+
+
+@clinic_staff_required
+def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = _get_flag_for_clinic(request, pk)
+    services.audit.audit_record(request=request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
+    return render(request, "reactions/flag_detail.html", _flag_context(request, flag))
+
+
+def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[str, Any]:
+    forms = {
+        "ack_form": AcknowledgeForm(),
+        "assign_form": FlagAssignForm(clinic=request.user.clinic, initial={"assignee": flag.assigned_to_id}),
+        "note_form": FlagNoteForm(),
+        "close_form": FlagCloseForm(),
+        "snooze_form": FlagSnoozeForm(),
+        "reclassify_form": ReclassifyForm(),
+    }
+    forms.update(bound_forms)
+    events = flag.events.select_related("actor")
+    return {"flag": flag, "events": events, **forms}
+
+
+# Each action: (form name in the template context, form factory, service call).
+_FLAG_ACTIONS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
+    "acknowledge": (
+        "ack_form", lambda r, d: AcknowledgeForm(d),
+        lambda r, f, c: services.triage.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
+    ),
+    "assign": (
+        "assign_form", lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
+        lambda r, f, c: services.triage.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
+    ),
+    "note": (
+        "note_form", lambda r, d: FlagNoteForm(d),
+        lambda r, f, c: services.triage.flag_add_note(flag=f, by=r.user, note=c["note"]),
+    ),
+    "close": (
+        "close_form", lambda r, d: FlagCloseForm(d),
+        lambda r, f, c: services.triage.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
+    ),
+    "snooze": (
+        "snooze_form", lambda r, d: FlagSnoozeForm(d),
+        lambda r, f, c: services.triage.flag_snooze(
+            flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]),
+    ),
+    "reopen": (
+        "note_form", lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
+        lambda r, f, c: services.triage.flag_reopen(flag=f, by=r.user, note=c["note"]),
+    ),
+    "reclassify": (
+        "reclassify_form", lambda r, d: ReclassifyForm(d),
+        lambda r, f, c: services.reports.report_reclassify(report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]),
+    ),
+}  # fmt: skip
+
+
+@clinic_staff_required
+@require_POST
+def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in _FLAG_ACTIONS:
+        raise Http404
+    flag = _get_flag_for_clinic(request, pk)
+    form_name, make_form, perform = _FLAG_ACTIONS[action]
+    form = make_form(request, request.POST)
+    if action == "reclassify" and flag.report_id is None:
+        form.add_error(None, _("Only a patient's report can be reclassified."))
+    if not form.is_valid():
+        return render(request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400)
+    try:
+        result = perform(request, flag, form.cleaned_data)
+        services.audit.audit_record(request=request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
+    except services.triage.FlagActionError as error:
+        messages.error(request, str(error))
+        return redirect("flag_detail", pk=flag.pk)
+    if action == "acknowledge" and result is False:
+        messages.info(request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")})
+    else:
+        messages.success(request, _("Saved."))
+    if action in ("close", "snooze"):
+        return redirect("clinic_flags")
+    return redirect("flag_detail", pk=flag.pk)
