@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reactions.models import Flag
 from reactions.views import clinic as clinic_views
 from reactions.views import patient as patient_views
 from reactions.views import triage as triage_views
-from reactions.models import Flag
 from tests.factories import InfusionFactory, PatientFactory, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db

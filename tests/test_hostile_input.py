@@ -123,7 +123,7 @@ def test_report_forms_in_the_app_and_by_link(world, data):
 @given(action=st.sampled_from(["acknowledge", "assign", "note", "close", "snooze", "reclassify", "reopen"]),
        data=posts(["note", "assignee", "outcome", "days", "reason", "to_level"]))  # fmt: skip
 def test_flag_actions(world, action, data):
-    before = _counts()
+    # Random data may be a valid action (a note, say): only the absence of a 500 is checked here.
     response = _client_for(world["clinician"]).post(reverse("flag_action", args=[world["flag"].pk, action]), data)
     assert response.status_code < 500
 

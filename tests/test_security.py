@@ -168,9 +168,7 @@ def test_a_set_up_link_works_only_for_the_account_it_was_sent_to(clinician, clin
 
 
 def test_a_password_alone_cannot_add_a_device_where_one_exists(clinician, no_otp_throttle):
-    from reactions.views.accounts import _new_backup_codes
-
-    codes = _new_backup_codes(clinician)
+    codes = services.accounts.backup_codes_replace(user=clinician)
     client = _password_only(clinician)
     setup = client.get(reverse("two_factor_setup"))
     assert setup.status_code == 302 and setup.url.startswith(reverse("two_factor_verify"))
@@ -221,9 +219,7 @@ def test_a_clinician_with_a_device_verifies_each_sign_in_and_backup_codes_work_o
     )
     assert client.get(reverse("clinic_patients")).status_code == 200
 
-    from reactions.views.accounts import _new_backup_codes
-
-    code = _new_backup_codes(clinician)[0]
+    code = services.accounts.backup_codes_replace(user=clinician)[0]
     other = Client()
     other.post(reverse("login"), {"username": clinician.email, "password": PASSWORD})
     other.post(reverse("two_factor_verify"), {"token": code})
@@ -372,19 +368,13 @@ def test_clinician_views_and_changes_are_audited_with_who_what_when_where(clinic
 
 
 @pytest.mark.parametrize("address", ["10.1.2.3", "2001:db8::7", None])
-def test_audit_record_writes_one_full_row_per_patient(rf, clinician, clinic, address):
+def test_audit_record_writes_one_full_row_per_patient(clinician, clinic, address):
     patients = PatientFactory.create_batch(3, clinic=clinic)
-    request = rf.get("/")
-    if address:
-        request.META["REMOTE_ADDR"] = address
-    else:
-        del request.META["REMOTE_ADDR"]
-    request.user = clinician
     before = timezone.now()
-    written = services.audit.audit_record(request=request, patients=[patients[0], patients[1].pk, patients[2], patients[0].pk],
-                                    action="view", what="x" * 250)  # fmt: skip
+    written = services.audit.audit_record(actor=clinician, ip=address, action="view", what="x" * 250,
+                                          patients=[patients[0], patients[1].pk, patients[2], patients[0].pk])  # fmt: skip
     assert written == 3
-    assert services.audit.audit_record(request=request, patients=[], action="view", what="nothing") == 0
+    assert services.audit.audit_record(actor=clinician, ip=address, patients=[], action="view", what="nothing") == 0
     rows = list(AuditEvent.objects.order_by("patient_ref"))
     assert [row.patient_id for row in rows] == [row.patient_ref for row in rows] == sorted(p.pk for p in patients)
     for row in rows:
@@ -392,16 +382,11 @@ def test_audit_record_writes_one_full_row_per_patient(rf, clinician, clinic, add
         assert row.actor_label == f"{clinician.full_name} <{clinician.email}> (Clinician)"
         assert (row.action, row.what, row.ip_address) == ("view", "x" * 200, address)
         assert before <= row.created_at <= timezone.now() and row.created_at == rows[0].created_at
-    # Found by the time filters and the patient's own page as rows written by the ORM are.
-    assert AuditEvent.objects.filter(created_at__gte=before, patient=patients[1]).count() == 1
 
 
-def test_audit_record_writes_a_long_list_in_several_statements(rf, clinician, clinic, monkeypatch):
-    monkeypatch.setattr(services.audit, "AUDIT_ROWS_PER_STATEMENT", 2)
-    patients = PatientFactory.create_batch(5, clinic=clinic)
-    request = rf.get("/")
-    request.user = clinician
-    assert services.audit.audit_record(request=request, patients=patients, action="export", what="events CSV") == 5
+def test_an_export_of_many_patients_records_each_of_them(clinician, clinic):
+    patients = PatientFactory.create_batch(1200, clinic=clinic, password=None)
+    assert services.audit.audit_record(actor=clinician, ip=None, patients=patients, action="export", what="CSV") == 1200
     assert sorted(AuditEvent.objects.values_list("patient_ref", flat=True)) == sorted(p.pk for p in patients)
 
 
@@ -437,10 +422,8 @@ def test_a_patients_access_log_shows_repeats_in_a_row_as_one_line(login, clinici
     colleague = ClinicianFactory(clinic=clinic, full_name="Dr Ines Navarro")
 
     def record(by, what, times):
-        request = rf.get("/")
-        request.user = by
         for _ in range(times):
-            services.audit.audit_record(request=request, patients=[patient], action="view", what=what)
+            services.audit.audit_record(actor=by, ip=None, patients=[patient], action="view", what=what)
 
     record(clinician, "triage queue", 30)
     record(colleague, "timeline", 1)
@@ -461,10 +444,8 @@ def test_a_patients_access_log_pages_back_to_the_first_event(login, clinician, p
     from reactions.views import privacy
 
     monkeypatch.setattr(privacy, "ACCESS_LOG_EVENTS_PER_PAGE", 3)
-    request = rf.get("/")
-    request.user = clinician
     for what in ["timeline", "flag 1", "printable summary", "FHIR bundle", "timeline"]:
-        services.audit.audit_record(request=request, patients=[patient], action="view", what=what)
+        services.audit.audit_record(actor=clinician, ip=None, patients=[patient], action="view", what=what)
     client = login(patient)
     first = client.get(reverse("my_access_log")).content.decode()
     assert "Page 1 of 2" in first and "FHIR bundle" in first and "flag 1" not in first

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from reactions.domain.catalogue import HIGH_GRADES, SevereType
-
 from reactions.domain import catalogue
+from reactions.domain.catalogue import HIGH_GRADES, SevereType
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reactions import jobs
@@ -149,3 +149,51 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     patient.set_unusable_password()  # also ends every session (the session auth hash changes)
     patient.save()
     DeletionRequest.objects.filter(pk=deletion.pk).update(confirmed_at=timezone.now(), confirmed_by=by, reason="")
+
+
+# --- Two-factor sign-in devices and the user's own settings ------------------------------------------
+
+BACKUP_CODES = 10
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being set up (unconfirmed until the user types a code from it)."""
+    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "Authenticator app"})
+    return device
+
+
+@transaction.atomic
+def two_factor_device_confirm(*, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the device if the code is its current one: then new backup codes replace the old (returned
+    once, to be shown once). None if the code does not match."""
+    if not device.verify_token(token.replace(" ", "")):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return backup_codes_replace(user=device.user)
+
+
+@transaction.atomic
+def backup_codes_replace(*, user: User) -> list[str]:
+    """Ten new single-use backup codes; the old ones stop working."""
+    device, _created = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """The language of the user's pages and e-mails; empty follows the browser."""
+    user.language = language
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["language"])
+
+
+def clinic_update_settings(*, clinic: Clinic, **fields: object) -> Clinic:
+    """A clinic admin's settings; follow-up times apply to infusions logged from now on."""
+    for name, value in fields.items():
+        setattr(clinic, name, value)
+    clinic.full_clean()
+    clinic.save()
+    return clinic

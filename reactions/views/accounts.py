@@ -20,8 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from reactions import services
 from reactions.forms.accounts import (
@@ -51,7 +50,7 @@ def _language_choice(request: HttpRequest) -> tuple[LanguageForm, HttpResponse |
     form = LanguageForm(request.POST, instance=request.user)
     if not form.is_valid():
         return form, None
-    form.save(commit=False).save(update_fields=["language"])
+    services.accounts.user_set_language(user=request.user, language=form.cleaned_data["language"])
     # Say it in the language just chosen (or the browser's, for "Browser's language").
     with translation.override(request.user.language or translation.get_language_from_request(request)):
         messages.success(request, _("Your language is saved."))
@@ -66,9 +65,6 @@ def clinic_account(request: HttpRequest) -> HttpResponse:
     if saved:
         return saved
     return render(request, "reactions/clinic_account.html", {"language_form": language_form})
-
-
-BACKUP_CODES = 10
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -95,13 +91,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if not may_enrol_device(request):
         target = "two_factor_verify" if has_confirmed_device(request.user) else "two_factor_enrol"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
-    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
+    device = services.accounts.two_factor_device_pending(user=request.user)
     form = TokenForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = _new_backup_codes(request.user)
+        codes = services.accounts.two_factor_device_confirm(device=device, token=form.cleaned_data["token"])
+        if codes is not None:
             otp_login(request, device)
             request.session.pop(FIRST_DEVICE_SESSION_KEY, None)
             return render(request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _next_url(request)})
@@ -145,14 +139,6 @@ def two_factor_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
 
 def _base32(key: bytes) -> str:
     return base64.b32encode(key).decode().rstrip("=")
-
-
-def _new_backup_codes(user: Any) -> list[str]:
-    device, _created = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    return codes
 
 
 @login_required

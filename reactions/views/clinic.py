@@ -24,7 +24,7 @@ from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
 from reactions.forms.reports import ReclassifyForm
 from reactions.models import Infusion, ReactionReport, User
 from reactions.templatetags.fast_fields import bs5_field
-from reactions.views.decorators import bound_data, clinic_staff_required
+from reactions.views.decorators import audit, bound_data, clinic_staff_required
 
 TIMELINE_INFUSIONS_PER_PAGE = 4
 
@@ -56,7 +56,7 @@ def clinic_patients(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.clinic.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    services.audit.audit_record(request=request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
+    audit(request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "reactions/clinic_patients.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -73,7 +73,7 @@ def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
 @clinic_staff_required
 def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_clinic(request, pk)
-    services.audit.audit_record(request=request, patients=[patient], action="view", what="timeline")
+    audit(request, patients=[patient], action="view", what="timeline")
     timeline = selectors.timeline.patient_timeline(patient=patient)
     page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -98,7 +98,7 @@ def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = PatientDetailsForm(request.POST, instance=patient)
     if form.is_valid():
         services.accounts.patient_update_details(patient=patient, indication=form.cleaned_data["indication"])
-        services.audit.audit_record(request=request, patients=[patient], action="change", what="indication")
+        audit(request, patients=[patient], action="change", what="indication")
         messages.success(request, _("Saved."))
     else:
         messages.error(request, _("Choose an indication from the list."))
@@ -115,7 +115,7 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.reports.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
                                        reason=form.cleaned_data["reason"])  # fmt: skip
-            services.audit.audit_record(request=request, patients=[report.patient_id], action="change",
+            audit(request, patients=[report.patient_id], action="change",
                                   what=f"report {report.pk}: reclassified")  # fmt: skip
             messages.success(request, _("Report reclassified; the patient's own answers are kept."))
         except services.triage.FlagActionError as error:
@@ -133,7 +133,7 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = InfusionForm(bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
     if request.method == "POST" and form.is_valid():
         infusion = services.infusions.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
-        services.audit.audit_record(request=request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
+        audit(request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
         messages.success(request, _("Infusion saved for %(name)s.") % {"name": patient.full_name})
         return redirect("clinic_infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "creating": True, "for_patient": patient})
@@ -144,7 +144,7 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """During the infusion: vitals and rate changes, each a small form on this page."""
     infusion = _get_infusion_for_clinic(request, pk)
-    services.audit.audit_record(request=request, patients=[infusion.patient_id],
+    audit(request, patients=[infusion.patient_id],
                           action="change" if request.method == "POST" else "view", what=f"infusion {infusion.pk}")  # fmt: skip
     vitals_form = VitalsForm(infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)})
     rate_form = RateChangeForm(infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)})
@@ -198,7 +198,10 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = ClinicSettingsForm(bound_data(request), instance=request.user.clinic)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        settings_ = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.accounts.clinic_update_settings(
+            clinic=request.user.clinic, followup_offsets_hours=form.cleaned_data["followup_offsets"], **settings_
+        )
         messages.success(request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on."))
         return redirect("clinic_settings")
     return render(request, "reactions/clinic_settings.html", {"form": form})

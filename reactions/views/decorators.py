@@ -5,12 +5,16 @@ private."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+
+from reactions import services
+from reactions.models import User
+from reactions.signin import client_ip
 
 View = Callable[..., HttpResponse]
 
@@ -44,3 +48,8 @@ def clinic_staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def audit(request: HttpRequest, *, patients: Iterable[User | int], action: str, what: str) -> None:
+    """Record in the audit trail what the signed-in clinician or admin did, from the request's address."""
+    services.audit.audit_record(actor=request.user, ip=client_ip(request), patients=patients, action=action, what=what)

@@ -16,14 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from reactions import services
 from reactions.exports.clinic import events_csv, events_queryset, infusions_csv, infusions_queryset
 from reactions.exports.fhir import patient_bundle
 from reactions.exports.patient_data import patient_data_csv, patient_data_json
 from reactions.exports.summary import SUMMARY_DEFAULT_MONTHS, months_before, summary_context
 from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, _with_date_aliases
 from reactions.models import User
-from reactions.views.decorators import clinic_staff_required, patient_required
+from reactions.views.decorators import audit, clinic_staff_required, patient_required
 
 
 def _bad_filters(form: forms.Form) -> HttpResponse:
@@ -55,7 +54,7 @@ def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     if not form.is_valid():
         return _bad_filters(form)
     flags = events_queryset(clinic=request.user.clinic, **form.cleaned_data)
-    services.audit.audit_record(request=request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
+    audit(request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="events CSV")  # fmt: skip
     return _csv_response(events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
 
@@ -67,7 +66,7 @@ def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     if not form.is_valid():
         return _bad_filters(form)
     infusions = infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
-    services.audit.audit_record(request=request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
+    audit(request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="infusions CSV")  # fmt: skip
     return _csv_response(infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
 
@@ -82,7 +81,7 @@ def _patient_of_clinic(request: HttpRequest, pk: int) -> User:
 def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient_of_clinic(request, pk)
     bundle = patient_bundle(patient=patient, base_url=settings.SITE_URL)
-    services.audit.audit_record(request=request, patients=[patient], action="export", what="FHIR bundle")
+    audit(request, patients=[patient], action="export", what="FHIR bundle")
     response = HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json")
     return _attachment(response, f"ivigtrack-patient-{patient.pk}-fhir.json")  # type: ignore[return-value]
 
@@ -128,5 +127,5 @@ def my_summary(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patient_summary(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient_of_clinic(request, pk)
-    services.audit.audit_record(request=request, patients=[patient], action="view", what="printable summary")
+    audit(request, patients=[patient], action="view", what="printable summary")
     return _summary(request, patient, back_url="clinic_patient_detail")

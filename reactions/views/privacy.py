@@ -19,7 +19,7 @@ from reactions.exports.spreadsheet import safe_cell
 from reactions.forms.accounts import DeletionRequestForm
 from reactions.forms.filters import AuditFilterForm
 from reactions.models import AuditEvent, DeletionRequest, User
-from reactions.views.decorators import bound_data, clinic_staff_required, patient_required
+from reactions.views.decorators import audit, bound_data, clinic_staff_required, patient_required
 
 ACCESS_LOG_EVENTS_PER_PAGE = 200
 
@@ -101,7 +101,7 @@ def clinic_deletions(request: HttpRequest) -> HttpResponse:
         except services.triage.FlagActionError as error:
             messages.error(request, str(error))
         else:
-            services.audit.audit_record(request=request, patients=[deletion.patient_ref], action="delete",
+            audit(request, patients=[deletion.patient_ref], action="delete",
                                   what="account deleted at the patient's request")  # fmt: skip
             messages.success(request, _("The patient's data has been deleted and the account anonymised."))
         return redirect("clinic_deletions")

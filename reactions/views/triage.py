@@ -23,7 +23,7 @@ from reactions.forms.reports import ReclassifyForm
 from reactions.forms.triage import AcknowledgeForm, FlagAssignForm, FlagCloseForm, FlagNoteForm, FlagSnoozeForm
 from reactions.models import Flag
 from reactions.templatetags.fast_fields import bs5_field
-from reactions.views.decorators import clinic_staff_required
+from reactions.views.decorators import audit, clinic_staff_required
 
 QUEUE_FLAGS_PER_PAGE = 25
 
@@ -57,7 +57,7 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.triage_queue.queue_details(page.object_list)
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
-    services.audit.audit_record(request=request, patients=[f.patient_id for f in page.object_list], action="view",
+    audit(request, patients=[f.patient_id for f in page.object_list], action="view",
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
@@ -80,7 +80,7 @@ def _queue_filter_fields(language: str) -> dict[str, SafeString]:
 @clinic_staff_required
 def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flag = _get_flag_for_clinic(request, pk)
-    services.audit.audit_record(request=request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
+    audit(request, patients=[flag.patient_id], action="view", what=f"flag {flag.pk}")
     return render(request, "reactions/flag_detail.html", _flag_context(request, flag))
 
 
@@ -146,7 +146,7 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return render(request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400)
     try:
         result = perform(request, flag, form.cleaned_data)
-        services.audit.audit_record(request=request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
+        audit(request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
     except services.triage.FlagActionError as error:
         messages.error(request, str(error))
         return redirect("flag_detail", pk=flag.pk)
