@@ -4,15 +4,16 @@ queries whatever the number of rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta, tzinfo
+from datetime import date, tzinfo
 from itertools import chain
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from reactions.charts import highest_rate
-from reactions.exports.spreadsheet import csv_lines, local_day_start, symptoms_text
+from reactions.domain import dates
+from reactions.exports.spreadsheet import csv_lines, symptoms_text
 from reactions.models import (
     Clinic,
     Flag,
@@ -24,46 +25,6 @@ from reactions.models import (
 )
 
 CHUNK_SIZE = 500
-
-
-def events_queryset(
-    *,
-    clinic: Clinic,
-    kind: str = "",
-    status: str = "active",
-    product: str = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> QuerySet[Flag]:
-    """The clinic's flags, filtered, oldest first.
-
-    ``status`` takes the queue's words so that "Download these events" gives what the queue
-    shows: no status or "active" (the queue's default) is open or acknowledged and not
-    snoozed; "all" is every flag, the closed ones too; "open", "acknowledged", "closed" and
-    "snoozed" are what they say.
-    """
-    flags = Flag.objects.filter(clinic=clinic)
-    if kind:
-        flags = flags.filter(kind=kind)
-    now = timezone.now()
-    not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
-    if status in ("", "active"):
-        flags = flags.exclude(status=Flag.Status.CLOSED).filter(not_snoozed)
-    elif status == "snoozed":
-        flags = flags.exclude(status=Flag.Status.CLOSED).filter(snoozed_until__gt=now)
-    elif status and status != "all":
-        flags = flags.filter(status=status)
-    if product:
-        flags = flags.filter(
-            Q(report__infusion__product=product)
-            | Q(vitals__infusion__product=product)
-            | Q(followup__infusion__product=product)
-        )
-    if date_from:
-        flags = flags.filter(created_at__gte=local_day_start(date_from))
-    if date_to:
-        flags = flags.filter(created_at__lt=local_day_start(date_to + timedelta(days=1)))
-    return flags.order_by("created_at", "pk")
 
 
 EVENT_COLUMNS = [
@@ -136,10 +97,7 @@ def infusions_queryset(
     infusions = Infusion.objects.filter(patient__clinic=clinic)
     if product:
         infusions = infusions.filter(product=product)
-    if date_from:
-        infusions = infusions.filter(started_at__gte=local_day_start(date_from))
-    if date_to:
-        infusions = infusions.filter(started_at__lt=local_day_start(date_to + timedelta(days=1)))
+    infusions = infusions.filter(**dates.within("started_at", date_from, date_to, timezone.get_current_timezone()))
     return infusions.order_by("started_at", "pk")
 
 

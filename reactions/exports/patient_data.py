@@ -7,34 +7,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from reactions.exports.spreadsheet import csv_text
 from reactions.models import (
     FollowUp,
-    Infusion,
     RateChange,
     ReactionReport,
     ReportedSymptom,
     User,
     Vitals,
 )
-
-
-def _patient_infusions(patient: User) -> list[Infusion]:
-    """All the patient's infusions with everything recorded about them: six queries."""
-    return list(
-        Infusion.objects.filter(patient=patient)
-        .order_by("started_at", "pk")
-        .prefetch_related(
-            Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
-            Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
-            Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
-            Prefetch("followups", queryset=FollowUp.objects.order_by("due_at", "pk")),
-        )
-    )  # fmt: skip
+from reactions.selectors.history import patient_history
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -127,7 +111,7 @@ def _followup(f: FollowUp) -> dict[str, Any]:
 
 def patient_data_json(*, patient: User) -> dict[str, Any]:
     """Everything the app holds about this patient's own care, as JSON-ready data (right of access)."""
-    infusions = _patient_infusions(patient)
+    infusions = patient_history(patient=patient, followups=True)
     return {
         "format": "ivigtrack-patient-export",
         "version": 1,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -59,11 +59,6 @@ def csv_lines(rows: Iterable[Sequence[Any]], *, tz: tzinfo | None = None) -> Ite
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     return "".join(csv_lines(rows))
-
-
-def local_day_start(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the current time zone."""
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def symptoms_text(symptoms: Iterable[ReportedSymptom], *, clinical: bool = True) -> str:

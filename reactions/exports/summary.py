@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from reactions.charts import symptom_burden
-from reactions.models import Infusion, RateChange, ReactionReport, ReportedSymptom, User, Vitals
+from reactions.domain import dates
+from reactions.models import User
+from reactions.selectors.history import patient_history
 
 SUMMARY_DEFAULT_MONTHS = 6
 
@@ -25,19 +26,8 @@ def months_before(day: date, months: int) -> date:
 
 def summary_context(*, patient: User, date_from: date, date_to: date) -> dict[str, Any]:
     """Everything the summary shows for the range, in a constant number of queries."""
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(date_from, time.min, tzinfo=tz)
-    until = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-    infusions = list(
-        Infusion.objects.filter(patient=patient, started_at__gte=since, started_at__lt=until)
-        .order_by("started_at", "pk")
-        .prefetch_related(
-            Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
-            Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
-            Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
-        )
-    )  # fmt: skip
+    since, until = dates.period(date_from, date_to, timezone.get_current_timezone())
+    infusions = patient_history(patient=patient, since=since, until=until)
     reports = [report for infusion in infusions for report in infusion.reports.all()]
     return {
         "patient": patient,

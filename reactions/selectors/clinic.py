@@ -26,6 +26,7 @@ from reactions.models import (
     OutboundEmail,
     User,
 )
+from reactions.selectors.triage_queue import not_snoozed
 from reactions.services.followups import OPEN_PROMPT_STATUSES
 from reactions.services.links import invitation_url
 
@@ -87,7 +88,7 @@ def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicO
             "pk",
             filter=Q(kind=Flag.Kind.REVIEW)
             & ~Q(status=Flag.Status.CLOSED)
-            & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now or timezone.now())),
+            & not_snoozed(now or timezone.now()),
         ),
         no_response=Count("pk", filter=Q(kind=Flag.Kind.NO_RESPONSE) & ~Q(status=Flag.Status.CLOSED)),
         unreachable=Count("pk", filter=Q(kind=Flag.Kind.UNREACHABLE) & ~Q(status=Flag.Status.CLOSED)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from django.db.models import (
@@ -12,6 +12,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from reactions.domain import dates
 from reactions.models import (
     Clinic,
     Infusion,
@@ -22,14 +23,11 @@ from reactions.models import (
 
 def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
     """Infusions, patients and reaction rates per product and per lot, for a date range."""
-    infusions = Infusion.objects.filter(patient__clinic=clinic, status=Infusion.Status.GIVEN)
-    tz = timezone.get_current_timezone()
-    if date_from:
-        infusions = infusions.filter(started_at__gte=datetime.combine(date_from, datetime.min.time(), tzinfo=tz))
-    if date_to:
-        infusions = infusions.filter(
-            started_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-        )
+    infusions = Infusion.objects.filter(
+        patient__clinic=clinic,
+        status=Infusion.Status.GIVEN,
+        **dates.within("started_at", date_from, date_to, timezone.get_current_timezone()),
+    )
     # One row per infusion (no join fan-out over its reports): whether it has any report, any severe one.
     # An infusion counts as having a severe reaction if any of its reports is severe after review.
     reports = ReactionReport.objects.filter(infusion=OuterRef("pk"))

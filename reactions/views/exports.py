@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from reactions.exports.clinic import events_csv, events_queryset, infusions_csv, infusions_queryset
+from reactions import selectors
+from reactions.exports.clinic import events_csv, infusions_csv, infusions_queryset
 from reactions.exports.fhir import patient_bundle
 from reactions.exports.patient_data import patient_data_csv, patient_data_json
 from reactions.exports.summary import SUMMARY_DEFAULT_MONTHS, months_before, summary_context
@@ -53,7 +54,8 @@ def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     form = EventExportForm(_with_date_aliases(request.GET))
     if not form.is_valid():
         return _bad_filters(form)
-    flags = events_queryset(clinic=request.user.clinic, **form.cleaned_data)
+    # What the queue shows with the same filters, oldest first.
+    flags = selectors.triage_queue.flags_filtered(clinic=request.user.clinic, **form.cleaned_data).order_by("created_at", "pk")
     audit(request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
                           action="export", what="events CSV")  # fmt: skip
     return _csv_response(events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
