@@ -170,7 +170,7 @@ else:
         "store_processed": False,
         "control_folder": str(_CELERY_CONTROL_DIR),
     }
-# Reliability settings, in one place (DESIGN.md §3):
+# Reliability settings, in one place (README "How follow-ups work"):
 # - JSON only: tasks take ids, never pickled objects.
 # - acks_late is set per task, only on idempotent ones (reactions/tasks.py), never globally.
 # - prefetch 1: a worker holds one message at a time, so a crash strands at most one

@@ -4,7 +4,7 @@ Pure Python, no database: codes are stable identifiers stored in reports, so a
 code is never renamed or reused; labels may be reworded freely. Patients see
 the plain-language ``label``; clinicians see ``clinical_name``.
 
-Two families are kept apart everywhere (DESIGN.md §1): the common, mild,
+Two families are kept apart everywhere (docs/clinical-facts.md §2): the common, mild,
 transient reactions, and the warning signs of the rare severe reactions. Any
 warning sign makes a report a severe event, whatever grade the patient gives.
 """

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
-# DESIGN.md §3: +2 h (immediate reactions, lung injury), +24 h (most arterial clots,
+# docs/clinical-facts.md §5: +2 h (immediate reactions, lung injury), +24 h (most arterial clots,
 # meningitis onset), +72 h (meningitis, kidney), +7 days (kidney, haemolysis, venous clots).
 DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168)
 DEFAULT_QUIET_START = time(22, 0)

@@ -1,6 +1,6 @@
 """Severity rules: the one place that decides what a reaction report raises.
 
-Pure Python, no database. DESIGN.md §1:
+Pure Python, no database (docs/clinical-facts.md §2):
 - any warning sign of a severe reaction -> a *severe event* (whatever the grade:
   a patient may under-grade a sign that needs urgent care);
 - a mild symptom graded severe or very severe -> a *review flag*.

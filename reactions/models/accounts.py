@@ -47,7 +47,7 @@ class Clinic(ChoiceLabels):
         max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
     )
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
-    # Follow-up engine settings (DESIGN.md §3), changed by the clinic admin in the app.
+    # The follow-up engine's settings, changed by the clinic admin in the app.
     followup_offsets_hours = models.JSONField(
         default=default_followup_offsets, help_text=_("Hours after an infusion ends at which patients are asked again.")
     )

@@ -16,7 +16,7 @@ from reactions.models.reports import ReactionReport
 class FollowUp(ChoiceLabels):
     """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
 
-    The row is the source of truth for what is due (DESIGN.md §3); the e-mail it causes is
+    The row is the source of truth for what is due; the e-mail it causes is
     an OutboundEmail with its own delivery record.
     """
 
