@@ -37,8 +37,8 @@ def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
     html = symptom_list(report.symptoms.order_by("pk"), clinical=True)
     warning, plain = html.split("</li>")[:2]
     # The clinical name, then the patient's words when they differ; warning signs bold with ⚠.
-    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">(Trouble breathing or wheezing)</span>' \
-        '</strong> — severe, during the infusion' in warning
+    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">' \
+        '(Trouble breathing, wheezing or gasping)</span></strong> — severe, during the infusion' in warning
     assert plain.strip() == "<li>Headache — mild, during the infusion"  # same words: named once
     assert symptom_list([], clinical=True) == ""
 
@@ -100,7 +100,7 @@ def test_report_line_on_the_home_page_in_the_patients_words():
     report.symptom_list = list(report.symptoms.order_by("pk"))
     html = report_line(report)
     assert f'href="/reports/{report.pk}/"' in html and "Reported " in html
-    assert html.endswith(": Headache (moderate), Trouble breathing or wheezing (severe)</div>")
+    assert html.endswith(": Headache (moderate), Trouble breathing, wheezing or gasping (severe)</div>")
     report.symptom_list = []
     assert report_line(report).endswith(": notes only</div>")
 

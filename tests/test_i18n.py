@@ -92,7 +92,7 @@ def test_reaction_form_in_spanish_with_the_symptom_catalogue(patient_client, pat
     infusion = InfusionFactory(patient=patient)
     page = _get(patient_client, reverse("report_create", args=[infusion.pk]))
     assert "Signos de alarma de una reacción grave" in page
-    assert "Dificultad para respirar o pitos al respirar" in page  # a warning sign
+    assert "Dificultad para respirar, pitos al respirar o sensación de ahogo" in page  # a warning sign
     assert "Dolor de cabeza" in page and "Muy grave" in page and "De 1 a 6 horas después" in page
     assert "Trouble breathing" not in page
 

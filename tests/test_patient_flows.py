@@ -262,7 +262,7 @@ def test_a_planned_infusion_whose_time_has_come_asks_to_be_logged(patient_client
 def test_a_clinician_sees_their_clinics_flags_and_acknowledges_one(clinician_client, clinician, patient):
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get()
     page = clinician_client.get(reverse("flag_detail", args=[flag.pk])).content.decode()
-    assert patient.full_name in page and "Pleuritic chest pain" in page
+    assert patient.full_name in page and "Chest pain (suspected MI or PE)" in page
     response = clinician_client.post(reverse("flag_action", args=[flag.pk, "acknowledge"]), {"note": "Sent to A&E"})
     assert response.status_code == 302
     flag.refresh_from_db()

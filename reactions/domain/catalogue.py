@@ -5,8 +5,12 @@ code is never renamed or reused; labels may be reworded freely. Patients see
 the plain-language ``label``; clinicians see ``clinical_name``.
 
 Two families are kept apart everywhere (docs/clinical-facts.md §2): the common, mild,
-transient reactions, and the warning signs of the rare severe reactions. Any
-warning sign makes a report a severe event, whatever grade the patient gives.
+transient reactions, and the warning signs of the rare severe reactions. How urgent a
+report is follows from reactions/domain/triage.py's rule table, not from the family alone.
+
+A *retired* symptom is still a valid code (old reports hold it, and triage still reads it) but is
+not offered on new forms: ``OFFERED`` is what a form shows. Each warning sign belongs to a
+``SignGroup``, a heading of the report form's one short "any of these warning signs?" screen.
 """
 from __future__ import annotations
 
@@ -101,6 +105,24 @@ SEVERE_TYPE_TIMING: dict[SevereType, StrOrPromise] = {
 }
 
 
+class SignGroup(TextChoices):
+    """The headings of the warning-sign screen, in plain words, in the order the screen shows them.
+
+    The groups holding emergency signs come first (breathing, lips, chest, stroke), so that a patient
+    who reads only the top of the screen has seen the signs that need an ambulance.
+    """
+
+    BREATHING = "breathing", _("Breathing, swelling or hives")
+    LIPS = "lips", _("Lips or fingertips")
+    CHEST = "chest", _("Chest and heartbeat")
+    STROKE = "stroke", _("Face, one side of the body, speech, sight or confusion")
+    FAINTING = "fainting", _("Fainting or dizziness")
+    HEAD = "head", _("Headache, eyes, vomiting or drowsiness")
+    KIDNEYS = "kidneys", _("Urine, weight or swelling")
+    BLOOD = "blood", _("Dark urine, yellow skin or eyes")
+    LIMB = "limb", _("A leg or an arm")
+
+
 @dataclass(frozen=True, slots=True)
 class Symptom:
     code: str
@@ -108,6 +130,8 @@ class Symptom:
     label: StrOrPromise  # plain language, shown to patients (translated lazily)
     clinical_name: StrOrPromise  # shown to clinicians
     severe_type: SevereType | None = None
+    group: SignGroup | None = None  # warning signs only
+    retired: bool = False  # still valid in stored reports, no longer offered on new forms
 
     @property
     def is_warning_sign(self) -> bool:
@@ -118,9 +142,23 @@ def _mild(code: str, label: StrOrPromise, clinical_name: StrOrPromise) -> Sympto
     return Symptom(code=code, family=Family.MILD, label=label, clinical_name=clinical_name)
 
 
-def _sign(code: str, severe_type: SevereType, label: StrOrPromise, clinical_name: StrOrPromise) -> Symptom:
+def _sign(
+    code: str,
+    severe_type: SevereType,
+    group: SignGroup,
+    label: StrOrPromise,
+    clinical_name: StrOrPromise,
+    *,
+    retired: bool = False,
+) -> Symptom:
     return Symptom(
-        code=code, family=Family.SEVERE, label=label, clinical_name=clinical_name, severe_type=severe_type
+        code=code,
+        family=Family.SEVERE,
+        label=label,
+        clinical_name=clinical_name,
+        severe_type=severe_type,
+        group=group,
+        retired=retired,
     )
 
 
@@ -133,6 +171,8 @@ _A, _M, _K, _T, _H, _L = (
     SevereType.LUNG_INJURY,
 )
 
+_BREATHING, _LIPS, _CHEST, _STROKE, _FAINTING, _HEAD, _KIDNEYS, _BLOOD, _LIMB = SignGroup
+
 SYMPTOMS: tuple[Symptom, ...] = (
     # Common, mild and transient.
     _mild("headache", _("Headache"), _("Headache")),
@@ -142,42 +182,104 @@ SYMPTOMS: tuple[Symptom, ...] = (
     _mild("nausea", _("Feeling sick (nausea)"), _("Nausea")),
     _mild("muscle_aches", _("Muscle or joint aches"), _("Myalgia / arthralgia")),
     _mild("rash", _("Itchy skin or a small rash"), _("Rash / pruritus")),
-    # Warning signs of allergic reaction / anaphylaxis.
-    _sign("breathing_trouble", _A, _("Trouble breathing or wheezing"), _("Bronchospasm / dyspnoea")),
-    _sign("throat_swelling", _A, _("Swelling of the throat, tongue or lips"), _("Angioedema")),
-    _sign("widespread_hives", _A, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")),
-    _sign("faint_collapse", _A, _("Feeling faint, dizzy or collapsing"), _("Presyncope / syncope, hypotension")),
-    # Aseptic meningitis.
-    _sign("headache_stiff_neck", _M, _("Severe headache with a stiff neck"), _("Headache with nuchal rigidity")),
-    _sign("light_hurts_eyes", _M, _("Light hurting your eyes"), _("Photophobia")),
-    _sign("vomiting", _M, _("Vomiting"), _("Vomiting")),
-    _sign("drowsiness", _M, _("Unusual drowsiness or confusion"), _("Altered consciousness")),
-    # Kidney problems.
-    _sign("less_urine", _K, _("Passing much less urine than usual"), _("Oliguria")),
-    _sign("sudden_weight_gain", _K, _("Sudden weight gain"), _("Fluid retention")),
-    _sign("swelling_legs_face", _K, _("Swollen legs, ankles or face"), _("Oedema")),
-    # Blood clots.
-    _sign("painful_swollen_limb", _T, _("A painful, swollen, warm or red leg or arm"), _("Suspected deep vein thrombosis")),
-    _sign("chest_pain", _T, _("Chest pain, worse on a deep breath"), _("Pleuritic chest pain (suspected PE)")),
-    _sign("sudden_breathless", _T, _("Sudden shortness of breath or a racing pulse"), _("Acute dyspnoea / tachycardia")),
+    # Warning signs, by the group the report form shows them in.
+    _sign(
+        "breathing_trouble", _A, _BREATHING, _("Trouble breathing, wheezing or gasping"), _("Bronchospasm / dyspnoea")
+    ),
+    # Face swelling is angioedema until proven otherwise: it belongs with the throat, not with the
+    # slower swelling of kidney injury, so that a swollen face is never triaged below an emergency.
+    _sign("throat_swelling", _A, _BREATHING, _("Swelling of the face, lips, tongue or throat"), _("Angioedema")),
+    _sign(
+        "widespread_hives", _A, _BREATHING, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")
+    ),
+    # Retired: near-duplicates of breathing_trouble that made patients choose between three breathing items.
+    _sign(
+        "sudden_breathless",
+        _T,
+        _BREATHING,
+        _("Sudden shortness of breath or a racing pulse"),
+        _("Acute dyspnoea / tachycardia"),
+        retired=True,
+    ),
+    _sign(
+        "hard_to_breathe",
+        _L,
+        _BREATHING,
+        _("Very hard to breathe within hours of the infusion"),
+        _("Acute respiratory distress"),
+        retired=True,
+    ),
+    _sign("blue_lips", _L, _LIPS, _("Blue lips or fingertips"), _("Cyanosis")),
+    _sign(
+        "chest_pain",
+        _T,
+        _CHEST,
+        _("Chest pain or pressure, or pain on breathing in"),
+        _("Chest pain (suspected MI or PE)"),
+    ),
+    _sign("fast_heartbeat", _H, _CHEST, _("A fast or pounding heartbeat"), _("Tachycardia / palpitations")),
+    _sign("face_droop", _T, _STROKE, _("Face drooping on one side"), _("Facial droop (suspected stroke)")),
     _sign(
         "one_sided_weakness",
         _T,
-        _("Weakness or numbness on one side, trouble speaking, or sudden loss of vision"),
-        _("Focal neurological deficit (suspected stroke)"),
+        _STROKE,
+        _("Weakness or numbness on one side of the body"),
+        _("Focal weakness (suspected stroke)"),
     ),
-    # Breakdown of red cells.
-    _sign("dark_urine", _H, _("Dark or brown urine"), _("Haemoglobinuria")),
-    _sign("yellow_skin_eyes", _H, _("Yellow skin or yellow eyes"), _("Jaundice")),
-    _sign("fast_heartbeat", _H, _("A fast or pounding heartbeat"), _("Tachycardia / palpitations")),
-    # Lung injury.
-    _sign("hard_to_breathe", _L, _("Very hard to breathe within hours of the infusion"), _("Acute respiratory distress")),
-    _sign("blue_lips", _L, _("Blue lips or fingertips"), _("Cyanosis")),
+    _sign(
+        "trouble_speaking",
+        _T,
+        _STROKE,
+        _("Trouble speaking or slurred speech"),
+        _("Dysarthria / dysphasia (suspected stroke)"),
+    ),
+    _sign(
+        "vision_loss",
+        _T,
+        _STROKE,
+        _("Sudden loss of sight in one or both eyes"),
+        _("Sudden visual loss (suspected stroke)"),
+    ),
+    _sign("sudden_confusion", _T, _STROKE, _("Sudden confusion"), _("Acute confusion")),
+    _sign("collapse", _A, _FAINTING, _("Fainted or collapsed"), _("Syncope / collapse")),
+    _sign("faint_collapse", _A, _FAINTING, _("Feeling faint or dizzy"), _("Presyncope / dizziness")),
+    _sign(
+        "headache_stiff_neck",
+        _M,
+        _HEAD,
+        _("Severe headache with a stiff neck"),
+        _("Headache with nuchal rigidity"),
+    ),
+    _sign("light_hurts_eyes", _M, _HEAD, _("Light hurting your eyes"), _("Photophobia")),
+    _sign("vomiting", _M, _HEAD, _("Vomiting"), _("Vomiting")),
+    _sign("drowsiness", _M, _HEAD, _("Unusual drowsiness"), _("Altered consciousness")),
+    _sign("less_urine", _K, _KIDNEYS, _("Passing much less urine than usual"), _("Oliguria")),
+    _sign("sudden_weight_gain", _K, _KIDNEYS, _("Sudden weight gain"), _("Fluid retention")),
+    _sign("swelling_legs_face", _K, _KIDNEYS, _("Swollen legs, ankles or face"), _("Oedema")),
+    _sign("dark_urine", _H, _BLOOD, _("Dark or brown urine"), _("Haemoglobinuria")),
+    _sign("yellow_skin_eyes", _H, _BLOOD, _("Yellow skin or yellow eyes"), _("Jaundice")),
+    _sign(
+        "painful_swollen_limb",
+        _T,
+        _LIMB,
+        _("A painful, swollen, warm or red leg or arm"),
+        _("Suspected deep vein thrombosis"),
+    ),
 )
 
 BY_CODE: dict[str, Symptom] = {s.code: s for s in SYMPTOMS}
 MILD_SYMPTOMS: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if s.family is Family.MILD)
 WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if s.family is Family.SEVERE)
+OFFERED: tuple[Symptom, ...] = tuple(s for s in SYMPTOMS if not s.retired)
+OFFERED_WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in WARNING_SIGNS if not s.retired)
+
+
+def offered_warning_signs_by_group() -> tuple[tuple[SignGroup, tuple[Symptom, ...]], ...]:
+    """The warning-sign screen: each group, in screen order, with the signs offered under it."""
+    return tuple(
+        (group, tuple(s for s in OFFERED_WARNING_SIGNS if s.group is group))
+        for group in SignGroup
+    )
 
 
 def get(code: str) -> Symptom:
@@ -202,5 +304,5 @@ def _translated(code: str, language: str | None) -> Symptom:
 
 
 def choices() -> list[tuple[str, StrOrPromise]]:
-    """(code, label) pairs for a model field's choices."""
+    """(code, label) pairs for a model field's choices: retired codes too, as stored reports hold them."""
     return [(s.code, s.label) for s in SYMPTOMS]
