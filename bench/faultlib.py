@@ -130,6 +130,14 @@ def format_table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def alert_wait_check(waits: Sequence[float | None], expected: int, limit: float) -> Check:
+    """Every severe report's alert queued within `limit` seconds of the report."""
+    if len(waits) < expected or any(w is None for w in waits):
+        return Check(False, f"{sum(w is not None for w in waits)} of {expected} severe reports had their alert queued")
+    worst = max(waits, default=0.0)
+    return Check(worst <= limit, f"alerts queued {worst:.1f} s after the report at worst (limit {limit:g} s)")
+
+
 def latency_after(arrivals: Sequence[tuple[str, float]], recipients: Iterable[str], since: float) -> float | None:
     """Seconds from `since` until every recipient had a message (their first), or None if one has none."""
     first: dict[str, float] = {}
@@ -248,6 +256,18 @@ def email_counts(batch: Batch) -> Counter[str]:
     from reactions.models import OutboundEmail
 
     return Counter(OutboundEmail.objects.filter(clinic_id__in=batch.clinic_ids).values_list("status", flat=True))
+
+
+def alert_waits(batch: Batch) -> list[float | None]:
+    """Seconds from each severe report to its first alert e-mail queued (None: never queued), by the database."""
+    from django.db.models import Min
+
+    from reactions.models import Flag
+
+    flags = Flag.objects.filter(clinic_id__in=batch.clinic_ids, kind=Flag.Kind.SEVERE_EVENT).annotate(
+        queued=Min("emails__created_at")
+    )
+    return [None if f.queued is None else (f.queued - f.created_at).total_seconds() for f in flags]
 
 
 def retire_leftovers() -> None:

@@ -11,6 +11,7 @@ from bench.faultlib import (
     Check,
     Outcome,
     Tally,
+    alert_wait_check,
     all_passed,
     format_table,
     latency_after,
@@ -99,6 +100,17 @@ def test_latency_runs_until_the_last_recipient_got_their_first_message():
     assert latency_after(arrivals, ["a@x.test", "b@x.test"], since=101.0) == 2.0
     assert latency_after(arrivals, ["a@x.test"], since=101.0) == 0.0  # had it before: no wait
     assert latency_after(arrivals, ["a@x.test", "c@x.test"], since=101.0) is None
+
+
+def test_every_severe_report_must_have_its_alert_queued_within_the_limit():
+    assert alert_wait_check([0.1, 2.0], expected=2, limit=2.0) == Check(
+        True, "alerts queued 2.0 s after the report at worst (limit 2 s)"
+    )
+    assert not alert_wait_check([0.1, 15.8], expected=2, limit=2.0).ok
+    assert alert_wait_check([0.1, None], expected=2, limit=2.0) == Check(
+        False, "1 of 2 severe reports had their alert queued"
+    )
+    assert not alert_wait_check([0.1], expected=2, limit=2.0).ok  # a report whose flag is missing
 
 
 WORKER_LOG = """\
