@@ -363,6 +363,15 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _services(ctx: Context) -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0].split()[0]
+    return {"postgresql": postgresql, "redis": ctx.redis.info("server")["redis_version"]}
+
+
 def _redis_database(url: str) -> int:
     from redis.connection import parse_url
 
@@ -409,7 +418,7 @@ def main() -> int:
 
     results = {
         "generated_at": datetime.now(dt_timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": {**_machine(), **_services(ctx)},
         "settings": {
             "prompts": args.prompts,
             "alerts": args.alerts,
