@@ -81,6 +81,14 @@ def tally(expected: Iterable[str], received: Sequence[tuple[str, str]]) -> Tally
     )
 
 
+def duplicates(received: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each recipient who got more than one copy, with the Message-IDs of the copies in arrival order."""
+    ids: dict[str, list[str]] = {}
+    for address, message_id in received:
+        ids.setdefault(address.lower(), []).append(message_id)
+    return {address: copies for address, copies in ids.items() if len(copies) > 1}
+
+
 @dataclass(frozen=True)
 class Check:
     """A scenario-specific condition, and what was seen."""
@@ -96,6 +104,7 @@ class Outcome:
     sent_db: int
     seconds: float
     checks: list[Check] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # recipient: Message-IDs of their copies
 
     @property
     def passed(self) -> bool:
@@ -108,6 +117,7 @@ class Outcome:
             "sent_db": self.sent_db,
             "seconds": round(self.seconds, 1),
             "checks": [{"ok": c.ok, "detail": c.detail} for c in self.checks],
+            "duplicates": self.duplicates,
             "passed": self.passed,
         }
 

@@ -33,6 +33,7 @@ from bench.faultlib import (
     alert_wait_check,
     alert_waits,
     all_passed,
+    duplicates,
     email_counts,
     format_table,
     latency_after,
@@ -140,12 +141,13 @@ def finish(name: str, batch: Batch, listener, *, started: float, timeout: float,
     seconds = time.time() - started
     time.sleep(SETTLE_SECONDS)
     counts = email_counts(batch)
-    result = tally(expected, [(r.recipient, r.message_id) for r in listener.received])
-    outcome = Outcome(name, result, sent_db=counts["sent"], seconds=seconds)
+    received = [(r.recipient, r.message_id) for r in listener.received]
+    outcome = Outcome(name, tally(expected, received), sent_db=counts["sent"], seconds=seconds)
+    outcome.duplicates = duplicates(received)
     if not finished:
         outcome.checks.append(Check(False, f"timed out after {timeout:.0f} s: {dict(counts)}"))
-    if result.unexpected:
-        outcome.checks.append(Check(False, f"{result.unexpected} copies to recipients who should get none"))
+    if outcome.tally.unexpected:
+        outcome.checks.append(Check(False, f"{outcome.tally.unexpected} copies to recipients who should get none"))
     return outcome
 
 
@@ -439,7 +441,8 @@ def main() -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    verdict = "PASSED" if results["passed"] else "FAILED (lost messages, or a failed check)"
+    failed = [o.scenario for o in outcomes if not o.passed]
+    verdict = "PASSED" if results["passed"] else f"FAILED ({'; '.join(failed) or 'no scenario ran'})"
     print(f"\n{verdict}: written {out} in {results['total_seconds']:.0f} s; worker logs in {ctx.log_root}")
     return 0 if results["passed"] else 1
 

@@ -13,6 +13,7 @@ from bench.faultlib import (
     Tally,
     alert_wait_check,
     all_passed,
+    duplicates,
     format_table,
     latency_after,
     tally,
@@ -44,6 +45,12 @@ def test_duplicates_are_found_by_recipient_whatever_their_message_id():
     ]
     result = tally(["a@x.test", "b@x.test"], received)
     assert (result.lost, result.duplicated, result.kept_id, result.received) == (0, 2, 1, 4)
+
+
+def test_the_duplicated_recipients_are_listed_with_the_message_ids_of_their_copies():
+    received = [("a@x.test", "<1@x>"), ("B@x.test", "<2@x>"), ("a@x.test", "<1@x>"), ("b@x.test", "<9@x>")]
+    assert duplicates(received) == {"a@x.test": ["<1@x>", "<1@x>"], "b@x.test": ["<2@x>", "<9@x>"]}
+    assert duplicates([("a@x.test", "<1@x>")]) == {}
 
 
 def test_a_third_copy_is_compared_with_the_first_one():
