@@ -51,7 +51,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/faults"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
 
 # The stack's settings: a 2 s tick and short leases, so that each fault plays out in seconds.
-# Retries back off from 1 s to 20 s: a 120 s outage costs a message about ten of its 20 tries
+# Retries back off from 1 s to 20 s: a 120 s outage costs a message at most about ten of its 20 tries
 # (EMAIL_MAX_ATTEMPTS), as a 2-minute outage costs it two or three with the production settings.
 TICK_SECONDS = 2
 SENDING_LEASE_SECONDS = 15
@@ -117,7 +117,7 @@ def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 
 
 
 @contextmanager
-def stack_for(ctx: Context, key: str, listener, **env: str) -> Iterator:
+def stack_for(ctx: Context, key: str, listener: Listener, **env: str) -> Iterator[Stack]:
 
     stack = Stack({**ctx.env, "EMAIL_URL": f"smtp://127.0.0.1:{listener.port}", **env}, ctx.log_root / key)
     try:
@@ -127,7 +127,9 @@ def stack_for(ctx: Context, key: str, listener, **env: str) -> Iterator:
         listener.down()
 
 
-def finish(name: str, batch: Batch, listener, *, started: float, timeout: float, refused: Sequence[str] = ()):
+def finish(
+    name: str, batch: Batch, listener: Listener, *, started: float, timeout: float, refused: Sequence[str] = ()
+) -> Outcome:
     """Wait until every expected message is recorded (SENT; the refused ones FAILED) and received, then count."""
 
     expected = [a for a in batch.recipients if a not in refused]
@@ -155,8 +157,7 @@ def _alert_wait(batch: Batch) -> Check:
     return alert_wait_check(alert_waits(batch), len(batch.alert_infusions), ALERT_QUEUED_LIMIT_SECONDS)
 
 
-def _listener(delay: float = 0.0):
-
+def _listener(delay: float = 0.0) -> Listener:
     listener = Listener().up()
     listener.delay_seconds = delay
     return listener
@@ -165,7 +166,7 @@ def _listener(delay: float = 0.0):
 # --- The scenarios -------------------------------------------------------------------------------------
 
 
-def kill_mid_send(ctx: Context):
+def kill_mid_send(ctx: Context) -> Outcome:
     """kill -9 of the worker (and its pool) while prompts and a severe alert are in flight; then a fresh worker."""
     from reactions.models import OutboundEmail
 
@@ -199,7 +200,7 @@ def kill_mid_send(ctx: Context):
     return outcome
 
 
-def redis_flush(ctx: Context):
+def redis_flush(ctx: Context) -> Outcome:
     """Severe-alert and dispatcher tasks queued with no worker running, FLUSHDB, then the stack starts."""
     from reactions.tasks import dispatch_due
 
@@ -221,7 +222,7 @@ def redis_flush(ctx: Context):
     return outcome
 
 
-def smtp_down(ctx: Context):
+def smtp_down(ctx: Context) -> Outcome:
     """The mail server stops listening (connection refused) for --smtp-down seconds, with the stack running."""
     from reactions.models import DeliveryAttempt
 
@@ -247,7 +248,7 @@ def smtp_down(ctx: Context):
     return outcome
 
 
-def pg_terminate(ctx: Context):
+def pg_terminate(ctx: Context) -> Outcome:
     """pg_terminate_backend on the workers' database connections, three times, while they send."""
 
     batch = make_batch("pgterm", prompts=ctx.args.prompts, alerts=ctx.args.alerts)
@@ -271,7 +272,7 @@ def pg_terminate(ctx: Context):
     return outcome
 
 
-def two_workers(ctx: Context):
+def two_workers(ctx: Context) -> Outcome:
     """Two workers (two processes each) and two beats: four dispatchers racing for the same rows."""
     from reactions.models import DeliveryAttempt
 
@@ -291,7 +292,7 @@ def two_workers(ctx: Context):
     return outcome
 
 
-def slow_smtp(ctx: Context):
+def slow_smtp(ctx: Context) -> Outcome:
     """A mail server that takes 1 s a message, with a small EMAIL_DELIVERY_BUDGET_SECONDS."""
 
     batch = make_batch("slow", prompts=ctx.args.prompts, alerts=0)
@@ -314,7 +315,7 @@ def slow_smtp(ctx: Context):
     return outcome
 
 
-def refused_for_good(ctx: Context):
+def refused_for_good(ctx: Context) -> Outcome:
     """The mail server refuses a few patients' addresses for good (550 at RCPT)."""
     from reactions.models import Flag, FollowUp, OutboundEmail
 
