@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PASSWORD ?= ivig-demo-2026
 PORT ?= 8000
 
-.PHONY: run test bench lighthouse css messages browser install install-test install-bench migrate seed clean check
+.PHONY: run test bench faults lighthouse css messages browser install install-test install-bench migrate seed clean check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ install-bench: $(VENV)/.bench-installed
 bench: install-bench
 	@scripts/ensure_apt.sh hey hey
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Delivery fault suite (not part of `make test`): the real Celery stack, PostgreSQL, Redis and an SMTP
+## listener, one fault per scenario; see bench/README.md. DATABASE_URL (default
+## postgres://postgres@127.0.0.1:5432/faults; dropped and re-created), REDIS_URL (default
+## redis://127.0.0.1:6379/6; flushed), FAULTS_ARGS (e.g. --quick, --smtp-down 60, --only kill,slow).
+faults: install-bench
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 ## Lighthouse 12 (mobile) on the patient pages of the app run as in production; fails below the bars.
 lighthouse: install-test browser

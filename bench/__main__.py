@@ -52,13 +52,14 @@ def _args() -> argparse.Namespace:
     return args
 
 
-def _reset_database(url: str) -> None:
+def _reset_database(url: str, prefix: str = "bench") -> None:
+    """Drop and create the database of a bench tool; its name must start with the tool's prefix."""
     import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
-    if not name.startswith("bench"):
-        sys.exit(f"Refusing to drop database {name!r}: the bench database's name must start with 'bench'.")
+    if not name.startswith(prefix):
+        sys.exit(f"Refusing to drop database {name!r}: the {prefix} database's name must start with {prefix!r}.")
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
