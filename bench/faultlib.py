@@ -234,7 +234,7 @@ def make_batch(name: str, *, prompts: int, alerts: int) -> Batch:
     clinic = _clinic(f"Faults: {name}")
     infusions = _patients_with_infusions(clinic, "patient", prompts, ended_ago=timedelta(hours=2, minutes=30))
     for infusion in infusions:
-        services.followups_sync(infusion=infusion)
+        services.followups.followups_sync(infusion=infusion)
     batch = Batch([clinic.pk], [i.patient.email for i in infusions], [], [])
     for k in range(alerts):
         alert_clinic = _clinic(f"Faults: {name}, alerts {k}")
@@ -257,8 +257,8 @@ def raise_alerts(batch: Batch) -> None:
 
     for infusion in batch.alert_infusions:
         with transaction.atomic():
-            services.report_create(
-                infusion=infusion, symptoms=[services.SymptomEntry("breathing_trouble", "severe", "during")]
+            services.reports.report_create(
+                infusion=infusion, symptoms=[services.reports.SymptomEntry("breathing_trouble", "severe", "during")]
             )
 
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
@@ -21,6 +23,7 @@ from tests.factories import (
     InfusionFactory,
     PatientFactory,
     clinic_for_engine_tests,
+    make_report,
     make_severe_flag,
 )
 from tests.smtp import SmtpListener
@@ -283,3 +286,28 @@ def test_each_pass_requests_the_heartbeat_url(clinic, settings):
         server.shutdown()
     assert hits == ["/ping/ivigtrack", "/ping/ivigtrack"]
     assert DeliveryAttempt.objects.count() == 0  # nothing was due: the ping says the pass ran, not that mail went
+
+
+class _ReportArrivesMidPass(locmem.EmailBackend):
+    """Accepts every message; while the third goes out, a patient reports a warning sign."""
+
+    infusion = None
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        if len(mail.outbox) == 3:
+            make_report(infusion=type(self).infusion, symptoms=[("breathing_trouble", "severe")])
+        return sent
+
+
+def test_a_severe_event_reported_during_a_long_pass_is_alerted_within_a_chunk(clinic, settings):
+    clinician = ClinicianFactory(clinic=clinic)
+    for n in range(25):
+        _prompted_patient(clinic, email=f"p{n}@example.test")
+    _ReportArrivesMidPass.infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
+    settings.EMAIL_BACKEND = "tests.test_delivery_faults._ReportArrivesMidPass"
+    engine.dispatcher.dispatch_due()
+    recipients = [m.to[0] for m in mail.outbox]
+    assert len(recipients) == 26
+    # The alert goes out once the chunk in flight is done, not after all 25 prompts.
+    assert recipients.index(clinician.email) <= engine.delivery.CLAIM_CHUNK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from smtplib import (
@@ -78,6 +78,7 @@ def email_deliver(
     now: datetime | None = None,
     limit: int = 500,
     deadline: datetime | None = None,
+    urgent_arrivals: Callable[[], list[int]] | None = None,
 ) -> DeliveryResult:
     """Deliver due pending e-mails (or just these ones), each claimed by one worker only.
 
@@ -85,6 +86,10 @@ def email_deliver(
     exactly one gets it. A row becomes SENT only after the mail server accepted it. Nothing is
     started after ``deadline`` (default: EMAIL_DELIVERY_BUDGET_SECONDS from now), and a claimed row
     not tried by then is given back at once, so a call never outlives its Celery time limit.
+
+    ``urgent_arrivals``, asked before each chunk, names e-mails that became due since the call began
+    (alerts about a severe event reported meanwhile): they go before the rest, so a long pass of
+    prompts never holds an alert back by more than one chunk.
     """
     now = now or timezone.now()
     deadline = deadline or timezone.now() + timedelta(seconds=settings.EMAIL_DELIVERY_BUDGET_SECONDS)
@@ -101,7 +106,11 @@ def email_deliver(
         return result
     connection = get_connection(fail_silently=False)
     try:
-        while candidates and timezone.now() < deadline:
+        while timezone.now() < deadline:
+            if urgent_arrivals is not None:
+                candidates.extendleft(reversed(urgent_arrivals()))
+            if not candidates:
+                break
             chunk = [candidates.popleft() for _ in range(min(CLAIM_CHUNK, len(candidates)))]
             claimed_at = timezone.now()
             emails = _email_claim(chunk, now=now, claimed_at=claimed_at)

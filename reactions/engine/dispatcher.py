@@ -277,7 +277,8 @@ def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float | No
     deadline = timezone.now() + timedelta(seconds=budget)
     more_due = result.prompts_queued > 0
     while True:
-        batch = email_deliver(now=timezone.now(), deadline=deadline)
+        # A severe event reported during this pass is alerted before the rest of its prompts.
+        batch = email_deliver(now=timezone.now(), deadline=deadline, urgent_arrivals=_alerts_due_now)
         result.delivery += batch
         if timezone.now() >= deadline:
             break
@@ -292,6 +293,10 @@ def dispatch_due(*, now: datetime | None = None, deliver_for_seconds: float | No
         elif batch.sent + batch.retrying + batch.failed == 0:
             break
     return result
+
+
+def _alerts_due_now() -> list[int]:
+    return flags_queue_alerts(now=timezone.now())
 
 
 DISPATCHER = "dispatcher"
