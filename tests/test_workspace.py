@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,7 +25,6 @@ from reactions.models import (
     ReportReclassification,
     Vitals,
 )  # fmt: skip
-from reactions.templatetags.fast_fields import bs5_field
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
@@ -343,10 +343,10 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_queue_filters_are_what_a_fresh_form_writes_filtered_or_not(clinician_client, language):
-    # Unfiltered, the fields are written once per language and reused; filtered, they show the filter.
+    # Unfiltered, the fields are crispy's for a fresh form in the page's language; filtered, they show the filter.
     page = clinician_client.get(reverse("clinic_flags"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     with translation.override(language):
-        fresh = [bs5_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
+        fresh = [as_crispy_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
     assert len(fresh) == 5 and all(html in page for html in fresh)
     filtered = clinician_client.get(reverse("clinic_flags"), {"kind": "review", "date_from": "2026-13-01"},
                                     HTTP_ACCEPT_LANGUAGE=language).content.decode()  # fmt: skip
