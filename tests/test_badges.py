@@ -4,8 +4,7 @@ translated, dates in the viewer's time zone."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.template.loader import render_to_string
@@ -116,7 +115,7 @@ def test_flag_badges_name_the_kind_and_the_state():
 
 def test_a_snoozed_flag_shows_the_date_in_the_current_time_zone():
     flag = make_severe_flag(infusion=InfusionFactory())
-    flag.snoozed_until = datetime(2026, 3, 1, 23, 30, tzinfo=dt_timezone.utc)
+    flag.snoozed_until = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     with timezone.override("Pacific/Auckland"):  # already 2 March there
         assert "Snoozed to 2 Mar" in _render("reactions/_badges.html#flag-badges", flag=flag)
     with timezone.override("America/New_York"):
@@ -206,7 +205,7 @@ def test_the_timeline_card_in_spanish(clinician):
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland", "America/New_York"])
 def test_dates_on_the_rows_are_in_the_viewers_time_zone_and_language(language, zone):
-    moment = datetime(2026, 12, 31, 23, 30, tzinfo=dt_timezone.utc)
+    moment = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
     infusion = InfusionFactory(started_at=moment)
     report = make_report(infusion=infusion, symptoms=[("breathing_trouble", "severe")])
     ReactionReport.objects.filter(pk=report.pk).update(created_at=moment)
@@ -225,7 +224,7 @@ def test_dates_on_the_rows_are_in_the_viewers_time_zone_and_language(language, z
         assert f'<time datetime="{local.isoformat()}">' in row
     with translation.override("es"), timezone.override("UTC"):
         ReportReclassification.objects.create(report_id=report.pk, from_level="severe", to_level="mild", reason="r",
-                                              created_at=datetime(2026, 1, 5, 12, tzinfo=dt_timezone.utc))  # fmt: skip
+                                              created_at=datetime(2026, 1, 5, 12, tzinfo=UTC))  # fmt: skip
         assert "5 Ene 2026" in _render("reactions/clinic_patient_detail.html#timeline-card",
                                        report=_timeline_report(report))  # fmt: skip
 
