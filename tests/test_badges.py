@@ -37,12 +37,13 @@ def test_report_badge_says_how_serious_the_report_is():
     severe = make_report(symptoms=[("breathing_trouble", "severe")])
     review = make_report(symptoms=[("headache", "very_severe")])
     mild = make_report(symptoms=[("headache", "mild")])
-    html = _render("reactions/_badges.html#report-badge", report=severe)
+    badge = "reactions/_badges.html#report-badge"
+    html = _render(badge, report=severe)
     assert "badge-severe" in html and "⚠ Warning sign" in html
-    assert _render("reactions/_badges.html#report-badge", report=review) == '<span class="badge badge-review">● For review</span>'
-    assert _render("reactions/_badges.html#report-badge", report=mild) == '<span class="badge badge-mild">Mild</span>'
+    assert _render(badge, report=review) == '<span class="badge badge-review">● For review</span>'
+    assert _render(badge, report=mild) == '<span class="badge badge-mild">Mild</span>'
     with translation.override("es"):
-        assert "⚠ Signo de alarma" in _render("reactions/_badges.html#report-badge", report=severe)
+        assert "⚠ Signo de alarma" in _render(badge, report=severe)
 
 
 def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
@@ -50,8 +51,8 @@ def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
     html = _render("reactions/_badges.html#symptom-list", symptoms=report.symptoms.order_by("pk"), clinical=True)
     warning, plain = html.split("</li>")[:2]
     # The clinical name, then the patient's words when they differ; warning signs bold with ⚠.
-    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">(Trouble breathing or wheezing)</span>' \
-        '</strong> — severe, during the infusion' in warning
+    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">' \
+        '(Trouble breathing or wheezing)</span></strong> — severe, during the infusion' in warning
     assert plain.strip() == "<li>Headache — mild, during the infusion"  # same words: named once
     assert _render("reactions/_badges.html#symptom-list", symptoms=[], clinical=True) == ""
 
