@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import pytest
-
 from django.utils import translation
 
 from reactions.domain import catalogue

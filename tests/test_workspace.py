@@ -6,7 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -23,8 +25,6 @@ from reactions.models import (
     ReportReclassification,
     Vitals,
 )  # fmt: skip
-from reactions.templatetags.badges import queue_row
-from reactions.templatetags.fast_fields import bs5_field
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
@@ -343,10 +343,10 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_queue_filters_are_what_a_fresh_form_writes_filtered_or_not(clinician_client, language):
-    # Unfiltered, the fields are written once per language and reused; filtered, they show the filter.
+    # Unfiltered, the fields are crispy's for a fresh form in the page's language; filtered, they show the filter.
     page = clinician_client.get(reverse("clinic_flags"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     with translation.override(language):
-        fresh = [bs5_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
+        fresh = [as_crispy_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
     assert len(fresh) == 5 and all(html in page for html in fresh)
     filtered = clinician_client.get(reverse("clinic_flags"), {"kind": "review", "date_from": "2026-13-01"},
                                     HTTP_ACCEPT_LANGUAGE=language).content.decode()  # fmt: skip
@@ -366,7 +366,7 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     assert len(flags) == 6  # each report: a severe event flag and a review flag
     assert all([s.code for s in f.report.symptom_list] == ["headache", "chest_pain"] for f in flags)
     with django_assert_num_queries(0):
-        rows = "".join(queue_row(flag) for flag in flags)
+        rows = "".join(_queue_row(flag) for flag in flags)
     assert rows.count("Chest pain (suspected MI or PE)") == 6
     # Each other kind of row adds the queries for its own relation, and the rows still ask nothing.
     flag = flags[0]
@@ -378,8 +378,12 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     with django_assert_num_queries(1 + 1 + 2):  # symptoms, who acknowledged, the prompt and its infusion
         flags = selectors.triage_queue.queue_details(page)
     with django_assert_num_queries(0):
-        rows = "".join(queue_row(flag) for flag in flags)
+        rows = "".join(_queue_row(flag) for flag in flags)
     assert f"✓ {clinician.full_name}" in rows and "No answer to the +24 h follow-up prompt" in rows
+
+
+def _queue_row(flag: Flag) -> str:
+    return render_to_string("reactions/clinic_flags.html#queue-row", {"flag": flag})
 
 
 def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:

@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,7 +22,6 @@ from reactions.forms.filters import DateRangeForm, PatientSearchForm
 from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
 from reactions.forms.reports import ReclassifyForm
 from reactions.models import Infusion, ReactionReport, User
-from reactions.templatetags.fast_fields import bs5_field
 from reactions.views.decorators import audit, bound_data, clinic_staff_required
 
 TIMELINE_INFUSIONS_PER_PAGE = 4
@@ -84,10 +82,6 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "details_form": PatientDetailsForm(instance=patient),
         "reclassify_form": ReclassifyForm(),
     }
-    # The same unbound form follows every report: render it once, not once per report.
-    form = context["reclassify_form"]
-    fields_html = "".join(bs5_field(form[name]) for name in form.fields)  # each field escaped by format_html
-    context["reclassify_form_html"] = mark_safe(fields_html)  # nosec B308 B703
     return render(request, "reactions/clinic_patient_detail.html", context)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
-from django.utils.safestring import SafeString
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +20,6 @@ from reactions.forms.filters import QueueFilterForm
 from reactions.forms.reports import ReclassifyForm
 from reactions.forms.triage import AcknowledgeForm, FlagAssignForm, FlagCloseForm, FlagNoteForm, FlagSnoozeForm
 from reactions.models import Flag
-from reactions.templatetags.fast_fields import bs5_field
 from reactions.views.decorators import audit, clinic_staff_required
 
 QUEUE_FLAGS_PER_PAGE = 25
@@ -61,20 +58,8 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
                           what="triage queue")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
-    fields = _queue_filter_fields(translation.get_language()) if not form.is_bound else _filter_fields(form)
-    return render(request, "reactions/clinic_flags.html", {"form": form, "fields": fields, "page": page,
+    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page,
                   "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})  # fmt: skip
-
-
-def _filter_fields(form: QueueFilterForm) -> dict[str, SafeString]:
-    return {name: bs5_field(form[name]) for name in form.fields}
-
-
-@cache
-def _queue_filter_fields(language: str) -> dict[str, SafeString]:
-    """The unfiltered queue's filter fields, written once per language: the queue reloads itself every
-    minute on every clinician's screen, and its form (fixed choices, no data) is the same each time."""
-    return _filter_fields(QueueFilterForm())
 
 
 @clinic_staff_required
