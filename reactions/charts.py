@@ -9,24 +9,19 @@ and dates are in the active language, as the page around it.
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, Exists, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
-from django.utils import timezone
-from django.utils.dates import MONTHS_3
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from reactions.domain.catalogue import Grade
-from reactions.models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
+from reactions.models import RateChange
 
 # PRO-CTCAE-style grades weighted 1..4: a very severe headache weighs four mild ones.
 GRADE_WEIGHTS: dict[str, int] = {Grade.MILD: 1, Grade.MODERATE: 2, Grade.SEVERE: 3, Grade.VERY_SEVERE: 4}
@@ -71,57 +66,8 @@ def highest_rate(rate_changes: Sequence[RateChange]) -> str:
     return " / ".join(format_rate(rate, str(labels.get(unit, unit))) for unit, rate in sorted(highest.items()))
 
 
-def symptom_burden(
-    *, patient: User, since: datetime | None = None, until: datetime | None = None, limit: int = MAX_INFUSIONS
-) -> BurdenChart:
-    """The patient's last ``limit`` given infusions (oldest first) with their symptom burden.
-
-    One query whatever the number of infusions, reports and symptoms (two when some infusion has rate
-    changes): the database counts each infusion's reports and severe reports and sums its grade
-    weights, so that no report or symptom is ever loaded as a model instance.
-    """
-    infusions = Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN)
-    if since is not None:
-        infusions = infusions.filter(started_at__gte=since)
-    if until is not None:
-        infusions = infusions.filter(started_at__lt=until)
-    # .order_by() clears ReactionReport's default ordering, which would otherwise split the groups.
-    reports = ReactionReport.objects.filter(infusion=OuterRef("pk")).order_by().values("infusion")
-    weight = Case(*(When(grade=grade, then=Value(w)) for grade, w in GRADE_WEIGHTS.items()), default=Value(0))
-    symptoms = ReportedSymptom.objects.filter(report__infusion=OuterRef("pk")).order_by().values("report__infusion")
-    chosen = list(
-        infusions.order_by("-started_at", "-pk")
-        .only("started_at", "product", "product_other", "lot_number", "premedication", "pre_hydrated")
-        .annotate(
-            report_count=Coalesce(Subquery(reports.annotate(n=Count("pk")).values("n")), 0),
-            severe_reports=Coalesce(
-                Subquery(reports.filter(ReactionReport.SEVERE_AFTER_REVIEW).annotate(n=Count("pk")).values("n")), 0
-            ),
-            burden=Coalesce(Subquery(symptoms.annotate(b=Sum(weight)).values("b")), 0),
-            has_rate_changes=Exists(RateChange.objects.filter(infusion=OuterRef("pk"))),
-        )[:limit]
-    )
-    rate_changes: dict[int, list[RateChange]] = defaultdict(list)
-    with_rates = [infusion.pk for infusion in chosen if infusion.has_rate_changes]
-    if with_rates:
-        for change in RateChange.objects.filter(infusion_id__in=with_rates).only("infusion_id", "rate", "unit").order_by():
-            rate_changes[change.infusion_id].append(change)
-    rows = [
-        BurdenRow(
-            infusion_id=infusion.pk,
-            started_at=infusion.started_at,
-            date=timezone.localtime(infusion.started_at).date(),
-            product=infusion.product_name,
-            lot=infusion.lot_number,
-            premedication=infusion.premedication,
-            pre_hydrated=infusion.pre_hydrated,
-            max_rate=highest_rate(rate_changes[infusion.pk]),
-            burden=infusion.burden,
-            severe=infusion.severe_reports > 0,
-            reports=infusion.report_count,
-        )
-        for infusion in reversed(chosen)
-    ]
+def burden_chart(rows: list[BurdenRow]) -> BurdenChart:
+    """The rows and their chart, ready for a template."""
     # burden_svg escapes every text it writes and takes no markup from the database.
     return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # nosec B308 B703
 
@@ -140,20 +86,14 @@ _TEXT_COLOUR = "#212529"
 _GRID_COLOUR = "#d0d4d9"
 
 
-@functools.cache
-def _months(language: str | None) -> tuple[str, ...]:
-    """Month abbreviations as the "M" date format writes them ("Jan", "Ene"), once per language."""
-    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
-
-
 def short_date(day: date) -> str:
-    """'3 Mar 25': what date_format(day, "j M y") writes in the active language, ~20 times quicker."""
-    return f"{day.day} {_months(get_language())[day.month]} {day:%y}"
+    """'3 Mar 25', in the active language."""
+    return date_format(day, "j M y")
 
 
 def long_date(day: date) -> str:
-    """'3 Mar 2025', as date_format(day, "j M Y")."""
-    return f"{day.day} {_months(get_language())[day.month]} {day.year}"
+    """'3 Mar 2025', in the active language."""
+    return date_format(day, "j M Y")
 
 
 def nice_ticks(maximum: int, *, target: int = 5) -> list[int]:

@@ -15,8 +15,9 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from reactions import charts, services
-from reactions.charts import BurdenRow, burden_svg, nice_ticks, symptom_burden
+from reactions.charts import BurdenRow, burden_svg, nice_ticks
 from reactions.models import Infusion, RateChange
+from reactions.selectors.burden import symptom_burden
 from tests.factories import ClinicianFactory, InfusionFactory, make_report
 
 SVG = "{http://www.w3.org/2000/svg}"

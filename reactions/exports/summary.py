@@ -7,9 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from reactions.charts import symptom_burden
 from reactions.domain import dates
 from reactions.models import User
+from reactions.selectors.burden import symptom_burden
 from reactions.selectors.history import patient_history
 
 SUMMARY_DEFAULT_MONTHS = 6

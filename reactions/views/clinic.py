@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
-from reactions.charts import symptom_burden
 from reactions.forms.accounts import (
     InvitationForm,
     PatientDetailsForm,
@@ -22,6 +21,7 @@ from reactions.forms.filters import DateRangeForm, PatientSearchForm
 from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
 from reactions.forms.reports import ReclassifyForm
 from reactions.models import Infusion, ReactionReport, User
+from reactions.selectors.burden import symptom_burden
 from reactions.views.decorators import audit, bound_data, clinic_staff_required
 
 TIMELINE_INFUSIONS_PER_PAGE = 4
