@@ -39,6 +39,8 @@ browser:
 
 ## Run the whole test suite (on SQLite, or on DATABASE_URL / REDIS_URL when set), browser journeys included.
 test: install-test browser
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit --quiet -r ivigtrack reactions -ll

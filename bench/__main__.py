@@ -4,6 +4,7 @@ Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench
 dropped and created again, so its name must start with "bench"), Redis (REDIS_URL, default
 redis://127.0.0.1:6379/5) and `hey` (Debian package hey). See bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,8 +32,12 @@ GROWTH_LIMIT = 1.5
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default=None, help="data sizes to time the pages at, in clinics of 100 "
-                        "patients: 100 = the full network (1M reports). Default 1,10,100 (--quick: 1,10)")
+    parser.add_argument(
+        "--scale",
+        default=None,
+        help="data sizes to time the pages at, in clinics of 100 "
+        "patients: 100 = the full network (1M reports). Default 1,10,100 (--quick: 1,10)",
+    )
     parser.add_argument("--quick", action="store_true", help="short runs: 3 s per page, 2,000 prompts, 20 alerts")
     parser.add_argument("--duration", type=float, default=None, help="seconds of load per page (default 10, quick 3)")
     parser.add_argument("--concurrency", type=int, default=2, help="hey's concurrent clients (default 2)")
@@ -67,11 +71,23 @@ def _reset_database(url: str, prefix: str = "bench") -> None:
 
 
 def _machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))  # fmt: skip
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024), "python": platform.python_version()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024),
+        "python": platform.python_version(),
+    }
 
 
 def main() -> None:
@@ -100,13 +116,20 @@ def main() -> None:
     from bench import engine, generate, web
 
     results: dict = {
-        "generated_at": datetime.now(dt_timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
-        "settings": {"scales": args.scales, "duration_s": args.duration, "concurrency": args.concurrency,
-                     "gunicorn_workers": 2, "prompts": args.prompts, "alerts": args.alerts, "quick": args.quick},
+        "settings": {
+            "scales": args.scales,
+            "duration_s": args.duration,
+            "concurrency": args.concurrency,
+            "gunicorn_workers": 2,
+            "prompts": args.prompts,
+            "alerts": args.alerts,
+            "quick": args.quick,
+        },
         "generator": [],
         "web": {},
-    }  # fmt: skip
+    }
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         results["machine"]["postgresql"] = cursor.fetchone()[0].split()[0]
@@ -114,7 +137,7 @@ def main() -> None:
         import redis
 
         results["machine"]["redis"] = redis.Redis.from_url(env["REDIS_URL"]).info("server")["redis_version"]
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:
         pass
 
     for scale in args.scales:
@@ -122,11 +145,20 @@ def main() -> None:
         gen = generate.grow_to(scale)
         if gen.total_rows:
             rate = gen.total_rows / gen.seconds
-            print(f"  generated {gen.total_rows:,} rows in {gen.seconds:.1f} s ({rate:,.0f} rows/s): {gen.rows}; "
-                  f"then VACUUM (ANALYZE) {gen.vacuum_seconds:.1f} s")  # fmt: skip
-            results["generator"].append({"to_scale": scale, "rows": gen.rows, "total_rows": gen.total_rows,
-                                         "seconds": round(gen.seconds, 2), "rows_per_s": round(rate),
-                                         "vacuum_seconds": round(gen.vacuum_seconds, 2)})  # fmt: skip
+            print(
+                f"  generated {gen.total_rows:,} rows in {gen.seconds:.1f} s ({rate:,.0f} rows/s): {gen.rows}; "
+                f"then VACUUM (ANALYZE) {gen.vacuum_seconds:.1f} s"
+            )
+            results["generator"].append(
+                {
+                    "to_scale": scale,
+                    "rows": gen.rows,
+                    "total_rows": gen.total_rows,
+                    "seconds": round(gen.seconds, 2),
+                    "rows_per_s": round(rate),
+                    "vacuum_seconds": round(gen.vacuum_seconds, 2),
+                }
+            )
         connection.close()
         if not args.skip_web:
             results["web"][str(scale)] = web.run(env=env, duration=args.duration, concurrency=args.concurrency)
@@ -151,46 +183,81 @@ def _targets(results: dict, args: argparse.Namespace) -> list[dict]:
     if web_runs:
         full, base = web_runs[str(max(args.scales))], web_runs[str(min(args.scales))]
         for row in full[1:]:
-            checks.append({"target": f"{row['page']}: p50 <= {PAGE_P50_X_FLOOR:g}x floor", "value": row["p50_x_floor"],
-                           "met": row["p50_x_floor"] <= PAGE_P50_X_FLOOR})  # fmt: skip
-            checks.append({"target": f"{row['page']}: p95 <= {PAGE_P95_X_FLOOR:g}x floor", "value": row["p95_x_floor"],
-                           "met": row["p95_x_floor"] <= PAGE_P95_X_FLOOR})  # fmt: skip
+            checks.append(
+                {
+                    "target": f"{row['page']}: p50 <= {PAGE_P50_X_FLOOR:g}x floor",
+                    "value": row["p50_x_floor"],
+                    "met": row["p50_x_floor"] <= PAGE_P50_X_FLOOR,
+                }
+            )
+            checks.append(
+                {
+                    "target": f"{row['page']}: p95 <= {PAGE_P95_X_FLOOR:g}x floor",
+                    "value": row["p95_x_floor"],
+                    "met": row["p95_x_floor"] <= PAGE_P95_X_FLOOR,
+                }
+            )
         if len(web_runs) > 1:
-            for big, small in zip(full, base):
+            for big, small in zip(full, base, strict=True):
                 growth = round(big["p50_ms"] / small["p50_ms"], 2)
                 big["p50_growth"] = growth
-                checks.append({"target": f"{big['page']}: p50 at {max(args.scales)}x <= {GROWTH_LIMIT:g}x p50 at "
-                               f"{min(args.scales)}x", "value": growth, "met": growth <= GROWTH_LIMIT})  # fmt: skip
+                checks.append(
+                    {
+                        "target": f"{big['page']}: p50 at {max(args.scales)}x <= {GROWTH_LIMIT:g}x p50 at "
+                        f"{min(args.scales)}x",
+                        "value": growth,
+                        "met": growth <= GROWTH_LIMIT,
+                    }
+                )
     eng = results.get("engine")
     if eng:
         ratio = eng["dispatch"]["x_floor"]
-        checks.append({"target": f"dispatcher >= {DISPATCH_X_FLOOR:.0%} of SMTP floor throughput", "value": ratio,
-                       "met": ratio >= DISPATCH_X_FLOOR})  # fmt: skip
+        checks.append(
+            {
+                "target": f"dispatcher >= {DISPATCH_X_FLOOR:.0%} of SMTP floor throughput",
+                "value": ratio,
+                "met": ratio >= DISPATCH_X_FLOOR,
+            }
+        )
         p95 = eng["severe_alert"]["p95_s"]
-        checks.append({"target": f"severe alert e-mail p95 < {SEVERE_P95_SECONDS:g} s", "value": p95,
-                       "met": p95 < SEVERE_P95_SECONDS})  # fmt: skip
+        checks.append(
+            {
+                "target": f"severe alert e-mail p95 < {SEVERE_P95_SECONDS:g} s",
+                "value": p95,
+                "met": p95 < SEVERE_P95_SECONDS,
+            }
+        )
     return checks
 
 
 def format_table(results: dict) -> str:
     lines = []
     m = results["machine"]
-    lines.append(f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, PostgreSQL {m.get('postgresql', '?')}, "
-                 f"Redis {m.get('redis', '?')}, Python {m['python']}")  # fmt: skip
+    lines.append(
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, PostgreSQL {m.get('postgresql', '?')}, "
+        f"Redis {m.get('redis', '?')}, Python {m['python']}"
+    )
     for g in results["generator"]:
-        lines.append(f"Generator (to {g['to_scale']}x): {g['total_rows']:,} rows in {g['seconds']} s "
-                     f"({g['rows_per_s']:,} rows/s)")  # fmt: skip
+        lines.append(
+            f"Generator (to {g['to_scale']}x): {g['total_rows']:,} rows in {g['seconds']} s "
+            f"({g['rows_per_s']:,} rows/s)"
+        )
     web_runs = results.get("web") or {}
     if web_runs:
         scales = sorted(web_runs, key=int)
         full = web_runs[scales[-1]]
         s = results["settings"]
         lines.append("")
-        lines.append(f"Web at {scales[-1]}x ({s['gunicorn_workers']} gunicorn workers, hey -c {s['concurrency']}, "
-                     f"{s['duration_s']:g} s per page):")  # fmt: skip
-        growth_cols = [sc for sc in scales]
-        header = ("| page | p50 ms | p95 ms | p99 ms | req/s | p50 × floor | p95 × floor | "
-                  + " | ".join(f"p50 ms at {sc}x" for sc in growth_cols) + " | 100x/1x |")  # fmt: skip
+        lines.append(
+            f"Web at {scales[-1]}x ({s['gunicorn_workers']} gunicorn workers, hey -c {s['concurrency']}, "
+            f"{s['duration_s']:g} s per page):"
+        )
+        growth_cols = list(scales)
+        header = (
+            "| page | p50 ms | p95 ms | p99 ms | req/s | p50 × floor | p95 × floor | "
+            + " | ".join(f"p50 ms at {sc}x" for sc in growth_cols)
+            + " | 100x/1x |"
+        )
         lines.append(header)
         lines.append("|" + "---|" * (header.count("|") - 1))
         for i, row in enumerate(full):
@@ -207,13 +274,19 @@ def format_table(results: dict) -> str:
         lines.append("")
         lines.append("| engine | messages | seconds | msg/s | × floor |")
         lines.append("|---|---|---|---|---|")
-        lines.append(f"| dispatcher (Celery worker, 2 processes) | {d['messages']} | {d['seconds']:.2f} | "
-                     f"{d['throughput']:.0f} | {d['x_floor']:.2f} |")  # fmt: skip
-        lines.append(f"| floor: one SMTP connection, no database | {f['messages']} | {f['seconds']:.2f} | "
-                     f"{f['throughput']:.0f} | 1.00 |")  # fmt: skip
+        lines.append(
+            f"| dispatcher (Celery worker, 2 processes) | {d['messages']} | {d['seconds']:.2f} | "
+            f"{d['throughput']:.0f} | {d['x_floor']:.2f} |"
+        )
+        lines.append(
+            f"| floor: one SMTP connection, no database | {f['messages']} | {f['seconds']:.2f} | "
+            f"{f['throughput']:.0f} | 1.00 |"
+        )
         lines.append("")
-        lines.append(f"Severe report -> clinician e-mail over {a['reports']} reports: p50 {a['p50_s'] * 1000:.0f} ms, "
-                     f"p95 {a['p95_s'] * 1000:.0f} ms, max {a['max_s'] * 1000:.0f} ms")  # fmt: skip
+        lines.append(
+            f"Severe report -> clinician e-mail over {a['reports']} reports: p50 {a['p50_s'] * 1000:.0f} ms, "
+            f"p95 {a['p95_s'] * 1000:.0f} ms, max {a['max_s'] * 1000:.0f} ms"
+        )
     targets = results.get("targets") or []
     if targets:
         lines.append("")

@@ -9,6 +9,7 @@
   the view does; the alert task leaves on commit (delay_on_commit), the worker sends the e-mails;
   timed from the start of the submission until the last clinician's e-mail reached the listener.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,16 +78,33 @@ class Worker:
     def __init__(self, env: dict[str, str], smtp_port: int) -> None:
         self.env = {**env, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         from ivigtrack.celery import app
 
         app.control.purge()  # only the bench broker's queue (REDIS_URL's database)
         self.log = open(ROOT / "var" / "bench" / "celery.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ivigtrack", "worker", "--concurrency", "2", "--pool", "prefork",
-             "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ivigtrack",
+                "worker",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             if app.control.ping(timeout=0.5):
@@ -108,29 +126,47 @@ def _engine_clinic(name: str, *, patients: int, clinicians: int) -> tuple[Clinic
     )
     password = make_password(PASSWORD)
     User.objects.bulk_create(
-        User(email=f"staff{k}.{clinic.pk}@bench.test", full_name=f"Clinician {k}", role=User.Role.CLINICIAN,
-             clinic=clinic, password=password)
+        User(
+            email=f"staff{k}.{clinic.pk}@bench.test",
+            full_name=f"Clinician {k}",
+            role=User.Role.CLINICIAN,
+            clinic=clinic,
+            password=password,
+        )
         for k in range(clinicians)
-    )  # fmt: skip
+    )
     users = User.objects.bulk_create(
-        User(email=f"p{k}.{clinic.pk}@bench.test", full_name=f"Patient {k}", role=User.Role.PATIENT, clinic=clinic,
-             password=password)
+        User(
+            email=f"p{k}.{clinic.pk}@bench.test",
+            full_name=f"Patient {k}",
+            role=User.Role.PATIENT,
+            clinic=clinic,
+            password=password,
+        )
         for k in range(patients)
-    )  # fmt: skip
+    )
     ended = timezone.now() - timedelta(days=8)
     infusions = Infusion.objects.bulk_create(
-        Infusion(patient=u, status=Infusion.Status.GIVEN, started_at=ended - timedelta(hours=3), ended_at=ended,
-                 product=Infusion.Product.PRIVIGEN, lot_number=f"EN{k % 50:04d}", logged_by=u)
+        Infusion(
+            patient=u,
+            status=Infusion.Status.GIVEN,
+            started_at=ended - timedelta(hours=3),
+            ended_at=ended,
+            product=Infusion.Product.PRIVIGEN,
+            lot_number=f"EN{k % 50:04d}",
+            logged_by=u,
+        )
         for k, u in enumerate(users)
-    )  # fmt: skip
+    )
     return clinic, users, infusions
 
 
 def _due_prompts(infusions: list[Infusion], n: int) -> int:
     """N scheduled prompts, all due: the rows followups_sync makes, written with COPY."""
     now = timezone.now()
-    table, cols = _columns(FollowUp, ["infusion", "patient", "kind", "offset_hours", "due_at", "status", "created_at",
-                                      "answer"])  # fmt: skip
+    table, cols = _columns(
+        FollowUp, ["infusion", "patient", "kind", "offset_hours", "due_at", "status", "created_at", "answer"]
+    )
 
     def rows():
         made = 0
@@ -138,9 +174,16 @@ def _due_prompts(infusions: list[Infusion], n: int) -> int:
             for offset in OFFSETS:
                 if made == n:
                     return
-                yield (infusion.pk, infusion.patient_id, "prompt", offset,
-                       min(infusion.ended_at + timedelta(hours=offset), now - timedelta(seconds=1)),
-                       "scheduled", infusion.ended_at, "")  # fmt: skip
+                yield (
+                    infusion.pk,
+                    infusion.patient_id,
+                    "prompt",
+                    offset,
+                    min(infusion.ended_at + timedelta(hours=offset), now - timedelta(seconds=1)),
+                    "scheduled",
+                    infusion.ended_at,
+                    "",
+                )
                 made += 1
 
     copied = _copy(table, cols, rows())
@@ -170,16 +213,21 @@ def floor(sink: Sink, *, messages: int) -> dict:
     """The same messages, over one SMTP connection, from a process that touches no database."""
     rows = list(
         OutboundEmail.objects.filter(kind=OutboundEmail.Kind.FOLLOWUP_PROMPT, status=OutboundEmail.Status.SENT)
-        .order_by("pk").values("subject", "body_text", "body_html", "to_email")[:messages]
-    )  # fmt: skip
+        .order_by("pk")
+        .values("subject", "body_text", "body_html", "to_email")[:messages]
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(rows, f)
     try:
         before = sink.count
         out = subprocess.run(
             [sys.executable, "-m", "bench.smtp_floor", f.name, str(sink.controller.port)],
-            cwd=ROOT, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        ).stdout  # fmt: skip
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        ).stdout
         started = float(out.split()[0])
         if not sink.wait_for(before + len(rows), timeout=300):
             raise RuntimeError("the floor's messages did not all arrive")
@@ -206,8 +254,13 @@ def severe_alerts(sink: Sink, *, reports: int, clinicians: int = 3) -> dict:
         time.sleep(0.05)
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"reports": len(latencies), "clinicians_per_clinic": clinicians, "p50_s": round(statistics.median(latencies), 4),
-            "p95_s": round(q[94], 4), "max_s": round(latencies[-1], 4)}  # fmt: skip
+    return {
+        "reports": len(latencies),
+        "clinicians_per_clinic": clinicians,
+        "p50_s": round(statistics.median(latencies), 4),
+        "p95_s": round(q[94], 4),
+        "max_s": round(latencies[-1], 4),
+    }
 
 
 def run(*, env: dict[str, str], prompts: int, alerts: int, log=print) -> dict:
@@ -218,7 +271,9 @@ def run(*, env: dict[str, str], prompts: int, alerts: int, log=print) -> dict:
             d = dispatch(sink, prompts=prompts)
             log(f"    dispatcher: {d['messages']} prompts in {d['seconds']:.2f} s = {d['throughput']:.0f} msg/s")
             a = severe_alerts(sink, reports=alerts)
-            log(f"    severe alerts: p50 {a['p50_s'] * 1000:.0f} ms, p95 {a['p95_s'] * 1000:.0f} ms over {a['reports']}")
+            log(
+                f"    severe alerts: p50 {a['p50_s'] * 1000:.0f} ms, p95 {a['p95_s'] * 1000:.0f} ms over {a['reports']}"
+            )
         f = floor(sink, messages=prompts)
         log(f"    SMTP floor: {f['messages']} messages in {f['seconds']:.2f} s = {f['throughput']:.0f} msg/s")
     finally:

@@ -135,8 +135,10 @@ def format_table(outcomes: Sequence[Outcome]) -> str:
     for o in outcomes:
         t = o.tally
         checks = "; ".join(c.detail if c.ok else f"FAILED: {c.detail}" for c in o.checks) or "-"
-        lines.append(f"| {o.scenario} | {t.expected} | {o.sent_db} | {t.received} | {t.lost} | {t.duplicated} | "
-                     f"{t.kept_id}/{t.duplicated} | {o.seconds:.0f} | {checks} |")  # fmt: skip
+        lines.append(
+            f"| {o.scenario} | {t.expected} | {o.sent_db} | {t.received} | {t.lost} | {t.duplicated} | "
+            f"{t.kept_id}/{t.duplicated} | {o.seconds:.0f} | {checks} |"
+        )
     return "\n".join(lines)
 
 
@@ -194,8 +196,9 @@ def _clinic(name: str):
     from reactions.models import Clinic, DigestRun
 
     # No quiet hours, and the daily reminder marked as sent: only the scenario's own e-mails go out.
-    clinic = Clinic.objects.create(name=name, emergency_phone="+44 20 7946 0000", quiet_hours_start=dtime(0),
-                                   quiet_hours_end=dtime(0))  # fmt: skip
+    clinic = Clinic.objects.create(
+        name=name, emergency_phone="+44 20 7946 0000", quiet_hours_start=dtime(0), quiet_hours_end=dtime(0)
+    )
     today = timezone.now().astimezone(clinic.tzinfo).date()
     DigestRun.objects.bulk_create(
         DigestRun(clinic=clinic, local_date=today + timedelta(days=d), created_at=timezone.now()) for d in (-1, 0, 1)
@@ -211,16 +214,28 @@ def _patients_with_infusions(clinic, tag: str, count: int, ended_ago: timedelta)
 
     password = make_password(None)  # unusable: nobody signs in
     users = User.objects.bulk_create(
-        User(email=f"{tag}{k}.c{clinic.pk}@faults.test", full_name=f"{tag} {k}", role=User.Role.PATIENT, clinic=clinic,
-             password=password)
+        User(
+            email=f"{tag}{k}.c{clinic.pk}@faults.test",
+            full_name=f"{tag} {k}",
+            role=User.Role.PATIENT,
+            clinic=clinic,
+            password=password,
+        )
         for k in range(count)
-    )  # fmt: skip
+    )
     ended = timezone.now() - ended_ago
     return Infusion.objects.bulk_create(
-        Infusion(patient=u, status=Infusion.Status.GIVEN, started_at=ended - timedelta(hours=3), ended_at=ended,
-                 product=Infusion.Product.PRIVIGEN, lot_number=f"F{k:05d}", logged_by=u)
+        Infusion(
+            patient=u,
+            status=Infusion.Status.GIVEN,
+            started_at=ended - timedelta(hours=3),
+            ended_at=ended,
+            product=Infusion.Product.PRIVIGEN,
+            lot_number=f"F{k:05d}",
+            logged_by=u,
+        )
         for k, u in enumerate(users)
-    )  # fmt: skip
+    )
 
 
 def make_batch(name: str, *, prompts: int, alerts: int) -> Batch:
@@ -239,10 +254,15 @@ def make_batch(name: str, *, prompts: int, alerts: int) -> Batch:
     for k in range(alerts):
         alert_clinic = _clinic(f"Faults: {name}, alerts {k}")
         staff = User.objects.bulk_create(
-            User(email=f"clinician{j}.c{alert_clinic.pk}@faults.test", full_name=f"Clinician {j}",
-                 role=User.Role.CLINICIAN, clinic=alert_clinic, password=make_password(None))
+            User(
+                email=f"clinician{j}.c{alert_clinic.pk}@faults.test",
+                full_name=f"Clinician {j}",
+                role=User.Role.CLINICIAN,
+                clinic=alert_clinic,
+                password=make_password(None),
+            )
             for j in range(2)
-        )  # fmt: skip
+        )
         batch.clinic_ids.append(alert_clinic.pk)
         batch.clinicians += [u.email for u in staff]
         batch.alert_infusions += _patients_with_infusions(alert_clinic, "severe", 1, ended_ago=timedelta(hours=1))
@@ -413,10 +433,19 @@ class Stack:
 
     def worker(self, name: str, concurrency: int = 2, **extra: str) -> subprocess.Popen:
         proc = self._start(
-            ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-n", f"{name}@%h"],
-            f"worker-{name}", extra,
-        )  # fmt: skip
+            [
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}@%h",
+            ],
+            f"worker-{name}",
+            extra,
+        )
         self._wait_for_log(proc, b"ready.")
         return proc
 
@@ -444,5 +473,8 @@ class Stack:
         stop_process_groups(self.procs, grace=20)
 
     def worker_logs(self) -> str:
-        return "\n".join(Path(p.log_path).read_text(errors="replace") for p in self.procs
-                         if Path(p.log_path).name.startswith("worker-"))  # fmt: skip
+        return "\n".join(
+            Path(p.log_path).read_text(errors="replace")
+            for p in self.procs
+            if Path(p.log_path).name.startswith("worker-")
+        )

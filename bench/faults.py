@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.faultlib import (
@@ -78,10 +77,15 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 prompts a scenario, SMTP down 20 s")
     parser.add_argument("--prompts", type=int, default=None, help="due prompts per scenario (default 200, quick 40)")
-    parser.add_argument("--alerts", type=int, default=3, help="severe reports per scenario where alerts matter, "
-                        "each in its own clinic with two clinicians (default 3)")  # fmt: skip
-    parser.add_argument("--smtp-down", type=float, default=None, help="seconds the SMTP server is down (default 120, "
-                        "quick 20)")  # fmt: skip
+    parser.add_argument(
+        "--alerts",
+        type=int,
+        default=3,
+        help="severe reports per scenario where alerts matter, each in its own clinic with two clinicians (default 3)",
+    )
+    parser.add_argument(
+        "--smtp-down", type=float, default=None, help="seconds the SMTP server is down (default 120, quick 20)"
+    )
     parser.add_argument("--timeout", type=float, default=180, help="seconds a scenario may take after its fault")
     parser.add_argument("--only", default="", help="comma-separated scenario keys: " + ",".join(SCENARIOS))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "faults-latest.json"))
@@ -190,8 +194,13 @@ def kill_mid_send(ctx: Context) -> Outcome:
         outcome = finish("worker kill -9 mid-send", batch, listener, started=started, timeout=ctx.args.timeout)
     latency = latency_after([(r.recipient, r.at) for r in listener.received], batch.clinicians, killed)
     limit = URGENT_LEASE_SECONDS + 3 * TICK_SECONDS + 5  # the alerts' lease, a few ticks, a worker's start
-    outcome.checks.append(Check(True, f"killed after {before} received, holding {held} claimed rows "
-                                f"({alerts_held} alerts{'' if alert_in_flight else ', none in flight'})"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            True,
+            f"killed after {before} received, holding {held} claimed rows "
+            f"({alerts_held} alerts{'' if alert_in_flight else ', none in flight'})",
+        )
+    )
     if latency is None:
         outcome.checks.append(Check(False, "an alert never arrived after the kill"))
     else:
@@ -217,8 +226,12 @@ def redis_flush(ctx: Context) -> Outcome:
         stack.worker("w1")
         stack.beat()
         outcome = finish("Redis FLUSHDB, tasks queued", batch, listener, started=started, timeout=ctx.args.timeout)
-    outcome.checks.append(Check(queued >= len(batch.alert_infusions) + 3 and left == 0,
-                                f"{queued} tasks queued, {left} keys left after FLUSHDB"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            queued >= len(batch.alert_infusions) + 3 and left == 0,
+            f"{queued} tasks queued, {left} keys left after FLUSHDB",
+        )
+    )
     return outcome
 
 
@@ -243,8 +256,12 @@ def smtp_down(ctx: Context) -> Outcome:
     counts = email_counts(batch)
     after = max((r.at for r in listener.received), default=back) - back
     outcome.checks.append(_alert_wait(batch))
-    outcome.checks.append(Check(counts["failed"] == 0, f"{refused} tries refused while down, {counts['failed']} "
-                                f"given up; all in {after:.0f} s once back"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            counts["failed"] == 0,
+            f"{refused} tries refused while down, {counts['failed']} given up; all in {after:.0f} s once back",
+        )
+    )
     return outcome
 
 
@@ -263,12 +280,16 @@ def pg_terminate(ctx: Context) -> Outcome:
             target = fraction * len(batch.recipients)
             wait_for(lambda target=target: len(listener.received) >= target, ctx.args.timeout, interval=0.02)
             terminated.append(terminate_other_connections())
-        outcome = finish("pg_terminate_backend ×3 mid-send", batch, listener, started=started,
-                         timeout=ctx.args.timeout)  # fmt: skip
+        outcome = finish("pg_terminate_backend ×3 mid-send", batch, listener, started=started, timeout=ctx.args.timeout)
     outcome.checks.append(_alert_wait(batch))
     retried = stack.worker_logs().count("retrying on a fresh connection")
-    outcome.checks.append(Check(all(terminated), f"connections terminated: {'+'.join(map(str, terminated))}; "
-                                f"{retried} records retried on a fresh connection"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            all(terminated),
+            f"connections terminated: {'+'.join(map(str, terminated))}; "
+            f"{retried} records retried on a fresh connection",
+        )
+    )
     return outcome
 
 
@@ -302,16 +323,25 @@ def slow_smtp(ctx: Context) -> Outcome:
         started = time.time()
         stack.worker("w1")
         stack.beat()
-        outcome = finish(f"slow SMTP ({SLOW_SECONDS:g} s/message), budget {SLOW_BUDGET_SECONDS} s", batch, listener,
-                         started=started, timeout=timeout)  # fmt: skip
+        outcome = finish(
+            f"slow SMTP ({SLOW_SECONDS:g} s/message), budget {SLOW_BUDGET_SECONDS} s",
+            batch,
+            listener,
+            started=started,
+            timeout=timeout,
+        )
         log = stack.worker_logs()
     errors = time_limit_errors(log)
     durations = task_durations(log)
     longest = max(durations, default=0.0)
     limit = SLOW_BUDGET_SECONDS + 2 * SLOW_SECONDS + 5  # the budget, the message in flight, the pass's bookkeeping
     outcome.checks.append(Check(errors == 0, f"{errors} time-limit errors in the worker log"))
-    outcome.checks.append(Check(bool(durations) and longest <= limit,
-                                f"longest of {len(durations)} passes {longest:.1f} s (limit {limit:g} s)"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            bool(durations) and longest <= limit,
+            f"longest of {len(durations)} passes {longest:.1f} s (limit {limit:g} s)",
+        )
+    )
     return outcome
 
 
@@ -328,8 +358,14 @@ def refused_for_good(ctx: Context) -> Outcome:
         started = time.time()
         stack.worker("w1")
         stack.beat()
-        outcome = finish(f"550 for {len(refused)} recipients", batch, listener, started=started,
-                         timeout=ctx.args.timeout, refused=refused)  # fmt: skip
+        outcome = finish(
+            f"550 for {len(refused)} recipients",
+            batch,
+            listener,
+            started=started,
+            timeout=ctx.args.timeout,
+            refused=refused,
+        )
     failed = OutboundEmail.objects.filter(to_email__in=refused, status=OutboundEmail.Status.FAILED).count()
     undeliverable = FollowUp.objects.filter(patient__email__in=refused, status=FollowUp.Status.UNDELIVERABLE).count()
     flagged = (
@@ -338,8 +374,12 @@ def refused_for_good(ctx: Context) -> Outcome:
         .count()
     )
     k = len(refused)
-    outcome.checks.append(Check(failed == undeliverable == flagged == k, f"{failed}/{k} FAILED, {undeliverable}/{k} "
-                                f"follow-ups undeliverable, {flagged}/{k} unreachable flags"))  # fmt: skip
+    outcome.checks.append(
+        Check(
+            failed == undeliverable == flagged == k,
+            f"{failed}/{k} FAILED, {undeliverable}/{k} follow-ups undeliverable, {flagged}/{k} unreachable flags",
+        )
+    )
     return outcome
 
 
@@ -395,8 +435,10 @@ def main() -> int:
 
     started = time.perf_counter()
     keys = args.only or list(SCENARIOS)
-    print(f"ivigtrack delivery faults: {', '.join(keys)}; {args.prompts} prompts a scenario, SMTP down "
-          f"{args.smtp_down:g} s")  # fmt: skip
+    print(
+        f"ivigtrack delivery faults: {', '.join(keys)}; {args.prompts} prompts a scenario, SMTP down "
+        f"{args.smtp_down:g} s"
+    )
     _reset_database(env["DATABASE_URL"], prefix="faults")
     print(f"  database {env['DATABASE_URL']} (dropped and created), redis {env['REDIS_URL']} (flushed)")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
@@ -420,7 +462,7 @@ def main() -> int:
         ctx.redis.flushdb()
 
     results = {
-        "generated_at": datetime.now(dt_timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {**_machine(), **_services(ctx)},
         "settings": {
             "prompts": args.prompts,

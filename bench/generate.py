@@ -11,6 +11,7 @@ Every row satisfies the constraints of reactions/models/ (the database checks th
 Ids are allocated above the current maximum and the sequences are moved past them, so the
 generator appends clinics to what is there: scale 1, then grow to 10, then to 100.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,7 +34,13 @@ PASSWORD = "bench-password-2026"
 
 PRODUCTS = ["privigen", "gamunex_c", "octagam", "gammagard", "flebogamma", "panzyga", "intratect", "gammaplex"]
 MILD = ["headache", "fever", "chills", "fatigue", "nausea", "muscle_aches", "rash"]
-GRADES = ["mild", "moderate", "mild", "moderate", "severe"]  # "severe" on a mild symptom opens no flag unless flagged below
+GRADES = [
+    "mild",
+    "moderate",
+    "mild",
+    "moderate",
+    "severe",
+]  # "severe" on a mild symptom opens no flag unless flagged below
 ONSETS = ["during", "within_1h", "1_6h", "6_24h", "1_3d"]
 # Prompt offsets (hours): the clinic's four plus denser ones, so that every infusion has 8 (some 9) rows.
 OFFSETS = [2, 6, 12, 24, 48, 72, 120, 168]
@@ -132,36 +139,104 @@ class _ClinicRows:
     def tables(self):
         c, now = self.c, self.now
         clinic_id = self._take(Clinic, 1)
-        yield Clinic, [
-            "id", "name", "emergency_phone", "time_zone", "followup_offsets_hours", "quiet_hours_start",
-            "quiet_hours_end", "prompt_reminder_after_hours", "escalation_after_minutes", "escalation_repeat_minutes",
-            "daily_reminder_at", "vitals_safe_ranges", "created_at",
-        ], [(
-            clinic_id, f"Bench clinic {c + 1:03d}", "+44 20 7946 0000", "Europe/London", "[2, 24, 72, 168]",
-            dtime(22), dtime(8), 24, 30, 60, dtime(8),
-            '{"systolic": [90, 160], "diastolic": [50, 100], "pulse": [50, 110], "temperature": [35.5, 37.9]}',
-            now - timedelta(days=400),
-        )]  # fmt: skip
+        yield (
+            Clinic,
+            [
+                "id",
+                "name",
+                "emergency_phone",
+                "time_zone",
+                "followup_offsets_hours",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "prompt_reminder_after_hours",
+                "escalation_after_minutes",
+                "escalation_repeat_minutes",
+                "daily_reminder_at",
+                "vitals_safe_ranges",
+                "created_at",
+            ],
+            [
+                (
+                    clinic_id,
+                    f"Bench clinic {c + 1:03d}",
+                    "+44 20 7946 0000",
+                    "Europe/London",
+                    "[2, 24, 72, 168]",
+                    dtime(22),
+                    dtime(8),
+                    24,
+                    30,
+                    60,
+                    dtime(8),
+                    '{"systolic": [90, 160], "diastolic": [50, 100], "pulse": [50, 110], "temperature": [35.5, 37.9]}',
+                    now - timedelta(days=400),
+                )
+            ],
+        )
 
         staff = ["clinician", "clinician", "clinician", "clinic_admin"]
         first_user = self._take(User, len(staff) + PATIENTS_PER_CLINIC)
         self.staff_ids = list(range(first_user, first_user + len(staff)))
         self.patient_ids = list(range(first_user + len(staff), first_user + len(staff) + PATIENTS_PER_CLINIC))
         user_cols = [
-            "id", "password", "last_login", "is_superuser", "email", "full_name", "role", "clinic", "time_zone",
-            "is_active", "is_staff", "indication", "language", "followups_paused_until", "followups_stopped_at",
+            "id",
+            "password",
+            "last_login",
+            "is_superuser",
+            "email",
+            "full_name",
+            "role",
+            "clinic",
+            "time_zone",
+            "is_active",
+            "is_staff",
+            "indication",
+            "language",
+            "followups_paused_until",
+            "followups_stopped_at",
             "date_joined",
         ]
 
         def users():
             for k, role in enumerate(staff):
-                yield (first_user + k, self.password, None, False, f"staff{k}.c{c + 1}@bench.test",
-                       f"Staff {k} of clinic {c + 1}", role, clinic_id, "", True, False, "", "", None, None,
-                       now - timedelta(days=400))  # fmt: skip
+                yield (
+                    first_user + k,
+                    self.password,
+                    None,
+                    False,
+                    f"staff{k}.c{c + 1}@bench.test",
+                    f"Staff {k} of clinic {c + 1}",
+                    role,
+                    clinic_id,
+                    "",
+                    True,
+                    False,
+                    "",
+                    "",
+                    None,
+                    None,
+                    now - timedelta(days=400),
+                )
             for k, pk in enumerate(self.patient_ids):
-                yield (pk, self.password, None, False, f"patient{k}.c{c + 1}@bench.test", f"Patient {k} of clinic {c + 1}",
-                       "patient", clinic_id, "", True, False, "rrms_dmt_failed", "", None, None,
-                       now - timedelta(days=380))  # fmt: skip
+                yield (
+                    pk,
+                    self.password,
+                    None,
+                    False,
+                    f"patient{k}.c{c + 1}@bench.test",
+                    f"Patient {k} of clinic {c + 1}",
+                    "patient",
+                    clinic_id,
+                    "",
+                    True,
+                    False,
+                    "rrms_dmt_failed",
+                    "",
+                    None,
+                    None,
+                    now - timedelta(days=380),
+                )
 
         yield User, user_cols, users()
 
@@ -170,8 +245,22 @@ class _ClinicRows:
         first_inf = self._take(Infusion, n_inf)
         self.infusions = []  # (id, patient_id, ended_at, is_last)
         inf_cols = [
-            "id", "patient", "status", "started_at", "ended_at", "product", "product_other", "lot_number", "dose_grams",
-            "setting", "premedication", "pre_hydrated", "notes", "logged_by", "created_at", "updated_at",
+            "id",
+            "patient",
+            "status",
+            "started_at",
+            "ended_at",
+            "product",
+            "product_other",
+            "lot_number",
+            "dose_grams",
+            "setting",
+            "premedication",
+            "pre_hydrated",
+            "notes",
+            "logged_by",
+            "created_at",
+            "updated_at",
         ]
 
         def infusions():
@@ -183,8 +272,24 @@ class _ClinicRows:
                     ended = started + timedelta(hours=3)
                     lot = f"{product[:2].upper()}{(i * 7 + k) % 40:04d}"
                     self.infusions.append((pk, patient, ended, i == INFUSIONS_PER_PATIENT - 1))
-                    yield (pk, patient, "given", started, ended, product, "", lot, 35.0, "clinic", "", k % 2 == 0, "",
-                           patient, started, started)  # fmt: skip
+                    yield (
+                        pk,
+                        patient,
+                        "given",
+                        started,
+                        ended,
+                        product,
+                        "",
+                        lot,
+                        35.0,
+                        "clinic",
+                        "",
+                        k % 2 == 0,
+                        "",
+                        patient,
+                        started,
+                        started,
+                    )
                     pk += 1
 
         yield Infusion, inf_cols, infusions()
@@ -248,8 +353,22 @@ class _ClinicRows:
         first_fu = self._take(FollowUp, FOLLOWUPS_PER_CLINIC)
         self.no_response_followups = []
         fu_cols = [
-            "id", "infusion", "patient", "kind", "offset_hours", "due_at", "status", "created_at", "prompted_at",
-            "sent_at", "reminded_at", "reminder_sent_at", "answered_at", "answer", "report", "closed_at",
+            "id",
+            "infusion",
+            "patient",
+            "kind",
+            "offset_hours",
+            "due_at",
+            "status",
+            "created_at",
+            "prompted_at",
+            "sent_at",
+            "reminded_at",
+            "reminder_sent_at",
+            "answered_at",
+            "answer",
+            "report",
+            "closed_at",
         ]
 
         def followups():
@@ -260,33 +379,129 @@ class _ClinicRows:
                 for o in offsets:
                     due = ended + timedelta(hours=o)
                     if due > now:
-                        yield (pk, inf_id, patient, "prompt", o, due, "scheduled", ended, None, None, None, None, None,
-                               "", None, None)  # fmt: skip
+                        yield (
+                            pk,
+                            inf_id,
+                            patient,
+                            "prompt",
+                            o,
+                            due,
+                            "scheduled",
+                            ended,
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            "",
+                            None,
+                            None,
+                        )
                     else:
                         roll = (pk * 7919) % 100
                         sent = due + timedelta(seconds=30)
                         if last or roll < 80:
-                            yield (pk, inf_id, patient, "prompt", o, due, "answered", ended, due, sent, None, None,
-                                   sent + timedelta(hours=3), "no_symptoms", None, sent + timedelta(hours=3))  # fmt: skip
+                            yield (
+                                pk,
+                                inf_id,
+                                patient,
+                                "prompt",
+                                o,
+                                due,
+                                "answered",
+                                ended,
+                                due,
+                                sent,
+                                None,
+                                None,
+                                sent + timedelta(hours=3),
+                                "no_symptoms",
+                                None,
+                                sent + timedelta(hours=3),
+                            )
                         elif roll < 90:
                             self.no_response_followups.append((pk, patient, due + timedelta(hours=48)))
-                            yield (pk, inf_id, patient, "prompt", o, due, "no_response", ended, due, sent,
-                                   due + timedelta(hours=24), due + timedelta(hours=24), None, "", None,
-                                   due + timedelta(hours=48))  # fmt: skip
+                            yield (
+                                pk,
+                                inf_id,
+                                patient,
+                                "prompt",
+                                o,
+                                due,
+                                "no_response",
+                                ended,
+                                due,
+                                sent,
+                                due + timedelta(hours=24),
+                                due + timedelta(hours=24),
+                                None,
+                                "",
+                                None,
+                                due + timedelta(hours=48),
+                            )
                         elif roll < 95:
-                            yield (pk, inf_id, patient, "prompt", o, due, "skipped", ended, due, None, None, None, None,
-                                   "", None, due)  # fmt: skip
+                            yield (
+                                pk,
+                                inf_id,
+                                patient,
+                                "prompt",
+                                o,
+                                due,
+                                "skipped",
+                                ended,
+                                due,
+                                None,
+                                None,
+                                None,
+                                None,
+                                "",
+                                None,
+                                due,
+                            )
                         else:
-                            yield (pk, inf_id, patient, "prompt", o, due, "cancelled", ended, None, None, None, None,
-                                   None, "", None, due)  # fmt: skip
+                            yield (
+                                pk,
+                                inf_id,
+                                patient,
+                                "prompt",
+                                o,
+                                due,
+                                "cancelled",
+                                ended,
+                                None,
+                                None,
+                                None,
+                                None,
+                                None,
+                                "",
+                                None,
+                                due,
+                            )
                     pk += 1
 
         yield FollowUp, fu_cols, followups()
 
         flag_cols = [
-            "id", "clinic", "patient", "report", "vitals", "followup", "kind", "status", "created_at",
-            "acknowledged_at", "acknowledged_by", "acknowledgement_note", "assigned_to", "snoozed_until",
-            "snooze_reason", "outcome", "closed_at", "closed_by", "next_alert_at", "alerts_sent",
+            "id",
+            "clinic",
+            "patient",
+            "report",
+            "vitals",
+            "followup",
+            "kind",
+            "status",
+            "created_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledgement_note",
+            "assigned_to",
+            "snoozed_until",
+            "snooze_reason",
+            "outcome",
+            "closed_at",
+            "closed_by",
+            "next_alert_at",
+            "alerts_sent",
         ]
 
         def flags():
@@ -295,21 +510,100 @@ class _ClinicRows:
             for rep, patient, created, kind in self.reports:
                 if kind == "severe":
                     # Alerted and escalated already; the next escalation is far ahead (not due during the bench).
-                    yield (pk, clinic_id, patient, rep, None, None, "severe_event", "open", created, None, None, "", None,
-                           None, "", "", None, None, now + timedelta(days=30), 2)  # fmt: skip
+                    yield (
+                        pk,
+                        clinic_id,
+                        patient,
+                        rep,
+                        None,
+                        None,
+                        "severe_event",
+                        "open",
+                        created,
+                        None,
+                        None,
+                        "",
+                        None,
+                        None,
+                        "",
+                        "",
+                        None,
+                        None,
+                        now + timedelta(days=30),
+                        2,
+                    )
                 elif kind == "review":
-                    yield (pk, clinic_id, patient, rep, None, None, "review", "open", created, None, None, "", None,
-                           None, "", "", None, None, None, 0)  # fmt: skip
+                    yield (
+                        pk,
+                        clinic_id,
+                        patient,
+                        rep,
+                        None,
+                        None,
+                        "review",
+                        "open",
+                        created,
+                        None,
+                        None,
+                        "",
+                        None,
+                        None,
+                        "",
+                        "",
+                        None,
+                        None,
+                        None,
+                        0,
+                    )
                 elif kind == "closed":
-                    yield (pk, clinic_id, patient, rep, None, None, "review", "closed", created,
-                           created + timedelta(hours=1), clinician, "", None, None, "", "resolved",
-                           created + timedelta(hours=2), clinician, None, 0)  # fmt: skip
+                    yield (
+                        pk,
+                        clinic_id,
+                        patient,
+                        rep,
+                        None,
+                        None,
+                        "review",
+                        "closed",
+                        created,
+                        created + timedelta(hours=1),
+                        clinician,
+                        "",
+                        None,
+                        None,
+                        "",
+                        "resolved",
+                        created + timedelta(hours=2),
+                        clinician,
+                        None,
+                        0,
+                    )
                 else:
                     continue
                 pk += 1
             for fu, patient, at in self.no_response_followups[-OPEN_NO_RESPONSE:]:
-                yield (pk, clinic_id, patient, None, None, fu, "no_response", "open", at, None, None, "", None, None, "",
-                       "", None, None, None, 0)  # fmt: skip
+                yield (
+                    pk,
+                    clinic_id,
+                    patient,
+                    None,
+                    None,
+                    fu,
+                    "no_response",
+                    "open",
+                    at,
+                    None,
+                    None,
+                    "",
+                    None,
+                    None,
+                    "",
+                    "",
+                    None,
+                    None,
+                    None,
+                    0,
+                )
                 pk += 1
             self.ids[Flag] = pk
 

@@ -3,6 +3,7 @@
 The project's own settings, plus a URLconf with one extra trivial view (the floor) that the
 project's URLconf must not have (tests enumerate every project URL).
 """
+
 import os
 
 # Read by ivigtrack.settings at import time: production mode with a bench-only key.
@@ -13,8 +14,8 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "False")  # plain HTTP on loopback, no TLS proxy in front
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from ivigtrack.settings import *  # noqa: E402,F401,F403
-from ivigtrack.settings import VAR_DIR  # noqa: E402
+from ivigtrack.settings import *  # noqa: F403
+from ivigtrack.settings import VAR_DIR
 
 ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

@@ -3,6 +3,7 @@
 python -m bench.smtp_floor MESSAGES.json PORT  -> prints the start time (time.time()) once the
 messages are built; the bench times until the listener has them all.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection  # noqa: E40
 
 
 def main() -> None:
-    rows = json.load(open(sys.argv[1]))
+    with open(sys.argv[1]) as handle:
+        rows = json.load(handle)
     connection = get_connection()
     messages = []
     for row in rows:

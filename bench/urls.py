@@ -1,4 +1,5 @@
 """The project's URLs plus the floor: a trivial view behind the same middleware and settings."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import path

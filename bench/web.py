@@ -5,6 +5,7 @@ taken in turn with the other pages', and its pooled per-request times (hey -o cs
 throughput. The floor is bench.urls.floor: a signed-in trivial view on the same server, settings and
 middleware, measured in the same rounds.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,21 +91,34 @@ class Server:
     def __init__(self, env: dict[str, str], workers: int = 2) -> None:
         self.env, self.workers, self.proc = env, workers, None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.log = open(ROOT / "var" / "bench" / "gunicorn.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{PORT}",
-             "--log-level", "warning", "ivigtrack.wsgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{PORT}",
+                "--log-level",
+                "warning",
+                "ivigtrack.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", PORT), timeout=0.5).close()
                 return self
-            except OSError:
+            except OSError as error:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+                    raise RuntimeError(f"gunicorn exited; see {self.log.name}") from error
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
@@ -114,16 +128,18 @@ class Server:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
 def check(page: Page) -> None:
     """One request first: the page must answer as a signed-in user expects (not a login redirect)."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}{page.path}", method=page.method, data=page.body.encode() if page.body else None,
+        f"http://127.0.0.1:{PORT}{page.path}",
+        method=page.method,
+        data=page.body.encode() if page.body else None,
         headers={"Cookie": page.cookie, "Content-Type": "application/x-www-form-urlencoded"},
-    )  # fmt: skip
+    )
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         status = opener.open(request, timeout=30).status
@@ -131,7 +147,9 @@ def check(page: Page) -> None:
     except urllib.error.HTTPError as error:
         status, location = error.code, error.headers.get("Location", "")
     if status != page.expect or (page.expect == 302 and "/reports/" not in location):
-        raise RuntimeError(f"{page.name}: {page.method} {page.path} answered {status} {location}, expected {page.expect}")
+        raise RuntimeError(
+            f"{page.name}: {page.method} {page.path} answered {status} {location}, expected {page.expect}"
+        )
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -150,7 +168,18 @@ def _hey(page: Page, *, seconds: float, concurrency: int) -> tuple[list[float], 
     url = f"http://127.0.0.1:{PORT}{page.path}"
     with tempfile.NamedTemporaryFile("w", suffix=".body", delete=False) as body_file:
         body_file.write(page.body)
-    args = ["hey", "-c", str(concurrency), "-disable-redirects", "-o", "csv", "-H", f"Cookie: {page.cookie}", "-t", "30"]
+    args = [
+        "hey",
+        "-c",
+        str(concurrency),
+        "-disable-redirects",
+        "-o",
+        "csv",
+        "-H",
+        f"Cookie: {page.cookie}",
+        "-t",
+        "30",
+    ]
     if page.method == "POST":
         args += ["-m", "POST", "-T", "application/x-www-form-urlencoded", "-D", body_file.name]
     try:
@@ -206,8 +235,10 @@ def run(*, env: dict[str, str], duration: float, concurrency: int, log=print) ->
         stats["page"] = page.name
         stats["method"] = page.method
         results.append(stats)
-        log(f"    {page.name:28} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f}  "
-            f"p99 {stats['p99_ms']:7.2f}  {stats['throughput_rps']:7.1f} req/s  errors {stats['errors']}")  # fmt: skip
+        log(
+            f"    {page.name:28} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f}  "
+            f"p99 {stats['p99_ms']:7.2f}  {stats['throughput_rps']:7.1f} req/s  errors {stats['errors']}"
+        )
     floor = results[0]
     for stats in results:
         stats["p50_x_floor"] = round(stats["p50_ms"] / floor["p50_ms"], 2)

@@ -1,4 +1,5 @@
 """The Celery application. Configuration lives in settings under CELERY_*."""
+
 import os
 
 from celery import Celery

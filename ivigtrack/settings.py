@@ -5,6 +5,7 @@ filesystem Celery broker under ``var/``, e-mail written to ``var/mail/``,
 DEBUG on with a throwaway key. Production sets DEBUG=False, SECRET_KEY,
 ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and EMAIL_URL.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

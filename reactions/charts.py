@@ -121,22 +121,25 @@ def _describe(rows: Sequence[BurdenRow]) -> str:
             "Symptom burden for %(count)d infusion from %(first)s to %(last)s.",
             "Symptom burden for %(count)d infusions from %(first)s to %(last)s.",
             len(rows),
-        ) % {"count": len(rows), "first": long_date(first.date), "last": long_date(last.date)},
+        )
+        % {"count": len(rows), "first": long_date(first.date), "last": long_date(last.date)},
         _("Highest burden %(burden)s on %(date)s; latest %(latest)s.")
         % {"burden": highest.burden, "date": long_date(highest.date), "latest": last.burden},
         ngettext(
             "Severe reaction after %(count)d infusion: %(dates)s.",
             "Severe reaction after %(count)d infusions: %(dates)s.",
             len(severe),
-        ) % {"count": len(severe), "dates": ", ".join(severe)}
+        )
+        % {"count": len(severe), "dates": ", ".join(severe)}
         if severe
         else _("No severe reaction."),
         ngettext(
             "Premedication given at %(count)d of %(total)d infusion.",
             "Premedication given at %(count)d of %(total)d infusions.",
             len(rows),
-        ) % {"count": premedicated, "total": len(rows)},
-    ]  # fmt: skip
+        )
+        % {"count": premedicated, "total": len(rows)},
+    ]
     return " ".join(parts)
 
 
@@ -177,7 +180,8 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
         f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
         (
             "<defs>"
-            f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">'
+            f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" '
+            'patternTransform="rotate(45)">'
             f'<rect width="8" height="8" fill="#ffffff"/>'
             f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_SEVERE_COLOUR}" stroke-width="5"/>'
             "</pattern></defs>"
@@ -186,7 +190,10 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
 
     # Legend: every encoding is spelled out in words.
     premedication_marker = escape(pgettext("the chart's letter under an infusion with premedication", "P"))
-    burden_legend, severe_legend = escape(_("Burden (sum of grades: mild 1 … very severe 4)")), escape(_("severe reaction"))
+    burden_legend, severe_legend = (
+        escape(_("Burden (sum of grades: mild 1 … very severe 4)")),
+        escape(_("severe reaction")),
+    )
     premedication_legend, burden_axis = escape(_("premedication given")), escape(_("Burden"))
     out.append(
         '<g class="legend" font-size="12" aria-hidden="true">'
@@ -197,7 +204,7 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
         f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">{premedication_marker}</text>'
         f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">{premedication_legend}</text>'
         "</g>"
-    )  # fmt: skip
+    )
 
     # Y axis with gridlines and tick labels.
     out.append(f'<g class="y-axis" font-size="12" fill="{_TEXT_COLOUR}">')
@@ -219,9 +226,16 @@ def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
     # One group per infusion: the bar, its value, the markers and the date.
     # Each bar's title (shown on pointing at it) is built from these words: translated once, not once a bar.
     lot_of, burden_of, rate_of, premedication_of = (
-        _("lot %(lot)s"), _("burden %(burden)s"), _("highest rate %(rate)s"), _("premedication: %(what)s")
-    )  # fmt: skip
-    severe_reaction, no_premedication, extra_fluids = _("severe reaction"), _("no premedication"), _("extra fluids beforehand")
+        _("lot %(lot)s"),
+        _("burden %(burden)s"),
+        _("highest rate %(rate)s"),
+        _("premedication: %(what)s"),
+    )
+    severe_reaction, no_premedication, extra_fluids = (
+        _("severe reaction"),
+        _("no premedication"),
+        _("extra fluids beforehand"),
+    )
     for index, row in enumerate(rows):
         centre = _LEFT + slot * index + slot / 2
         x = centre - bar_w / 2

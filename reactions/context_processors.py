@@ -19,4 +19,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     # The triage queue, unfiltered, has just counted the same flags for its pages: no second query.
     count = getattr(request, "queue_count", None)
-    return {"queue_count": selectors.triage_queue.clinic_queue_count(clinic_id=user.clinic_id) if count is None else count}
+    return {
+        "queue_count": selectors.triage_queue.clinic_queue_count(clinic_id=user.clinic_id) if count is None else count
+    }

@@ -1,4 +1,5 @@
 """One e-mail = three templates (subject, text body, HTML body) rendered by one helper."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -26,5 +26,5 @@ def enqueue_on_commit(task_name: str, *args: object) -> None:
 def _send(task_name: str, args: tuple[object, ...]) -> None:
     try:
         current_app.send_task(task_name, args=args)
-    except Exception:  # noqa: BLE001 - any broker failure: the dispatcher's sweep is the safety net
+    except Exception:
         logger.exception("Could not enqueue %s%r; the next dispatcher tick will do it", task_name, args)

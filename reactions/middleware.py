@@ -52,9 +52,17 @@ class UserLanguageMiddleware:
 
 # Paths a signed-in user may use before completing two-factor sign-in.
 _OTP_EXEMPT_PREFIXES = (
-    "/accounts/2fa/", "/accounts/logout/", "/static/", "/f/", "/email/", "/invitation/",
-    "/sw.js", "/manifest.webmanifest", "/offline/", "/health/",  # these hold no patient data
-)  # fmt: skip
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/static/",
+    "/f/",
+    "/email/",
+    "/invitation/",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/offline/",
+    "/health/",  # these hold no patient data
+)
 
 
 class SessionPolicyMiddleware:

@@ -7,6 +7,7 @@ files, Celery worker and beat, demo data on a throwaway database), signs in as a
 with the system Chromium, and runs `npx lighthouse@12` against each page with the session cookie.
 Reports go to var/lighthouse/. Needs Node.js with npm (npx fetches Lighthouse once) and Chromium.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,11 @@ def main() -> int:
         print("lighthouse: npx (Node.js) is needed", file=sys.stderr)
         return 2
     OUT.mkdir(parents=True, exist_ok=True)
-    stack = LiveStack(Path(tempfile.mkdtemp(prefix="ivigtrack-lighthouse-")),
-                      database_url=os.environ.get("DATABASE_URL", ""), redis_url=os.environ.get("REDIS_URL", ""))  # fmt: skip
+    stack = LiveStack(
+        Path(tempfile.mkdtemp(prefix="ivigtrack-lighthouse-")),
+        database_url=os.environ.get("DATABASE_URL", ""),
+        redis_url=os.environ.get("REDIS_URL", ""),
+    )
     stack.start()
     try:
         with sync_playwright() as playwright:
@@ -58,8 +62,10 @@ def main() -> int:
             report_path = report_form.get_attribute("href")
             cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
             browser.close()
-        prompt = stack.wait_for_mail(lambda m: m["To"] == "patient1@demo.test" and m["Subject"].startswith("How are you"),
-                                     what="Alex's follow-up prompt")  # fmt: skip
+        prompt = stack.wait_for_mail(
+            lambda m: m["To"] == "patient1@demo.test" and m["Subject"].startswith("How are you"),
+            what="Alex's follow-up prompt",
+        )
         one_tap = re.search(r"http://\S+/f/[^/\s]+/", prompt.get_body(("plain",)).get_content()).group(0)
         pages = {
             "sign in": ("/accounts/login/", False),
@@ -69,8 +75,10 @@ def main() -> int:
             "profile": ("/profile/", True),
             "follow-up link": (one_tap.removeprefix(stack.base_url), False),
         }  # (the offline page leaves for the home page as soon as it finds the network: not measurable here)
-        rows = [run_lighthouse(name, stack.base_url + path, cookies if signed_in else "")
-                for name, (path, signed_in) in pages.items()]  # fmt: skip
+        rows = [
+            run_lighthouse(name, stack.base_url + path, cookies if signed_in else "")
+            for name, (path, signed_in) in pages.items()
+        ]
     finally:
         stack.stop()
 
@@ -94,9 +102,17 @@ def run_lighthouse(name: str, url: str, cookies: str) -> tuple[str, dict[str, fl
     headers = OUT / f"{slug}.headers.json"
     headers.write_text(json.dumps({"Cookie": cookies} if cookies else {}))
     command = [
-        "npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
-        "--only-categories=" + ",".join(BARS), f"--chrome-flags={CHROME_FLAGS}", f"--extra-headers={headers}",
-    ]  # fmt: skip
+        "npx",
+        "--yes",
+        LIGHTHOUSE,
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report}",
+        "--only-categories=" + ",".join(BARS),
+        f"--chrome-flags={CHROME_FLAGS}",
+        f"--extra-headers={headers}",
+    ]
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode or not report.exists():

@@ -4,6 +4,7 @@ Run through `manage.py shell`: EMAIL and COOKIE_FILE come from the environment. 
 staff also get a confirmed TOTP device and a verified session, so the scanner reaches the
 pages behind two-factor sign-in.
 """
+
 import json
 import os
 

@@ -1,4 +1,5 @@
 """factory_boy factories: every test builds the data it needs, no fixture files."""
+
 from __future__ import annotations
 
 from datetime import timedelta

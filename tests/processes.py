@@ -1,4 +1,5 @@
 """Starting and stopping the app processes that integration and browser tests run in their own sessions."""
+
 from __future__ import annotations
 
 import os

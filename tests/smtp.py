@@ -3,6 +3,7 @@
 Mail sent by another process (a Celery worker) never reaches Django's in-memory outbox,
 so tests that need to see it run this listener and point EMAIL_URL at it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _Handler:
-    def __init__(self, listener: "SmtpListener") -> None:
+    def __init__(self, listener: SmtpListener) -> None:
         self.listener = listener
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
@@ -55,7 +56,7 @@ class SmtpListener:
     def port(self) -> int:
         return self._controller.port
 
-    def start(self) -> "SmtpListener":
+    def start(self) -> SmtpListener:
         self._controller.start()
         return self
 

@@ -1,6 +1,7 @@
 """The badges, lists, rows and cards of the busy pages (templates/reactions/_badges.html and the partials
 of the queue, the timeline, the home page and the product table): right words, escaped values,
 translated, dates in the viewer's time zone."""
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
     html = _render("reactions/_badges.html#symptom-list", symptoms=report.symptoms.order_by("pk"), clinical=True)
     warning, plain = html.split("</li>")[:2]
     # The clinical name, then the patient's words when they differ; warning signs bold with ⚠.
-    assert '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">' \
-        '(Trouble breathing, wheezing or gasping)</span></strong> — severe, during the infusion' in warning
+    assert (
+        '<strong>⚠ Bronchospasm / dyspnoea <span class="text-body-secondary">'
+        "(Trouble breathing, wheezing or gasping)</span></strong> — severe, during the infusion" in warning
+    )
     assert plain.strip() == "<li>Headache — mild, during the infusion"  # same words: named once
     assert _render("reactions/_badges.html#symptom-list", symptoms=[], clinical=True) == ""
 
@@ -62,7 +65,10 @@ def test_symptom_list_for_patients_in_their_words_and_still_going_on():
     entries = [services.reports.SymptomEntry("breathing_trouble", "severe", "during", ongoing=True)]
     report = services.reports.report_create(infusion=infusion, symptoms=entries)
     html = _render("reactions/_badges.html#symptom-list", symptoms=report.symptoms.all())
-    assert "<strong>⚠ Trouble breathing, wheezing or gasping</strong> — severe, during the infusion, still going on</li>" in html
+    assert (
+        "<strong>⚠ Trouble breathing, wheezing or gasping</strong> — severe, during the infusion, still going on</li>"
+        in html
+    )
     assert "Bronchospasm" not in html
 
 
@@ -87,15 +93,32 @@ def test_values_from_the_database_are_escaped_and_our_markup_is_kept():
 def test_flag_summary_of_a_flag_without_a_report():
     infusion = InfusionFactory()
     patient = infusion.patient
-    services.infusions.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at,
-                                     systolic=190, diastolic=90, pulse=130)  # fmt: skip
+    services.infusions.vitals_record(
+        infusion=infusion,
+        by=patient,
+        phase="start",
+        recorded_at=infusion.started_at,
+        systolic=190,
+        diastolic=90,
+        pulse=130,
+    )
     vitals_flag = Flag.objects.get(vitals__infusion=infusion)
     html = _render("reactions/_badges.html#flag-summary", flag=vitals_flag).strip()
     assert html == "Vitals outside the safe range (start): BP 190/90 · pulse 130"
-    followup = FollowUp.objects.create(infusion=infusion, patient=patient, offset_hours=24, due_at=infusion.started_at,
-                                       status=FollowUp.Status.UNDELIVERABLE)  # fmt: skip
-    unreachable = Flag.objects.create(clinic=patient.clinic, patient=patient, kind=Flag.Kind.UNREACHABLE,
-                                      followup=followup, reason="Mailbox <full> & gone")  # fmt: skip
+    followup = FollowUp.objects.create(
+        infusion=infusion,
+        patient=patient,
+        offset_hours=24,
+        due_at=infusion.started_at,
+        status=FollowUp.Status.UNDELIVERABLE,
+    )
+    unreachable = Flag.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        kind=Flag.Kind.UNREACHABLE,
+        followup=followup,
+        reason="Mailbox <full> & gone",
+    )
     html = _render("reactions/_badges.html#flag-summary", flag=unreachable).strip()
     assert html == "Cannot reach the patient: Mailbox &lt;full&gt; &amp; gone"
     silent = Flag(clinic=patient.clinic, patient=patient, kind=Flag.Kind.NO_RESPONSE, followup=followup)
@@ -127,16 +150,34 @@ def test_a_snoozed_flag_shows_the_date_in_the_current_time_zone():
 
 def test_product_rows_show_counts_and_rounded_rates_and_escape_names():
     rows = [
-        {"product_name": "<b>Home-made IVIG</b>", "lot_number": "", "infusions": 3, "patients": 2, "mild": 1,
-         "mild_rate": 1 / 3, "severe": 2, "severe_rate": 2 / 3},
-        {"product_name": "Privigen", "lot_number": "P123", "infusions": 8, "patients": 5, "mild": 1,
-         "mild_rate": 1 / 8, "severe": 0, "severe_rate": 0.0},
-    ]  # fmt: skip
+        {
+            "product_name": "<b>Home-made IVIG</b>",
+            "lot_number": "",
+            "infusions": 3,
+            "patients": 2,
+            "mild": 1,
+            "mild_rate": 1 / 3,
+            "severe": 2,
+            "severe_rate": 2 / 3,
+        },
+        {
+            "product_name": "Privigen",
+            "lot_number": "P123",
+            "infusions": 8,
+            "patients": 5,
+            "mild": 1,
+            "mild_rate": 1 / 8,
+            "severe": 0,
+            "severe_rate": 0.0,
+        },
+    ]
     html = _render("reactions/_product_table.html", rows=rows, show_lot=True)
     body = html.split("<tbody>")[1].split("</tbody>")[0]
     first, second = body.split("</tr>")[:2]
-    assert first == ("<tr><td>&lt;b&gt;Home-made IVIG&lt;/b&gt;</td><td>(not recorded)</td><td>3</td><td>2</td>"
-                     "<td>1 (33%)</td><td><strong>2 (67%)</strong></td>")  # fmt: skip
+    assert first == (
+        "<tr><td>&lt;b&gt;Home-made IVIG&lt;/b&gt;</td><td>(not recorded)</td><td>3</td><td>2</td>"
+        "<td>1 (33%)</td><td><strong>2 (67%)</strong></td>"
+    )
     assert second == "<tr><td>Privigen</td><td>P123</td><td>8</td><td>5</td><td>1 (12%)</td><td>0</td>"
     assert "<td>P123</td>" not in _render("reactions/_product_table.html", rows=rows, show_lot=False)  # no lot column
     with translation.override("es"):
@@ -198,8 +239,11 @@ def test_the_timeline_card_in_spanish(clinician):
     report = make_report(symptoms=[("headache", "very_severe")])
     services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="ok")
     with translation.override("es"):
-        html = _render("reactions/clinic_patient_detail.html#timeline-card", report=_timeline_report(report),
-                       reclassify_form=ReclassifyForm())  # fmt: skip
+        html = _render(
+            "reactions/clinic_patient_detail.html#timeline-card",
+            report=_timeline_report(report),
+            reclassify_form=ReclassifyForm(),
+        )
     assert "● Para revisar" in html and "Clínico: mild" in html and "Reclasificar</button>" in html
 
 
@@ -224,10 +268,16 @@ def test_dates_on_the_rows_are_in_the_viewers_time_zone_and_language(language, z
         assert f"<td>{date_format(local, 'j M')} · Privigen" in row
         assert f'<time datetime="{local.isoformat()}">' in row
     with translation.override("es"), timezone.override("UTC"):
-        ReportReclassification.objects.create(report_id=report.pk, from_level="severe", to_level="mild", reason="r",
-                                              created_at=datetime(2026, 1, 5, 12, tzinfo=UTC))  # fmt: skip
-        assert "5 Ene 2026" in _render("reactions/clinic_patient_detail.html#timeline-card",
-                                       report=_timeline_report(report))  # fmt: skip
+        ReportReclassification.objects.create(
+            report_id=report.pk,
+            from_level="severe",
+            to_level="mild",
+            reason="r",
+            created_at=datetime(2026, 1, 5, 12, tzinfo=UTC),
+        )
+        assert "5 Ene 2026" in _render(
+            "reactions/clinic_patient_detail.html#timeline-card", report=_timeline_report(report)
+        )
 
 
 def test_a_flags_history_on_the_timeline_shows_only_notes_and_closing(clinician):

@@ -1,4 +1,5 @@
 """Pages show a bounded amount per request; what is left out stays reachable (pagination, links)."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,10 @@ def test_patient_home_counts_each_infusions_reports_apart(patient, patient_clien
 
 def test_patient_home_pages_through_older_infusions(patient, patient_client):
     now = timezone.now()
-    infusions = [InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
-                 for i in range(patient_views.HOME_INFUSIONS_PER_PAGE + 2)]  # fmt: skip
+    infusions = [
+        InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
+        for i in range(patient_views.HOME_INFUSIONS_PER_PAGE + 2)
+    ]
     first = patient_client.get(reverse("home")).content.decode()
     second = patient_client.get(reverse("home"), {"page": 2}).content.decode()
     oldest = infusions[-1]
@@ -58,8 +61,10 @@ def test_patient_home_pages_through_older_infusions(patient, patient_client):
 def test_patient_timeline_shows_a_bounded_number_of_infusions_and_pages_to_older_ones(clinician_client, clinic):
     patient = PatientFactory(clinic=clinic)
     now = timezone.now()
-    infusions = [InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
-                 for i in range(clinic_views.TIMELINE_INFUSIONS_PER_PAGE + 1)]  # fmt: skip
+    infusions = [
+        InfusionFactory(patient=patient, started_at=now - timedelta(days=30 * i + 1))
+        for i in range(clinic_views.TIMELINE_INFUSIONS_PER_PAGE + 1)
+    ]
     for infusion in infusions:
         make_report(infusion=infusion, symptoms=[("headache", "severe")])
     url = reverse("clinic_patient_detail", args=[patient.pk])
@@ -72,7 +77,10 @@ def test_patient_timeline_shows_a_bounded_number_of_infusions_and_pages_to_older
 
 def test_triage_queue_is_paginated_with_severe_first_and_the_rest_reachable(clinician_client, clinic):
     patient = PatientFactory(clinic=clinic)
-    flags = [make_severe_flag(infusion=InfusionFactory(patient=patient)) for _ in range(triage_views.QUEUE_FLAGS_PER_PAGE + 1)]
+    flags = [
+        make_severe_flag(infusion=InfusionFactory(patient=patient))
+        for _ in range(triage_views.QUEUE_FLAGS_PER_PAGE + 1)
+    ]
     rows = re.compile(r'href="/clinic/flags/\d+/"')
     first = clinician_client.get(reverse("clinic_flags")).content.decode()
     assert len(rows.findall(first)) == triage_views.QUEUE_FLAGS_PER_PAGE

@@ -1,4 +1,5 @@
 """The symptom catalogue: pure, no database."""
+
 from datetime import timedelta
 
 import pytest
@@ -9,14 +10,40 @@ from reactions.domain.catalogue import Family, Onset, SevereType, SignGroup
 
 # Every code ever stored in a report: a code is never renamed, reused or removed (retire it instead).
 STORED_CODES = {
-    "headache", "fever", "chills", "fatigue", "nausea", "muscle_aches", "rash", "breathing_trouble",
-    "throat_swelling", "widespread_hives", "faint_collapse", "headache_stiff_neck", "light_hurts_eyes", "vomiting",
-    "drowsiness", "less_urine", "sudden_weight_gain", "swelling_legs_face", "painful_swollen_limb", "chest_pain",
-    "sudden_breathless", "one_sided_weakness", "dark_urine", "yellow_skin_eyes", "fast_heartbeat", "hard_to_breathe",
+    "headache",
+    "fever",
+    "chills",
+    "fatigue",
+    "nausea",
+    "muscle_aches",
+    "rash",
+    "breathing_trouble",
+    "throat_swelling",
+    "widespread_hives",
+    "faint_collapse",
+    "headache_stiff_neck",
+    "light_hurts_eyes",
+    "vomiting",
+    "drowsiness",
+    "less_urine",
+    "sudden_weight_gain",
+    "swelling_legs_face",
+    "painful_swollen_limb",
+    "chest_pain",
+    "sudden_breathless",
+    "one_sided_weakness",
+    "dark_urine",
+    "yellow_skin_eyes",
+    "fast_heartbeat",
+    "hard_to_breathe",
     "blue_lips",
     # 2026-12: the stroke signs split out of one_sided_weakness, and collapse out of faint_collapse.
-    "collapse", "face_droop", "trouble_speaking", "vision_loss", "sudden_confusion",
-}  # fmt: skip
+    "collapse",
+    "face_droop",
+    "trouble_speaking",
+    "vision_loss",
+    "sudden_confusion",
+}
 
 
 def test_codes_are_unique_and_stable_identifiers():
@@ -35,7 +62,7 @@ def test_retired_signs_stay_valid_but_are_not_offered():
         assert catalogue.get(code).is_warning_sign  # old reports still show (and triage) them
         assert code in catalogue.BY_CODE
     assert {s.code for s in catalogue.OFFERED} == STORED_CODES - retired
-    assert catalogue.OFFERED_WARNING_SIGNS == tuple(s for s in catalogue.OFFERED if s.is_warning_sign)
+    assert tuple(s for s in catalogue.OFFERED if s.is_warning_sign) == catalogue.OFFERED_WARNING_SIGNS
     assert catalogue.get("breathing_trouble") in catalogue.OFFERED  # the one breathing item left
 
 

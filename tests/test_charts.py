@@ -26,10 +26,17 @@ SVG = "{http://www.w3.org/2000/svg}"
 def _row(n: int, **overrides) -> BurdenRow:
     day = date(2025, 1, 6) + timedelta(days=28 * n)
     values = {
-        "infusion_id": n + 1, "started_at": datetime(day.year, day.month, day.day, 9, tzinfo=UTC), "date": day,
-        "product": "Privigen", "lot": f"P{n}", "premedication": "", "pre_hydrated": False, "max_rate": "",
-        "burden": n, "severe": False,
-    }  # fmt: skip
+        "infusion_id": n + 1,
+        "started_at": datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+        "date": day,
+        "product": "Privigen",
+        "lot": f"P{n}",
+        "premedication": "",
+        "pre_hydrated": False,
+        "max_rate": "",
+        "burden": n,
+        "severe": False,
+    }
     values.update(overrides)
     return BurdenRow(**values)
 
@@ -131,8 +138,10 @@ def test_an_empty_chart_still_says_what_it_is():
 
 
 def test_the_chart_speaks_the_language_of_the_page():
-    rows = [_row(0, burden=2, premedication="Paracetamol"), _row(1, burden=7, severe=True, pre_hydrated=True,
-            max_rate="4.8 mL/kg/h")]  # fmt: skip
+    rows = [
+        _row(0, burden=2, premedication="Paracetamol"),
+        _row(1, burden=7, severe=True, pre_hydrated=True, max_rate="4.8 mL/kg/h"),
+    ]
     with translation.override("es"):
         root = _parse(burden_svg(rows))
         empty = _parse(burden_svg([]))
@@ -145,8 +154,10 @@ def test_the_chart_speaks_the_language_of_the_page():
     tooltips = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class", "").startswith("bar")]
     assert tooltips == [
         "6 Ene 2025: Privigen, lote P0, carga 2, premedicación: Paracetamol",
-        ("3 Feb 2025: Privigen, lote P1, carga 7, reacción grave, ritmo más alto 4.8 mL/kg/h, sin premedicación, "
-         "líquidos extra antes"),
+        (
+            "3 Feb 2025: Privigen, lote P1, carga 7, reacción grave, ritmo más alto 4.8 mL/kg/h, sin premedicación, "
+            "líquidos extra antes"
+        ),
     ]
     assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "date"] == ["6 Ene 25", "3 Feb 25"]
     assert empty.find(f"{SVG}desc").text == "Todavía no hay infusiones administradas que mostrar."
@@ -208,7 +219,9 @@ def test_severe_follows_the_report_level_after_clinician_review(patient, clinici
     make_report(infusion=severe, symptoms=[("breathing_trouble", "moderate")])
     downgraded = InfusionFactory(patient=patient)
     report = make_report(infusion=downgraded, symptoms=[("chest_pain", "mild")])
-    services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="Muscular, examined in clinic")
+    services.reports.report_reclassify(
+        report=report, by=clinician, to_level="mild", reason="Muscular, examined in clinic"
+    )
 
     rows = symptom_burden(patient=patient).rows
 
@@ -219,8 +232,13 @@ def test_severe_follows_the_report_level_after_clinician_review(patient, clinici
 def test_highest_rate_comes_from_the_rate_changes(patient, clinician):
     infusion = InfusionFactory(patient=patient)
     for minutes, rate in ((0, "0.5"), (30, "2"), (60, "4.8")):
-        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at + timedelta(minutes=minutes),
-                                    rate=Decimal(rate), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+        services.infusions.rate_change_record(
+            infusion=infusion,
+            by=clinician,
+            changed_at=infusion.started_at + timedelta(minutes=minutes),
+            rate=Decimal(rate),
+            unit=RateChange.Unit.ML_KG_H,
+        )
     (row,) = symptom_burden(patient=patient).rows
     assert row.max_rate == "4.8 mL/kg/h"
 
@@ -229,8 +247,9 @@ def test_highest_rate_comes_from_the_rate_changes(patient, clinician):
 def test_only_the_patients_own_given_infusions_the_last_24(patient, other_patient):
     start = timezone.now() - timedelta(days=900)
     given = [InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n)) for n in range(26)]
-    InfusionFactory(patient=patient, status=Infusion.Status.PLANNED, started_at=timezone.now() + timedelta(days=3),
-                    ended_at=None)  # fmt: skip
+    InfusionFactory(
+        patient=patient, status=Infusion.Status.PLANNED, started_at=timezone.now() + timedelta(days=3), ended_at=None
+    )
     InfusionFactory(patient=other_patient)
 
     rows = symptom_burden(patient=patient).rows
@@ -251,8 +270,13 @@ def _patient_history(patient, clinician, *, infusions: int) -> None:
     start = timezone.now() - timedelta(days=30 * infusions)
     for n in range(infusions):
         infusion = InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n))
-        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                    rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+        services.infusions.rate_change_record(
+            infusion=infusion,
+            by=clinician,
+            changed_at=infusion.started_at,
+            rate=Decimal(1),
+            unit=RateChange.Unit.ML_KG_H,
+        )
         make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("rash", "mild")])
         make_report(infusion=infusion, symptoms=[("fatigue", "severe")])
 

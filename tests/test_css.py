@@ -1,4 +1,5 @@
 """The trimmed Bootstrap (scripts/build_css.sh) keeps every Bootstrap class the app uses."""
+
 from __future__ import annotations
 
 import re
@@ -21,11 +22,14 @@ def _classes(css_file: Path) -> set[str]:
 
 def _content_tokens() -> set[str]:
     sources = [
-        *ROOT.glob("templates/**/*.html"), *ROOT.glob("reactions/**/*.py"), *ROOT.glob("static/js/*.js"),
-        *Path(crispy_forms.__file__).parent.glob("**/*.html"), *Path(crispy_forms.__file__).parent.glob("**/*.py"),
+        *ROOT.glob("templates/**/*.html"),
+        *ROOT.glob("reactions/**/*.py"),
+        *ROOT.glob("static/js/*.js"),
+        *Path(crispy_forms.__file__).parent.glob("**/*.html"),
+        *Path(crispy_forms.__file__).parent.glob("**/*.py"),
         *Path(crispy_bootstrap5.__file__).parent.glob("**/*.html"),
         *Path(crispy_bootstrap5.__file__).parent.glob("**/*.py"),
-    ]  # fmt: skip
+    ]
     tokens: set[str] = set()
     for source in sources:
         tokens |= set(TOKEN.findall(source.read_text(errors="replace")))

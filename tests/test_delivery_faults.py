@@ -71,7 +71,10 @@ def test_a_bounced_prompt_tells_the_clinic_the_patient_cannot_be_reached(clinic,
     assert flag.followup_id == followup.pk and "550" in flag.reason and patient.email in flag.reason
     # Neither a reminder nor "no response" ever comes of it, however much time passes.
     later = timezone.now() + timedelta(days=3)
-    assert engine.dispatcher.followups_queue_reminders(now=later) == 0 and engine.dispatcher.followups_mark_no_response(now=later) == 0
+    assert (
+        engine.dispatcher.followups_queue_reminders(now=later) == 0
+        and engine.dispatcher.followups_mark_no_response(now=later) == 0
+    )
 
     client = login(clinician)
     queue = client.get(reverse("clinic_flags")).content.decode()
@@ -129,9 +132,13 @@ def test_a_bounced_clinician_alert_goes_at_once_to_the_clinics_other_staff(clini
 
     received = sorted(m["To"] for m in smtp.messages)
     assert received == sorted([colleague.email, admin.email])  # the admin at once, not at escalation time
-    assert next(m for m in smtp.messages if m["To"] == admin.email).get_body(("plain",)).get_content().count(
-        "could not be delivered"
-    ) == 1
+    assert (
+        next(m for m in smtp.messages if m["To"] == admin.email)
+        .get_body(("plain",))
+        .get_content()
+        .count("could not be delivered")
+        == 1
+    )
     note = FlagEvent.objects.get(flag=flag, action=FlagEvent.Action.NOTE).note
     assert bounced.email in note and "550" in note
 
@@ -149,8 +156,9 @@ def test_every_try_of_a_message_carries_the_id_it_was_given_when_queued(clinic, 
     (message,) = smtp.messages
     assert message["Message-ID"] == email.message_id
     assert email.message_id.startswith("<") and email.message_id.endswith(">")
-    other = services.outbox.email_queue(kind="pre_infusion", template="pre-infusion", to_user=followup.patient,
-                                 context={"infusion": followup.infusion})  # fmt: skip
+    other = services.outbox.email_queue(
+        kind="pre_infusion", template="pre-infusion", to_user=followup.patient, context={"infusion": followup.infusion}
+    )
     assert other.message_id != email.message_id
 
 
@@ -175,7 +183,9 @@ class _DropsTheDatabaseAfterSending:
 @pytest.mark.django_db(transaction=True)
 def test_recording_sent_survives_a_dropped_database_connection(smtp, monkeypatch):
     if connection.vendor != "postgresql":
-        pytest.skip("cutting a live connection needs PostgreSQL (pg_terminate_backend): run with DATABASE_URL=postgres://")
+        pytest.skip(
+            "cutting a live connection needs PostgreSQL (pg_terminate_backend): run with DATABASE_URL=postgres://"
+        )
     clinic = clinic_for_engine_tests()
     _patient, followup = _prompted_patient(clinic)
     real = engine.delivery.get_connection
@@ -221,10 +231,14 @@ def test_alerts_to_clinicians_have_a_short_lease_of_their_own(clinic, settings):
     engine.dispatcher.flags_queue_alerts(now=timezone.now(), flag_ids=[flag.pk])
     engine.dispatcher.followups_queue_due(now=timezone.now())
     claimed_at = timezone.now()
-    engine.delivery._email_claim(list(OutboundEmail.objects.values_list("pk", flat=True)), now=claimed_at, claimed_at=claimed_at)
+    engine.delivery._email_claim(
+        list(OutboundEmail.objects.values_list("pk", flat=True)), now=claimed_at, claimed_at=claimed_at
+    )
     leases = {e.kind: e.lease_until - e.claimed_at for e in OutboundEmail.objects.all()}
-    assert leases[OutboundEmail.Kind.SEVERE_ALERT] == timedelta(seconds=settings.EMAIL_URGENT_LEASE_SECONDS) == timedelta(
-        minutes=1
+    assert (
+        leases[OutboundEmail.Kind.SEVERE_ALERT]
+        == timedelta(seconds=settings.EMAIL_URGENT_LEASE_SECONDS)
+        == timedelta(minutes=1)
     )
     assert leases[OutboundEmail.Kind.FOLLOWUP_PROMPT] == timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
     # A worker dies holding both: a minute later the alert is taken back and sent, the prompt not yet.
@@ -259,7 +273,9 @@ def test_health_fails_when_a_message_waits_too_long(clinic, settings):
     engine.dispatcher.dispatch_tick()
     _prompted_patient(clinic)
     engine.dispatcher.followups_queue_due(now=timezone.now())
-    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(seconds=settings.HEALTH_MAX_UNSENT_AGE_SECONDS + 5))
+    OutboundEmail.objects.update(
+        created_at=timezone.now() - timedelta(seconds=settings.HEALTH_MAX_UNSENT_AGE_SECONDS + 5)
+    )
     response = Client().get(reverse("health"))
     assert response.status_code == 503 and "unsent" in response.json()["problems"][0]
 
@@ -268,7 +284,7 @@ def test_each_pass_requests_the_heartbeat_url(clinic, settings):
     hits: list[str] = []
 
     class Monitor(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()

@@ -33,8 +33,15 @@ def email_context():
     infusion = InfusionFactory(patient=patient, product="other", product_other=HOSTILE, lot_number="L-1")
     followup = FollowUp.objects.create(infusion=infusion, patient=patient, offset_hours=2, due_at=timezone.now())
     now = timezone.now()
-    signal = LotSignal.objects.create(clinic=clinic, product="other", lot_number="L-1", severe_events=2, patients=2,
-                                      first_event_at=now - timedelta(days=4), last_event_at=now)  # fmt: skip
+    signal = LotSignal.objects.create(
+        clinic=clinic,
+        product="other",
+        lot_number="L-1",
+        severe_events=2,
+        patients=2,
+        first_event_at=now - timedelta(days=4),
+        last_event_at=now,
+    )
     return {
         "recipient": ClinicianFactory(clinic=clinic),
         "clinic": clinic,

@@ -46,9 +46,17 @@ def test_cells_a_spreadsheet_would_run_get_a_leading_apostrophe(text):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("Privigen", "Privigen"), ("P-100", "P-100"), (True, "yes"), (False, "no"), (None, ""), (Decimal("35.0"), "35"),
-     (7, "7"), ("a=b", "a=b")],
-)  # fmt: skip
+    [
+        ("Privigen", "Privigen"),
+        ("P-100", "P-100"),
+        (True, "yes"),
+        (False, "no"),
+        (None, ""),
+        (Decimal("35.0"), "35"),
+        (7, "7"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_ordinary_cells_are_left_alone(value, expected):
     assert safe_cell(value) == expected
 
@@ -56,8 +64,9 @@ def test_ordinary_cells_are_left_alone(value, expected):
 def test_csv_text_quotes_and_neutralises_every_cell():
     text = csv_text([["name", "note"], ['=cmd|" /C calc"!A0', "line one\nline two, with comma"]])
     assert list(csv.reader(io.StringIO(text))) == [
-        ["name", "note"], ["'=cmd|\" /C calc\"!A0", "line one\nline two, with comma"],
-    ]  # fmt: skip
+        ["name", "note"],
+        ['\'=cmd|" /C calc"!A0', "line one\nline two, with comma"],
+    ]
 
 
 # --- Events CSV ---------------------------------------------------------------------------------
@@ -68,17 +77,25 @@ def events(patient, other_patient, clinician, foreign_clinician):
     """A severe event (Privigen), a review flag (Octagam, closed), a vitals flag, and one in another clinic."""
     severe_infusion = InfusionFactory(patient=patient, lot_number="LOT-S1", started_at=_at("2025-03-10", 9))
     severe = make_report(infusion=severe_infusion, symptoms=[("breathing_trouble", "severe"), ("rash", "moderate")])
-    review_infusion = InfusionFactory(patient=other_patient, product=Infusion.Product.OCTAGAM, lot_number="LOT-R1",
-                                      started_at=_at("2025-04-20", 9))  # fmt: skip
+    review_infusion = InfusionFactory(
+        patient=other_patient, product=Infusion.Product.OCTAGAM, lot_number="LOT-R1", started_at=_at("2025-04-20", 9)
+    )
     review = make_report(infusion=review_infusion, symptoms=[("headache", "very_severe")])
     review_flag = review.flags.get()
     services.triage.flag_close(flag=review_flag, by=clinician, outcome=Flag.Outcome.RESOLVED, note="Better")
-    vitals = services.infusions.vitals_record(infusion=severe_infusion, by=clinician, phase=Vitals.Phase.DURING,
-                                    recorded_at=severe_infusion.started_at + timedelta(minutes=30), systolic=185,
-                                    diastolic=95, pulse=88)  # fmt: skip
+    vitals = services.infusions.vitals_record(
+        infusion=severe_infusion,
+        by=clinician,
+        phase=Vitals.Phase.DURING,
+        recorded_at=severe_infusion.started_at + timedelta(minutes=30),
+        systolic=185,
+        diastolic=95,
+        pulse=88,
+    )
     foreign_patient = PatientFactory(clinic=foreign_clinician.clinic, full_name="Far Away")
-    make_report(infusion=InfusionFactory(patient=foreign_patient, lot_number="FOREIGN-LOT"),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(
+        infusion=InfusionFactory(patient=foreign_patient, lot_number="FOREIGN-LOT"), symptoms=[("chest_pain", "severe")]
+    )
     severe_flag = severe.flags.get()
     Flag.objects.filter(pk=severe_flag.pk).update(created_at=_at("2025-03-10", 14))
     Flag.objects.filter(pk=review_flag.pk).update(created_at=_at("2025-04-21", 10))
@@ -140,9 +157,15 @@ def test_events_csv_filters(clinician_client, events, query, expected):
 
 @pytest.mark.parametrize(
     "query",
-    [{"from": "not-a-date"}, {"to": "2025-13-45"}, {"kind": "catastrophic"}, {"status": "lost"},
-     {"product": "snake-oil"}, {"from": "2025-05-01", "to": "2025-04-01"}],
-)  # fmt: skip
+    [
+        {"from": "not-a-date"},
+        {"to": "2025-13-45"},
+        {"kind": "catastrophic"},
+        {"status": "lost"},
+        {"product": "snake-oil"},
+        {"from": "2025-05-01", "to": "2025-04-01"},
+    ],
+)
 def test_bad_event_filters_are_a_400_with_the_reason_never_a_500(clinician_client, events, query):
     response = clinician_client.get(reverse("export_events_csv"), query)
     assert response.status_code == 400
@@ -180,16 +203,28 @@ def test_events_export_is_audited_for_each_patient_in_it(clinician_client, clini
 
 @pytest.fixture
 def infusions(patient, other_patient, clinician, foreign_clinician):
-    first = InfusionFactory(patient=patient, started_at=_at("2025-02-03", 9), lot_number="LOT-1", premedication="Cetirizine",
-                            pre_hydrated=True)  # fmt: skip
-    services.infusions.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at, rate=Decimal("0.5"),
-                                unit=RateChange.Unit.ML_KG_H)  # fmt: skip
-    services.infusions.rate_change_record(infusion=first, by=clinician, changed_at=first.started_at + timedelta(minutes=30),
-                                rate=Decimal("3.00"), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+    first = InfusionFactory(
+        patient=patient,
+        started_at=_at("2025-02-03", 9),
+        lot_number="LOT-1",
+        premedication="Cetirizine",
+        pre_hydrated=True,
+    )
+    services.infusions.rate_change_record(
+        infusion=first, by=clinician, changed_at=first.started_at, rate=Decimal("0.5"), unit=RateChange.Unit.ML_KG_H
+    )
+    services.infusions.rate_change_record(
+        infusion=first,
+        by=clinician,
+        changed_at=first.started_at + timedelta(minutes=30),
+        rate=Decimal("3.00"),
+        unit=RateChange.Unit.ML_KG_H,
+    )
     make_report(infusion=first, symptoms=[("headache", "moderate")])
     make_report(infusion=first, symptoms=[("dark_urine", "mild")])
-    second = InfusionFactory(patient=other_patient, product=Infusion.Product.GAMUNEX_C, started_at=_at("2025-05-05", 9),
-                             lot_number="LOT-2")  # fmt: skip
+    second = InfusionFactory(
+        patient=other_patient, product=Infusion.Product.GAMUNEX_C, started_at=_at("2025-05-05", 9), lot_number="LOT-2"
+    )
     InfusionFactory(patient=PatientFactory(clinic=foreign_clinician.clinic), lot_number="FOREIGN-LOT")
     return {"first": first, "second": second}
 
@@ -217,9 +252,13 @@ def test_infusions_csv_content(clinician_client, infusions, patient):
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [({"product": "gamunex_c"}, ["second"]), ({"from": "2025-03-01"}, ["second"]), ({"to": "2025-02-03"}, ["first"]),
-     ({"product": "privigen", "from": "2025-03-01"}, [])],
-)  # fmt: skip
+    [
+        ({"product": "gamunex_c"}, ["second"]),
+        ({"from": "2025-03-01"}, ["second"]),
+        ({"to": "2025-02-03"}, ["first"]),
+        ({"product": "privigen", "from": "2025-03-01"}, []),
+    ],
+)
 def test_infusions_csv_filters(clinician_client, infusions, query, expected):
     records = _records(clinician_client.get(reverse("export_infusions_csv"), query))
     assert [r["id"] for r in records] == [str(infusions[name].pk) for name in expected]
@@ -259,8 +298,13 @@ def _clinic_with_flags(count: int):
     patients = [PatientFactory(clinic=clinic) for _ in range(3)]
     for n in range(count):
         infusion = InfusionFactory(patient=patients[n % 3], started_at=timezone.now() - timedelta(days=n + 1))
-        services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                    rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+        services.infusions.rate_change_record(
+            infusion=infusion,
+            by=clinician,
+            changed_at=infusion.started_at,
+            rate=Decimal(1),
+            unit=RateChange.Unit.ML_KG_H,
+        )
         make_report(infusion=infusion, symptoms=[("headache", "severe"), ("rash", "mild")])
     return clinician
 
@@ -285,14 +329,34 @@ def test_clinic_exports_use_a_constant_number_of_queries(name, login):
 @pytest.fixture
 def own_data(patient, other_patient, clinician):
     infusion = services.infusions.infusion_create(
-        patient=patient, logged_by=patient, status=Infusion.Status.GIVEN, started_at=timezone.now() - timedelta(days=2),
-        ended_at=timezone.now() - timedelta(days=2) + timedelta(hours=3), product=Infusion.Product.PANZYGA,
-        lot_number="MY-LOT", dose_grams=Decimal(30), premedication="Paracetamol", notes="=1+1 felt fine",
-    )  # fmt: skip
-    services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START, recorded_at=infusion.started_at,
-                           systolic=120, diastolic=80, pulse=70, temperature=Decimal("36.8"))  # fmt: skip
-    services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at, rate=Decimal("1.5"),
-                                unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+        patient=patient,
+        logged_by=patient,
+        status=Infusion.Status.GIVEN,
+        started_at=timezone.now() - timedelta(days=2),
+        ended_at=timezone.now() - timedelta(days=2) + timedelta(hours=3),
+        product=Infusion.Product.PANZYGA,
+        lot_number="MY-LOT",
+        dose_grams=Decimal(30),
+        premedication="Paracetamol",
+        notes="=1+1 felt fine",
+    )
+    services.infusions.vitals_record(
+        infusion=infusion,
+        by=clinician,
+        phase=Vitals.Phase.START,
+        recorded_at=infusion.started_at,
+        systolic=120,
+        diastolic=80,
+        pulse=70,
+        temperature=Decimal("36.8"),
+    )
+    services.infusions.rate_change_record(
+        infusion=infusion,
+        by=clinician,
+        changed_at=infusion.started_at,
+        rate=Decimal("1.5"),
+        unit=RateChange.Unit.ML_KG_H,
+    )
     report = make_report(infusion=infusion, symptoms=[("headache", "moderate")], notes="Mild headache", onset="6_24h")
     theirs = InfusionFactory(patient=other_patient, lot_number="NOT-MINE", premedication="Their secret")
     make_report(infusion=theirs, symptoms=[("rash", "mild")], notes="Their notes")
@@ -312,8 +376,17 @@ def test_patient_json_export_holds_all_their_data(patient_client, patient, own_d
     assert infusion["rate_changes"][0]["rate"] == "1.5" and infusion["rate_changes"][0]["unit"] == "mL/kg/h"
     (report,) = infusion["reports"]
     assert report["notes"] == "Mild headache"
-    assert report["symptoms"] == [{"code": "headache", "label": "Headache", "clinical_name": "Headache",
-                                   "warning_sign": False, "grade": "moderate", "onset": "6_24h", "ongoing": False}]  # fmt: skip
+    assert report["symptoms"] == [
+        {
+            "code": "headache",
+            "label": "Headache",
+            "clinical_name": "Headache",
+            "warning_sign": False,
+            "grade": "moderate",
+            "onset": "6_24h",
+            "ongoing": False,
+        }
+    ]
     expected_prompts = FollowUp.objects.filter(infusion=own_data["infusion"]).count()
     assert expected_prompts > 0 and len(infusion["followups"]) == expected_prompts
     # Reporting answered the open prompt: the answer is in the export.
@@ -332,7 +405,7 @@ def test_patient_csv_export_has_a_section_per_kind_of_data_and_is_injection_safe
     response = patient_client.get(reverse("my_data_csv"))
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = _rows(response)
-    sections = [row[0] for row, before in zip(rows[1:], rows) if row and not before and len(row) == 1]
+    sections = [row[0] for row, before in zip(rows[1:], rows, strict=False) if row and not before and len(row) == 1]
     assert sections == ["Profile", "Infusions", "Vitals", "Rate changes", "Reported symptoms", "Follow-up prompts"]
     infusion_row = rows[rows.index(["Infusions"]) + 2]
     assert infusion_row[5] == "MY-LOT" and infusion_row[-1] == "'=1+1 felt fine"
@@ -355,10 +428,16 @@ def test_patient_exports_use_a_constant_number_of_queries(login, clinic):
         clinician = ClinicianFactory(clinic=clinic)
         for n in range(size):
             infusion = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=7 * (n + 1)))
-            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                        rate=Decimal(2), unit=RateChange.Unit.ML_H)  # fmt: skip
-            services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.START,
-                                   recorded_at=infusion.started_at, pulse=72)  # fmt: skip
+            services.infusions.rate_change_record(
+                infusion=infusion,
+                by=clinician,
+                changed_at=infusion.started_at,
+                rate=Decimal(2),
+                unit=RateChange.Unit.ML_H,
+            )
+            services.infusions.vitals_record(
+                infusion=infusion, by=clinician, phase=Vitals.Phase.START, recorded_at=infusion.started_at, pulse=72
+            )
             make_report(infusion=infusion, symptoms=[("fatigue", "mild")])
         client = login(patient)
         with CaptureQueriesContext(connection) as queries:
@@ -373,12 +452,24 @@ def test_patient_exports_use_a_constant_number_of_queries(login, clinic):
 
 @pytest.fixture
 def summary_data(patient, clinician):
-    recent = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=20), lot_number="RECENT-LOT",
-                             premedication="Cetirizine")  # fmt: skip
-    services.infusions.vitals_record(infusion=recent, by=clinician, phase=Vitals.Phase.DURING,
-                           recorded_at=recent.started_at + timedelta(minutes=40), systolic=182, diastolic=96, pulse=90)  # fmt: skip
-    services.infusions.rate_change_record(infusion=recent, by=clinician, changed_at=recent.started_at, rate=Decimal("0.5"),
-                                unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+    recent = InfusionFactory(
+        patient=patient,
+        started_at=timezone.now() - timedelta(days=20),
+        lot_number="RECENT-LOT",
+        premedication="Cetirizine",
+    )
+    services.infusions.vitals_record(
+        infusion=recent,
+        by=clinician,
+        phase=Vitals.Phase.DURING,
+        recorded_at=recent.started_at + timedelta(minutes=40),
+        systolic=182,
+        diastolic=96,
+        pulse=90,
+    )
+    services.infusions.rate_change_record(
+        infusion=recent, by=clinician, changed_at=recent.started_at, rate=Decimal("0.5"), unit=RateChange.Unit.ML_KG_H
+    )
     make_report(infusion=recent, symptoms=[("headache_stiff_neck", "severe"), ("fever", "mild")], onset="1_3d")
     old = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=400), lot_number="OLD-LOT")
     return {"recent": recent, "old": old}
@@ -410,9 +501,14 @@ def test_summary_date_range(patient_client, summary_data):
         reverse("my_summary"), {"from": start.isoformat(), "to": end.isoformat()}
     ).content.decode()
     assert "OLD-LOT" in html and "RECENT-LOT" not in html
-    assert [row.infusion_id for row in patient_client.get(
-        reverse("my_summary"), {"date_from": start.isoformat(), "date_to": end.isoformat()}).context["chart"].rows] == [
-        summary_data["old"].pk]  # fmt: skip
+    assert [
+        row.infusion_id
+        for row in patient_client.get(
+            reverse("my_summary"), {"date_from": start.isoformat(), "date_to": end.isoformat()}
+        )
+        .context["chart"]
+        .rows
+    ] == [summary_data["old"].pk]
 
 
 @pytest.mark.parametrize("query", [{"from": "soon"}, {"from": "2025-06-01", "to": "2025-01-01"}, {"to": "2025-02-30"}])
@@ -449,10 +545,20 @@ def test_summary_uses_a_constant_number_of_queries(login, clinic):
         clinician = ClinicianFactory(clinic=clinic)
         for n in range(size):
             infusion = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=5 * (n + 1)))
-            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                        rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
-            services.infusions.vitals_record(infusion=infusion, by=clinician, phase=Vitals.Phase.END,
-                                   recorded_at=infusion.started_at + timedelta(hours=1), temperature=Decimal("37.0"))  # fmt: skip
+            services.infusions.rate_change_record(
+                infusion=infusion,
+                by=clinician,
+                changed_at=infusion.started_at,
+                rate=Decimal(1),
+                unit=RateChange.Unit.ML_KG_H,
+            )
+            services.infusions.vitals_record(
+                infusion=infusion,
+                by=clinician,
+                phase=Vitals.Phase.END,
+                recorded_at=infusion.started_at + timedelta(hours=1),
+                temperature=Decimal("37.0"),
+            )
             make_report(infusion=infusion, symptoms=[("chills", "moderate")])
         pages = [
             (login(patient), reverse("my_summary")),
@@ -468,7 +574,11 @@ def test_summary_uses_a_constant_number_of_queries(login, clinic):
 
 def test_download_these_events_gives_what_the_filtered_queue_shows(clinician_client, clinician, events):
     for query in ({}, {"kind": "review"}, {"status": "closed"}, {"status": "all", "product": "octagam"}):
-        queue = selectors.triage_queue.clinic_queue(clinic=clinician.clinic, status=query.get("status") or "active",
-                                      kind=query.get("kind", ""), product=query.get("product", ""))  # fmt: skip
+        queue = selectors.triage_queue.clinic_queue(
+            clinic=clinician.clinic,
+            status=query.get("status") or "active",
+            kind=query.get("kind", ""),
+            product=query.get("product", ""),
+        )
         exported = _records(clinician_client.get(reverse("export_events_csv"), query))
         assert sorted(int(r["id"]) for r in exported) == sorted(f.pk for f in queue)

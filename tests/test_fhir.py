@@ -35,12 +35,22 @@ def _by_type(bundle: dict, resource_type: str) -> list[dict]:
 @pytest.fixture
 def history(patient, clinician):
     """Two infusions: one with a severe event, one with a mild report and rate steps."""
-    first = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=35), lot_number="LOT-A1",
-                            dose_grams=Decimal("40.0"), premedication="Paracetamol")  # fmt: skip
+    first = InfusionFactory(
+        patient=patient,
+        started_at=timezone.now() - timedelta(days=35),
+        lot_number="LOT-A1",
+        dose_grams=Decimal("40.0"),
+        premedication="Paracetamol",
+    )
     second = InfusionFactory(patient=patient, lot_number="LOT-B2")
     for minutes, rate in ((0, "0.5"), (30, "2.5")):
-        services.infusions.rate_change_record(infusion=second, by=clinician, changed_at=second.started_at + timedelta(minutes=minutes),
-                                    rate=Decimal(rate), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+        services.infusions.rate_change_record(
+            infusion=second,
+            by=clinician,
+            changed_at=second.started_at + timedelta(minutes=minutes),
+            rate=Decimal(rate),
+            unit=RateChange.Unit.ML_KG_H,
+        )
     severe = make_report(infusion=first, symptoms=[("breathing_trouble", "severe"), ("widespread_hives", "moderate")])
     mild = make_report(infusion=second, symptoms=[("headache", "moderate"), ("fever", "mild")])
     return {"first": first, "second": second, "severe": severe, "mild": mild}
@@ -97,11 +107,17 @@ def test_seriousness_symptom_codes_and_dates(patient, history):
     assert severe["seriousness"]["coding"] == [{"system": SERIOUSNESS_SYSTEM, "code": "serious", "display": "Serious"}]
     assert mild["seriousness"]["coding"][0]["code"] == "non-serious"
     assert severe["event"]["coding"] == [
-        {"system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms", "code": "breathing_trouble",
-         "display": "Bronchospasm / dyspnoea"},
-        {"system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms", "code": "widespread_hives",
-         "display": "Generalised urticaria"},
-    ]  # fmt: skip
+        {
+            "system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms",
+            "code": "breathing_trouble",
+            "display": "Bronchospasm / dyspnoea",
+        },
+        {
+            "system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms",
+            "code": "widespread_hives",
+            "display": "Generalised urticaria",
+        },
+    ]
     assert {c["code"] for c in mild["event"]["coding"]} == {"headache", "fever"}
     assert all(c["system"] == symptom_system(BASE) for c in mild["event"]["coding"])
     assert "Headache (moderate" in mild["event"]["text"]
@@ -138,10 +154,14 @@ def test_medication_administration_carries_product_dose_period_and_rate(patient,
 
 
 def test_only_this_patients_data_and_no_planned_infusions(patient, other_patient, history):
-    make_report(infusion=InfusionFactory(patient=other_patient, lot_number="FOREIGN-LOT"),
-                        symptoms=[("rash", "mild")])  # fmt: skip
-    InfusionFactory(patient=patient, status=Infusion.Status.PLANNED, started_at=timezone.now() + timedelta(days=20),
-                    ended_at=None, lot_number="PLANNED-LOT")  # fmt: skip
+    make_report(infusion=InfusionFactory(patient=other_patient, lot_number="FOREIGN-LOT"), symptoms=[("rash", "mild")])
+    InfusionFactory(
+        patient=patient,
+        status=Infusion.Status.PLANNED,
+        started_at=timezone.now() + timedelta(days=20),
+        ended_at=None,
+        lot_number="PLANNED-LOT",
+    )
     text = json.dumps(patient_bundle(patient=patient, base_url=BASE))
     assert "FOREIGN-LOT" not in text and "PLANNED-LOT" not in text
     assert other_patient.full_name not in text
@@ -159,8 +179,13 @@ def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinici
     for owner, count in ((patient, 2), (other_patient, 15)):
         for n in range(count):
             infusion = InfusionFactory(patient=owner, started_at=timezone.now() - timedelta(days=30 * (n + 1)))
-            services.infusions.rate_change_record(infusion=infusion, by=clinician, changed_at=infusion.started_at,
-                                        rate=Decimal(1), unit=RateChange.Unit.ML_KG_H)  # fmt: skip
+            services.infusions.rate_change_record(
+                infusion=infusion,
+                by=clinician,
+                changed_at=infusion.started_at,
+                rate=Decimal(1),
+                unit=RateChange.Unit.ML_KG_H,
+            )
             make_report(infusion=infusion, symptoms=[("headache", "mild"), ("rash", "moderate")])
     counts = []
     for owner in (patient, other_patient):

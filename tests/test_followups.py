@@ -1,5 +1,6 @@
 """The follow-up and alert engine's rules, on the database, with mail delivered to Django's outbox
 or to a real SMTP listener where delivery failures matter."""
+
 from __future__ import annotations
 
 import time as time_module
@@ -37,9 +38,13 @@ def open_clinic():
 def _given(patient, *, ended_ago=timedelta(hours=2)):
     now = timezone.now()
     infusion = services.infusions.infusion_create(
-        patient=patient, logged_by=patient, status="given", started_at=now - ended_ago - timedelta(hours=3),
-        ended_at=now - ended_ago, product="privigen",
-    )  # fmt: skip
+        patient=patient,
+        logged_by=patient,
+        status="given",
+        started_at=now - ended_ago - timedelta(hours=3),
+        ended_at=now - ended_ago,
+        product="privigen",
+    )
     return infusion
 
 
@@ -55,12 +60,19 @@ def test_a_given_infusion_gets_its_four_prompts_in_the_same_transaction(open_cli
 
 
 def test_clinic_offsets_and_quiet_hours_apply():
-    clinic = ClinicFactory(followup_offsets_hours=[6, 48], quiet_hours_start=time(22), quiet_hours_end=time(8),
-                           time_zone="UTC")  # fmt: skip
+    clinic = ClinicFactory(
+        followup_offsets_hours=[6, 48], quiet_hours_start=time(22), quiet_hours_end=time(8), time_zone="UTC"
+    )
     patient = PatientFactory(clinic=clinic)
     start = timezone.now().replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    infusion = services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
-                                        ended_at=start + timedelta(hours=3), product="octagam")  # fmt: skip
+    infusion = services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status="planned",
+        started_at=start,
+        ended_at=start + timedelta(hours=3),
+        product="octagam",
+    )
     services.infusions.infusion_update(infusion=infusion, status="given")
     due = dict(infusion.followups.filter(kind="prompt").values_list("offset_hours", "due_at"))
     assert sorted(due) == [6, 48]
@@ -72,8 +84,12 @@ def test_editing_the_end_reschedules_and_going_back_to_planned_cancels(open_clin
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(minutes=5))
     services.infusions.infusion_update(infusion=infusion, ended_at=infusion.ended_at + timedelta(minutes=30))
     assert infusion.followups.get(offset_hours=24).due_at == infusion.ended_at + timedelta(hours=24)
-    services.infusions.infusion_update(infusion=infusion, status="planned", started_at=timezone.now() + timedelta(days=3),
-                             ended_at=timezone.now() + timedelta(days=3, hours=3))  # fmt: skip
+    services.infusions.infusion_update(
+        infusion=infusion,
+        status="planned",
+        started_at=timezone.now() + timedelta(days=3),
+        ended_at=timezone.now() + timedelta(days=3, hours=3),
+    )
     assert set(infusion.followups.filter(kind="prompt").values_list("status", flat=True)) == {"cancelled"}
     assert infusion.followups.filter(kind="pre_infusion", status="scheduled").exists()
 
@@ -117,8 +133,9 @@ def test_a_due_prompt_is_sent_once_however_often_the_dispatcher_runs(open_clinic
 def test_prompts_wait_out_quiet_hours_at_dispatch_time_too():
     now = timezone.now()
     local_hour = now.hour
-    clinic = ClinicFactory(time_zone="UTC", quiet_hours_start=time((local_hour - 1) % 24),
-                           quiet_hours_end=time((local_hour + 2) % 24))  # fmt: skip
+    clinic = ClinicFactory(
+        time_zone="UTC", quiet_hours_start=time((local_hour - 1) % 24), quiet_hours_end=time((local_hour + 2) % 24)
+    )
     patient = PatientFactory(clinic=clinic)
     infusion = InfusionFactory(patient=patient)
     FollowUp.objects.create(infusion=infusion, patient=patient, offset_hours=2, due_at=now - timedelta(minutes=1))
@@ -157,9 +174,13 @@ def test_reporting_in_the_app_answers_the_open_prompt_and_drops_its_pending_remi
     infusion = _given(patient)
     engine.dispatcher.dispatch_due()
     followup = FollowUp.objects.get(offset_hours=2)
-    reminder = services.outbox.email_queue(kind="followup_reminder", template="followup-reminder", to_user=patient,
-                                    context={"infusion": infusion, "no_symptoms_url": "x", "report_url": "y"},
-                                    followup=followup)  # fmt: skip
+    reminder = services.outbox.email_queue(
+        kind="followup_reminder",
+        template="followup-reminder",
+        to_user=patient,
+        context={"infusion": infusion, "no_symptoms_url": "x", "report_url": "y"},
+        followup=followup,
+    )
     report = make_report(infusion=infusion, symptoms=[("fatigue", "mild")])
     followup.refresh_from_db()
     assert (followup.status, followup.answer, followup.report) == ("answered", "reported", report)
@@ -170,8 +191,14 @@ def test_reporting_in_the_app_answers_the_open_prompt_and_drops_its_pending_remi
 def test_the_day_before_reminder_says_drink_plenty_of_fluids(open_clinic):
     patient = PatientFactory(clinic=open_clinic)
     start = timezone.now() + timedelta(hours=23)
-    services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
-                             ended_at=start + timedelta(hours=3), product="privigen")  # fmt: skip
+    services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status="planned",
+        started_at=start,
+        ended_at=start + timedelta(hours=3),
+        product="privigen",
+    )
     engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert "drink plenty of fluids" in message.body.lower()
@@ -215,7 +242,9 @@ def test_severe_alert_goes_to_every_clinician_then_escalates_to_admins_until_ack
 def test_a_severe_report_enqueues_its_alert_on_commit(open_clinic, django_capture_on_commit_callbacks):
     ClinicianFactory(clinic=open_clinic)
     with django_capture_on_commit_callbacks() as callbacks:
-        make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=open_clinic)), symptoms=[("blue_lips", "mild")])
+        make_report(
+            infusion=InfusionFactory(patient=PatientFactory(clinic=open_clinic)), symptoms=[("blue_lips", "mild")]
+        )
     assert len(callbacks) == 1  # the alert task leaves only once the report is committed
 
 
@@ -251,8 +280,12 @@ def smtp(settings):
 
 def _one_pending_email(open_clinic) -> OutboundEmail:
     patient = PatientFactory(clinic=open_clinic)
-    return services.outbox.email_queue(kind="pre_infusion", template="pre-infusion", to_user=patient,
-                                context={"infusion": InfusionFactory(patient=patient)})  # fmt: skip
+    return services.outbox.email_queue(
+        kind="pre_infusion",
+        template="pre-infusion",
+        to_user=patient,
+        context={"infusion": InfusionFactory(patient=patient)},
+    )
 
 
 def test_a_temporary_smtp_refusal_is_recorded_and_retried_never_marked_sent(open_clinic, smtp):
@@ -294,13 +327,15 @@ def test_an_unreachable_mail_server_is_retried(open_clinic, settings):
 def test_a_row_abandoned_mid_send_by_a_dead_worker_is_recovered(open_clinic):
     email = _one_pending_email(open_clinic)
     claimed = timezone.now() - timedelta(minutes=10)
-    OutboundEmail.objects.filter(pk=email.pk).update(status="sending", claimed_at=claimed,
-                                                     lease_until=claimed + timedelta(minutes=5), attempts=1)  # fmt: skip
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status="sending", claimed_at=claimed, lease_until=claimed + timedelta(minutes=5), attempts=1
+    )
     result = engine.delivery.email_deliver()
     assert (result.recovered, result.sent) == (1, 1)
     assert list(DeliveryAttempt.objects.values_list("succeeded", "error")) == [
-        (False, "worker stopped mid-send"), (True, "")
-    ]  # fmt: skip
+        (False, "worker stopped mid-send"),
+        (True, ""),
+    ]
 
 
 class _SlowBackend(locmem.EmailBackend):
@@ -356,7 +391,9 @@ def test_each_accepted_message_is_recorded_before_the_next_goes(open_clinic, set
     assert attempts == {e.pk: e.sent_at for e in emails}  # one attempt each, with the message's own time
     reminder = next(e for e in emails if e.kind == OutboundEmail.Kind.FOLLOWUP_REMINDER)
     for followup in followups:
-        prompt = next(e for e in emails if e.followup_id == followup.pk and e.kind == OutboundEmail.Kind.FOLLOWUP_PROMPT)
+        prompt = next(
+            e for e in emails if e.followup_id == followup.pk and e.kind == OutboundEmail.Kind.FOLLOWUP_PROMPT
+        )
         if followup.pk == reminder.followup_id:  # the prompt's time (moved back above) is kept
             assert (followup.sent_at < prompt.sent_at, followup.reminder_sent_at) == (True, reminder.sent_at)
         else:
@@ -432,8 +469,9 @@ def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompte
     followup, token = prompted
     url = reverse("followup_report", args=[token])
     assert "Warning signs" in Client().get(url).content.decode()
-    response = Client().post(url, {"s_dark_urine": "on", "s_dark_urine_grade": "moderate",
-                                   "s_dark_urine_onset": "1_6h", "notes": ""})  # fmt: skip
+    response = Client().post(
+        url, {"s_dark_urine": "on", "s_dark_urine_grade": "moderate", "s_dark_urine_onset": "1_6h", "notes": ""}
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "Seek urgent care now" in page
     assert followup.patient.clinic.emergency_phone in page
@@ -459,10 +497,18 @@ def test_email_preferences_link_get_changes_nothing_post_pauses(prompted):
 def test_clinic_admin_changes_follow_up_settings_with_errors_at_the_field(login, clinic_admin, clinician):
     url = reverse("clinic_settings")
     clinic = clinic_admin.clinic
-    data = {"name": clinic.name, "emergency_phone": "+44 20 7946 0000", "time_zone": "Europe/London",
-            "quiet_hours_start": "21:00", "quiet_hours_end": "07:30", "prompt_reminder_after_hours": "12",
-            "escalation_after_minutes": "15", "escalation_repeat_minutes": "30", "daily_reminder_at": "07:45",
-            "followup_offsets": "4, 24, 168"}  # fmt: skip
+    data = {
+        "name": clinic.name,
+        "emergency_phone": "+44 20 7946 0000",
+        "time_zone": "Europe/London",
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "07:30",
+        "prompt_reminder_after_hours": "12",
+        "escalation_after_minutes": "15",
+        "escalation_repeat_minutes": "30",
+        "daily_reminder_at": "07:45",
+        "followup_offsets": "4, 24, 168",
+    }
     bad = login(clinic_admin).post(url, {**data, "followup_offsets": "2, soon"})
     assert "not a whole number" in bad.context["form"].errors["followup_offsets"][0]
     assert login(clinic_admin).post(url, data).status_code == 302

@@ -1,4 +1,5 @@
 """The reaction report form's symptom fields are built once, at import, and copied for each form."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,9 @@ def test_each_form_changes_only_its_own_fields():
     assert len(third.fields["s_headache_grade"].widget.choices) == len(catalogue.Grade.choices)
 
 
-@pytest.mark.parametrize(("language", "label", "grade"), [("en", "Headache", "Very severe"),
-                                                           ("es", "Dolor de cabeza", "Muy grave")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("language", "label", "grade"), [("en", "Headache", "Very severe"), ("es", "Dolor de cabeza", "Muy grave")]
+)
 def test_labels_are_in_the_language_of_each_request(language, label, grade):
     with translation.override(language):
         form = ReactionReportForm(infusion=InfusionFactory())

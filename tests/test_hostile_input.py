@@ -3,6 +3,7 @@
 Whatever arrives, the app never answers 500, never stores anything from an invalid post,
 and says what is wrong next to the field.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,25 +43,56 @@ pytestmark = pytest.mark.django_db
 HOSTILE = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=2100, max_size=2600),  # huge
-    st.sampled_from([
-        "", " ", "\x00", "\x07\x1b[31m", "'; DROP TABLE reactions_infusion; --", "\" OR 1=1 --",
-        "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "../../etc/passwd", "{{ 7*7 }}", "%s%s%n",
-        "9" * 400, "-1", "0", "1e308", "NaN", "Infinity", "-0.0", "2026-13-45T25:61", "0000-00-00T00:00",
-        "9999-12-31T23:59", "1900-01-01T00:00", "2026-03-29T01:30", "true", "on", "None", "[]", "{}",
-    ]),  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\x07\x1b[31m",
+            "'; DROP TABLE reactions_infusion; --",
+            '" OR 1=1 --',
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "../../etc/passwd",
+            "{{ 7*7 }}",
+            "%s%s%n",
+            "9" * 400,
+            "-1",
+            "0",
+            "1e308",
+            "NaN",
+            "Infinity",
+            "-0.0",
+            "2026-13-45T25:61",
+            "0000-00-00T00:00",
+            "9999-12-31T23:59",
+            "1900-01-01T00:00",
+            "2026-03-29T01:30",
+            "true",
+            "on",
+            "None",
+            "[]",
+            "{}",
+        ]
+    ),
     st.integers(min_value=-(2**63), max_value=2**63).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
 )
+
+
 # A post is a subset of the form's fields (missing fields), with hostile values, maybe repeated
 # (lists) and maybe with extra unknown fields.
 def posts(fields: list[str]):
     value = st.one_of(HOSTILE, st.lists(HOSTILE, min_size=2, max_size=3))
-    return st.dictionaries(st.sampled_from(fields + ["unknown_field", "id", "patient", "clinic"]), value, max_size=len(fields) + 2)
+    return st.dictionaries(
+        st.sampled_from([*fields, "unknown_field", "id", "patient", "clinic"]), value, max_size=len(fields) + 2
+    )
 
 
-PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])  # fmt: skip
+PROPERTY = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 STORED = (Infusion, ReactionReport, Flag, FlagEvent, Vitals, RateChange, Invitation, User, Clinic, FollowUp)
 
 
@@ -73,15 +105,34 @@ def _check(response, before: dict[str, int]) -> None:
     if response.status_code in (200, 400) and response.context is not None:
         # Invalid: nothing stored, and some form on the page says what is wrong.
         assert _counts() == before
-        forms = [response.context[key] for key in response.context.keys() if key.endswith("form")]
+        forms = [response.context[key] for key in response.context.keys() if key.endswith("form")]  # noqa: SIM118 - a ContextList iterates contexts, not keys
         bound = [f for f in forms if getattr(f, "is_bound", False)]
         assert any(f.errors for f in bound) or not bound, "an invalid post must show its errors"
 
 
-INFUSION_FIELDS = ["status", "started_at", "ended_at", "product", "product_other", "lot_number", "dose_grams",
-                   "setting", "premedication", "pre_hydrated", "notes"]  # fmt: skip
-REPORT_FIELDS = ["notes", "s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing",
-                 "s_chest_pain", "s_chest_pain_grade", "s_chest_pain_onset"]  # fmt: skip
+INFUSION_FIELDS = [
+    "status",
+    "started_at",
+    "ended_at",
+    "product",
+    "product_other",
+    "lot_number",
+    "dose_grams",
+    "setting",
+    "premedication",
+    "pre_hydrated",
+    "notes",
+]
+REPORT_FIELDS = [
+    "notes",
+    "s_headache",
+    "s_headache_grade",
+    "s_headache_onset",
+    "s_headache_ongoing",
+    "s_chest_pain",
+    "s_chest_pain_grade",
+    "s_chest_pain_onset",
+]
 
 
 @pytest.fixture
@@ -92,10 +143,22 @@ def world():
     admin = ClinicAdminFactory(clinic=clinic)
     infusion = InfusionFactory(patient=patient)
     flag = make_report(infusion=infusion, symptoms=[("rash", "severe")]).flags.get()
-    followup = FollowUp.objects.create(infusion=infusion, patient=patient, offset_hours=2,
-                                       due_at=timezone.now() - timedelta(hours=1), status="prompted")  # fmt: skip
-    return {"clinic": clinic, "patient": patient, "clinician": clinician, "admin": admin, "infusion": infusion,
-            "flag": flag, "followup": followup}  # fmt: skip
+    followup = FollowUp.objects.create(
+        infusion=infusion,
+        patient=patient,
+        offset_hours=2,
+        due_at=timezone.now() - timedelta(hours=1),
+        status="prompted",
+    )
+    return {
+        "clinic": clinic,
+        "patient": patient,
+        "clinician": clinician,
+        "admin": admin,
+        "infusion": infusion,
+        "flag": flag,
+        "followup": followup,
+    }
 
 
 @PROPERTY
@@ -120,8 +183,10 @@ def test_report_forms_in_the_app_and_by_link(world, data):
 
 
 @PROPERTY
-@given(action=st.sampled_from(["acknowledge", "assign", "note", "close", "snooze", "reclassify", "reopen"]),
-       data=posts(["note", "assignee", "outcome", "days", "reason", "to_level"]))  # fmt: skip
+@given(
+    action=st.sampled_from(["acknowledge", "assign", "note", "close", "snooze", "reclassify", "reopen"]),
+    data=posts(["note", "assignee", "outcome", "days", "reason", "to_level"]),
+)
 def test_flag_actions(world, action, data):
     # Random data may be a valid action (a note, say): only the absence of a 500 is checked here.
     response = _client_for(world["clinician"]).post(reverse("flag_action", args=[world["flag"].pk, action]), data)
@@ -129,12 +194,29 @@ def test_flag_actions(world, action, data):
 
 
 @PROPERTY
-@given(data=posts(["v-phase", "v-recorded_at", "v-systolic", "v-diastolic", "v-pulse", "v-temperature", "v-note",
-                   "r-changed_at", "r-rate", "r-unit", "r-note"]))  # fmt: skip
+@given(
+    data=posts(
+        [
+            "v-phase",
+            "v-recorded_at",
+            "v-systolic",
+            "v-diastolic",
+            "v-pulse",
+            "v-temperature",
+            "v-note",
+            "r-changed_at",
+            "r-rate",
+            "r-unit",
+            "r-note",
+        ]
+    )
+)
 def test_vitals_and_rate_forms(world, data):
     before = _counts()
-    _check(_client_for(world["clinician"]).post(reverse("clinic_infusion_detail", args=[world["infusion"].pk]), data),
-           before)  # fmt: skip
+    _check(
+        _client_for(world["clinician"]).post(reverse("clinic_infusion_detail", args=[world["infusion"].pk]), data),
+        before,
+    )
 
 
 @PROPERTY
@@ -145,9 +227,22 @@ def test_invitation_form(world, data):
 
 
 @PROPERTY
-@given(data=posts(["name", "emergency_phone", "time_zone", "quiet_hours_start", "quiet_hours_end",
-                   "prompt_reminder_after_hours", "escalation_after_minutes", "escalation_repeat_minutes",
-                   "daily_reminder_at", "followup_offsets"]))  # fmt: skip
+@given(
+    data=posts(
+        [
+            "name",
+            "emergency_phone",
+            "time_zone",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "prompt_reminder_after_hours",
+            "escalation_after_minutes",
+            "escalation_repeat_minutes",
+            "daily_reminder_at",
+            "followup_offsets",
+        ]
+    )
+)
 def test_clinic_settings_form(world, data):
     before_clinic = Clinic.objects.values().get(pk=world["clinic"].pk)
     response = _client_for(world["admin"]).post(reverse("clinic_settings"), data)
@@ -158,11 +253,30 @@ def test_clinic_settings_form(world, data):
 
 
 @PROPERTY
-@given(data=posts(["username", "password", "full_name", "password1", "password2", "email", "choice", "token",
-                   "indication", "reason"]))  # fmt: skip
+@given(
+    data=posts(
+        [
+            "username",
+            "password",
+            "full_name",
+            "password1",
+            "password2",
+            "email",
+            "choice",
+            "token",
+            "indication",
+            "reason",
+        ]
+    )
+)
 def test_anonymous_and_account_endpoints(world, data):
-    invitation = services.accounts.invitation_create(clinic=world["clinic"], email=f"i{Invitation.objects.count()}@x.test",
-                                               full_name="", role="patient", invited_by=world["clinician"])  # fmt: skip
+    invitation = services.accounts.invitation_create(
+        clinic=world["clinic"],
+        email=f"i{Invitation.objects.count()}@x.test",
+        full_name="",
+        role="patient",
+        invited_by=world["clinician"],
+    )
     urls = [
         (Client(), reverse("login")),
         (Client(), reverse("password_reset")),

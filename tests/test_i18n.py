@@ -3,6 +3,7 @@
 Also keeps the Spanish catalogue honest: every message of the patient pages and e-mails is translated
 (not fuzzy), and the checked-in .mo is compiled from the current .po.
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,19 +34,44 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 # What patients see: their pages, the sign-in and password pages, and every e-mail.
 PATIENT_TEMPLATES = [
-    "base.html", "_nav_links.html", "_pagination.html", "400.html", "403.html", "403_csrf.html", "404.html", "500.html",
-    "reactions/_followup_prefs.html", "reactions/_symptom_row.html", "reactions/_urgent.html", "reactions/email_preferences.html",
-    "reactions/followup_answer.html", "reactions/followup_done.html", "reactions/followup_reported.html",
-    "reactions/infusion_confirm_delete.html", "reactions/infusion_detail.html", "reactions/infusion_form.html",
-    "reactions/invitation_accept.html", "reactions/invitation_problem.html", "reactions/link_problem.html",
-    "reactions/my_access_log.html", "reactions/my_deletion_request.html", "reactions/patient_home.html",
-    "reactions/profile.html", "reactions/report_detail.html", "reactions/report_form.html", "reactions/summary.html",
-    "_connection_status.html", "pwa/offline.html", "reactions/_language_form.html",
+    "base.html",
+    "_nav_links.html",
+    "_pagination.html",
+    "400.html",
+    "403.html",
+    "403_csrf.html",
+    "404.html",
+    "500.html",
+    "reactions/_followup_prefs.html",
+    "reactions/_symptom_row.html",
+    "reactions/_urgent.html",
+    "reactions/email_preferences.html",
+    "reactions/followup_answer.html",
+    "reactions/followup_done.html",
+    "reactions/followup_reported.html",
+    "reactions/infusion_confirm_delete.html",
+    "reactions/infusion_detail.html",
+    "reactions/infusion_form.html",
+    "reactions/invitation_accept.html",
+    "reactions/invitation_problem.html",
+    "reactions/link_problem.html",
+    "reactions/my_access_log.html",
+    "reactions/my_deletion_request.html",
+    "reactions/patient_home.html",
+    "reactions/profile.html",
+    "reactions/report_detail.html",
+    "reactions/report_form.html",
+    "reactions/summary.html",
+    "_connection_status.html",
+    "pwa/offline.html",
+    "reactions/_language_form.html",
     "reactions/clinic_account.html",  # a clinician's own page, in the language they choose there
     "reactions/_badges.html",  # report badges and symptom lists (and the clinicians' flag badges)
     # Clinicians' rows and cards, kept as fully translated as the badges they share a file with.
-    "reactions/clinic_flags.html", "reactions/clinic_patient_detail.html", "reactions/_product_table.html",
-]  # fmt: skip
+    "reactions/clinic_flags.html",
+    "reactions/clinic_patient_detail.html",
+    "reactions/_product_table.html",
+]
 PATIENT_TEMPLATE_DIRS = ["emails", "registration"]
 
 pytestmark = pytest.mark.django_db
@@ -84,10 +110,15 @@ def test_infusion_form_in_spanish(patient_client):
 def test_infusion_form_errors_in_spanish(patient_client):
     response = patient_client.post(
         reverse("infusion_create"),
-        {"status": "given", "started_at": "2000-01-01T10:00", "product": "privigen", "setting": "clinic",
-         "pre_hydrated": "False"},
+        {
+            "status": "given",
+            "started_at": "2000-01-01T10:00",
+            "product": "privigen",
+            "setting": "clinic",
+            "pre_hydrated": "False",
+        },
         HTTP_ACCEPT_LANGUAGE="es",
-    )  # fmt: skip
+    )
     assert "Esta fecha es de hace más de cinco años. Compruebe el año." in response.content.decode()
 
 
@@ -113,11 +144,15 @@ def test_urgent_care_page_in_spanish(patient_client, patient):
     infusion = InfusionFactory(patient=patient)
     response = patient_client.post(
         reverse("report_create", args=[infusion.pk]),
-        {"notes": "", "s_breathing_trouble": "on", "s_breathing_trouble_grade": "mild",
-         "s_breathing_trouble_onset": "1_6h"},
+        {
+            "notes": "",
+            "s_breathing_trouble": "on",
+            "s_breathing_trouble_grade": "mild",
+            "s_breathing_trouble_onset": "1_6h",
+        },
         HTTP_ACCEPT_LANGUAGE="es",
         follow=True,
-    )  # fmt: skip
+    )
     page = response.content.decode()
     assert "Busque atención urgente ahora" in page
     assert "llame ahora a su número de emergencias" in page
@@ -206,14 +241,21 @@ def test_a_follow_up_prompt_to_a_spanish_speaking_patient_is_in_spanish():
     patient = PatientFactory(clinic=clinic, language="es")
     now = timezone.now()
     infusion = services.infusions.infusion_create(
-        patient=patient, logged_by=patient, status="given", started_at=now - timedelta(hours=5),
-        ended_at=now - timedelta(hours=2), product="privigen",
-    )  # fmt: skip
+        patient=patient,
+        logged_by=patient,
+        status="given",
+        started_at=now - timedelta(hours=5),
+        ended_at=now - timedelta(hours=2),
+        product="privigen",
+    )
     with translation.override("en"):  # whatever the worker's language, the patient's wins
         engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert message.to == [patient.email]
-    assert message.subject == f"¿Cómo se encuentra desde su infusión del {_spanish_date(infusion.started_at, tz=patient.tzinfo)}?"
+    assert (
+        message.subject
+        == f"¿Cómo se encuentra desde su infusión del {_spanish_date(infusion.started_at, tz=patient.tzinfo)}?"
+    )
     assert "Sin síntomas nuevos" in message.body and "Comunicar síntomas" in message.body
     assert "ivigtrack no sustituye a los servicios de emergencia" in message.body
     html = message.alternatives[0][0]
@@ -226,8 +268,14 @@ def test_a_patient_who_follows_the_browser_gets_english_emails():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic)
     now = timezone.now()
-    services.infusions.infusion_create(patient=patient, logged_by=patient, status="given", started_at=now - timedelta(hours=5),
-                             ended_at=now - timedelta(hours=2), product="privigen")  # fmt: skip
+    services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status="given",
+        started_at=now - timedelta(hours=5),
+        ended_at=now - timedelta(hours=2),
+        product="privigen",
+    )
     with translation.override("es"):  # e.g. queued from a Spanish-speaking clinician's request
         engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
@@ -243,10 +291,15 @@ def test_a_severe_event_of_a_spanish_speaking_patient(login):
     # The patient's urgent-care page is Spanish even with an English browser...
     response = login(patient).post(
         reverse("report_create", args=[infusion.pk]),
-        {"notes": "", "s_throat_swelling": "on", "s_throat_swelling_grade": "mild", "s_throat_swelling_onset": "during"},
+        {
+            "notes": "",
+            "s_throat_swelling": "on",
+            "s_throat_swelling_grade": "mild",
+            "s_throat_swelling_onset": "during",
+        },
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
-    )  # fmt: skip
+    )
     assert "Busque atención urgente ahora" in response.content.decode()
     # ...and each clinician's alert is in that clinician's own language.
     engine.dispatcher.dispatch_due()
@@ -262,8 +315,18 @@ def test_a_severe_event_email_in_spanish_is_rendered_with_the_spanish_template()
     flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "mild")]).flags.get()
     from reactions.emails import render_email
 
-    email = render_email("severe-alert", {"recipient": patient, "patient": patient, "flag": flag, "url": "/x",
-                                          "clinic": patient.clinic, "escalation": True, "round": 2})  # fmt: skip
+    email = render_email(
+        "severe-alert",
+        {
+            "recipient": patient,
+            "patient": patient,
+            "flag": flag,
+            "url": "/x",
+            "clinic": patient.clinic,
+            "escalation": True,
+            "round": 2,
+        },
+    )
     assert email.subject.startswith("ESCALADO (aviso 2):")
     assert "Nadie ha reconocido todavía este evento grave." in email.text
 
@@ -272,8 +335,14 @@ def test_the_pre_infusion_reminder_in_spanish_names_the_day_in_spanish():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic, language="es")
     start = timezone.now() + timedelta(hours=20)
-    services.infusions.infusion_create(patient=patient, logged_by=patient, status="planned", started_at=start,
-                             ended_at=start + timedelta(hours=3), product="privigen")  # fmt: skip
+    services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status="planned",
+        started_at=start,
+        ended_at=start + timedelta(hours=3),
+        product="privigen",
+    )
     engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
     assert message.subject == "Su infusión es mañana: beba mucho líquido"
@@ -297,7 +366,7 @@ def _read_po(path: Path) -> list[dict]:
     entries: list[dict] = []
     entry: dict | None = None
     field = None
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if entry is not None:
                 entries.append(entry)
@@ -343,13 +412,9 @@ def _template_messages(path: Path) -> set[tuple[str | None, str]]:
         found.add((None, ast.literal_eval(match.group(1))))  # a filter argument: date:_("j F Y")
     for match in re.finditer(rf"\b(n?p?gettext)\(\s*({literal})(?:\s*,\s*({literal}))?(?:\s*,\s*({literal}))?", source):
         kind, args = match.group(1), [ast.literal_eval(a) for a in match.groups()[1:] if a is not None]
-        if kind == "gettext":
+        if kind == "gettext" or kind == "ngettext":
             found.add((None, args[0]))
-        elif kind == "ngettext":
-            found.add((None, args[0]))
-        elif kind == "pgettext":
-            found.add((args[0], args[1]))
-        elif kind == "npgettext":
+        elif kind == "pgettext" or kind == "npgettext":
             found.add((args[0], args[1]))
     return found
 
@@ -376,7 +441,10 @@ def test_the_markup_written_in_python_is_fully_translated(module):
     source = (Path(settings.BASE_DIR) / "reactions" / module).read_text(encoding="utf-8")
     string = r'"(?:[^"\\]|\\.)*"'
     messages = {(None, ast.literal_eval(m)) for m in re.findall(rf"\b(?:_|ngettext)\(\s*({string})", source)}
-    messages |= {(ast.literal_eval(c), ast.literal_eval(m)) for c, m in re.findall(rf"\bpgettext\(\s*({string}),\s*({string})", source)}
+    messages |= {
+        (ast.literal_eval(c), ast.literal_eval(m))
+        for c, m in re.findall(rf"\bpgettext\(\s*({string}),\s*({string})", source)
+    }
     assert len(messages) > 10
     missing = sorted(m for m in messages if not all((entries.get(m) or {}).get("msgstr", {0: ""}).values()))
     assert missing == []
@@ -385,9 +453,10 @@ def test_the_markup_written_in_python_is_fully_translated(module):
 def test_no_patient_facing_message_is_untranslated_or_fuzzy():
     """Every entry used by templates, forms, the catalogue and the models: translated, and none fuzzy."""
     untranslated = [
-        e["msgid"] for e in _read_po(PO_FILE)
+        e["msgid"]
+        for e in _read_po(PO_FILE)
         if "fuzzy" in e["flags"] or not e["msgstr"] or not all(e["msgstr"].values())
-    ]  # fmt: skip
+    ]
     assert untranslated == []
 
 
@@ -407,7 +476,7 @@ def test_the_compiled_catalogue_is_not_stale(tmp_path):
     if msgfmt is None:
         pytest.skip("msgfmt (GNU gettext) is not installed: cannot check that django.mo matches django.po")
     fresh = tmp_path / "django.mo"
-    subprocess.run([msgfmt, "--check", "-o", str(fresh), str(PO_FILE)], check=True, capture_output=True)  # noqa: S603
+    subprocess.run([msgfmt, "--check", "-o", str(fresh), str(PO_FILE)], check=True, capture_output=True)
     with fresh.open("rb") as new, MO_FILE.open("rb") as checked_in:
         expected, actual = gettext.GNUTranslations(new), gettext.GNUTranslations(checked_in)
     assert actual._catalog == expected._catalog, "locale/es/LC_MESSAGES/django.mo is stale: run compilemessages"

@@ -2,6 +2,7 @@
 
 (The clinician pages are covered in tests/test_workspace.py.)
 """
+
 from __future__ import annotations
 
 import pytest

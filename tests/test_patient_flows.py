@@ -1,4 +1,5 @@
 """The patient's side end to end through the web: invitation, infusions, reports, urgent care."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,11 +24,18 @@ def _local(dt, user) -> str:
 def _infusion_post(patient, **overrides) -> dict:
     now = timezone.now()
     data = {
-        "status": "given", "started_at": _local(now - timedelta(hours=4), patient),
-        "ended_at": _local(now - timedelta(hours=1), patient), "product": "privigen", "product_other": "",
-        "lot_number": "p100234", "dose_grams": "35", "setting": "clinic", "premedication": "paracetamol 1 g",
-        "pre_hydrated": "True", "notes": "",
-    }  # fmt: skip
+        "status": "given",
+        "started_at": _local(now - timedelta(hours=4), patient),
+        "ended_at": _local(now - timedelta(hours=1), patient),
+        "product": "privigen",
+        "product_other": "",
+        "lot_number": "p100234",
+        "dose_grams": "35",
+        "setting": "clinic",
+        "premedication": "paracetamol 1 g",
+        "pre_hydrated": "True",
+        "notes": "",
+    }
     data.update(overrides)
     return data
 
@@ -39,8 +47,9 @@ def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(
     clinician_client, clinic, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = clinician_client.post(reverse("invitation_create"), {"email": "New@Example.test", "full_name": "Nia New",
-                                                                       "role": "patient"})  # fmt: skip
+        response = clinician_client.post(
+            reverse("invitation_create"), {"email": "New@Example.test", "full_name": "Nia New", "role": "patient"}
+        )
     assert response.status_code == 302 and len(callbacks) == 1  # its delivery task leaves on commit
     listed = clinician_client.get(reverse("invitation_create")).content.decode()
     assert "E-mail on its way" in listed and "Pass the link on another way" in listed  # until it is delivered
@@ -56,8 +65,9 @@ def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(
     assert page.status_code == 200 and "Choose a password" in page.content.decode()
     assert Invitation.objects.get().accepted_at is None  # opening the link uses nothing up
 
-    joined = anonymous.post(path, {"full_name": "Nia New", "password1": "a-long-Passphrase-42",
-                                   "password2": "a-long-Passphrase-42"})  # fmt: skip
+    joined = anonymous.post(
+        path, {"full_name": "Nia New", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"}
+    )
     assert joined.status_code == 302 and joined.url == reverse("home")
     user = User.objects.get(email="new@example.test")
     assert (user.role, user.clinic) == (User.Role.PATIENT, clinic)
@@ -69,36 +79,43 @@ def test_a_clinician_invites_and_the_patient_joins_with_the_emailed_link(
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "garbage", lambda t: t + "x"])
 def test_tampered_invitation_links_get_a_clear_page_not_an_error(clinic, clinician, mangle):
-    invitation = services.accounts.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
-                                               invited_by=clinician)  # fmt: skip
+    invitation = services.accounts.invitation_create(
+        clinic=clinic, email="x@example.test", full_name="", role="patient", invited_by=clinician
+    )
     token = mangle(services.links.invitation_token(invitation=invitation))
     response = Client().get(reverse("invitation_accept", args=[token]))
     assert response.status_code == 400 and "not valid" in response.content.decode()
 
 
 def test_expired_invitation_links_say_so(clinic, clinician, settings):
-    invitation = services.accounts.invitation_create(clinic=clinic, email="x@example.test", full_name="", role="patient",
-                                               invited_by=clinician)  # fmt: skip
+    invitation = services.accounts.invitation_create(
+        clinic=clinic, email="x@example.test", full_name="", role="patient", invited_by=clinician
+    )
     settings.INVITATION_MAX_AGE = -1
-    response = Client().post(reverse("invitation_accept", args=[services.links.invitation_token(invitation=invitation)]),
-                             {"full_name": "X", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"})
+    response = Client().post(
+        reverse("invitation_accept", args=[services.links.invitation_token(invitation=invitation)]),
+        {"full_name": "X", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"},
+    )
     assert response.status_code == 400 and "expired" in response.content.decode()
     assert not User.objects.filter(email="x@example.test").exists()
 
 
 def test_invitation_form_refuses_existing_accounts_and_clinicians_cannot_invite_staff(clinician_client, patient):
-    response = clinician_client.post(reverse("invitation_create"), {"email": patient.email.upper(), "full_name": "P",
-                                                                   "role": "patient"})  # fmt: skip
+    response = clinician_client.post(
+        reverse("invitation_create"), {"email": patient.email.upper(), "full_name": "P", "role": "patient"}
+    )
     assert "already has an account" in response.context["form"].errors["email"][0]
-    response = clinician_client.post(reverse("invitation_create"), {"email": "doc@example.test", "full_name": "D",
-                                                                   "role": "clinician"})  # fmt: skip
+    response = clinician_client.post(
+        reverse("invitation_create"), {"email": "doc@example.test", "full_name": "D", "role": "clinician"}
+    )
     assert "role" in response.context["form"].errors
     assert not Invitation.objects.exists()
 
 
 def test_a_clinic_admin_can_invite_a_clinician(login, clinic_admin):
-    response = login(clinic_admin).post(reverse("invitation_create"), {"email": "doc@example.test", "full_name": "D",
-                                                                        "role": "clinician"})  # fmt: skip
+    response = login(clinic_admin).post(
+        reverse("invitation_create"), {"email": "doc@example.test", "full_name": "D", "role": "clinician"}
+    )
     assert response.status_code == 302
     assert Invitation.objects.get().role == User.Role.CLINICIAN
 
@@ -140,17 +157,31 @@ def test_infusion_form_rejects_nonsense_at_the_field(patient_client, patient, ov
 
 def test_infusion_durations_must_be_plausible(patient_client, patient):
     now = timezone.now()
-    short = _infusion_post(patient, started_at=_local(now - timedelta(hours=1), patient),
-                           ended_at=_local(now - timedelta(minutes=55), patient))  # fmt: skip
-    assert "under 15 minutes" in patient_client.post(reverse("infusion_create"), short).context["form"].errors["ended_at"][0]
-    long = _infusion_post(patient, started_at=_local(now - timedelta(hours=20), patient),
-                          ended_at=_local(now - timedelta(hours=1), patient))  # fmt: skip
-    assert "longer than 12 hours" in patient_client.post(reverse("infusion_create"), long).context["form"].errors["ended_at"][0]
+    short = _infusion_post(
+        patient,
+        started_at=_local(now - timedelta(hours=1), patient),
+        ended_at=_local(now - timedelta(minutes=55), patient),
+    )
+    assert (
+        "under 15 minutes"
+        in patient_client.post(reverse("infusion_create"), short).context["form"].errors["ended_at"][0]
+    )
+    long = _infusion_post(
+        patient,
+        started_at=_local(now - timedelta(hours=20), patient),
+        ended_at=_local(now - timedelta(hours=1), patient),
+    )
+    assert (
+        "longer than 12 hours"
+        in patient_client.post(reverse("infusion_create"), long).context["form"].errors["ended_at"][0]
+    )
 
 
 def test_edit_and_delete_an_infusion_but_never_one_with_reports(patient_client, patient):
     infusion = InfusionFactory(patient=patient)
-    response = patient_client.post(reverse("infusion_edit", args=[infusion.pk]), _infusion_post(patient, lot_number="Z9"))
+    response = patient_client.post(
+        reverse("infusion_edit", args=[infusion.pk]), _infusion_post(patient, lot_number="Z9")
+    )
     assert response.status_code == 302
     infusion.refresh_from_db()
     assert infusion.lot_number == "Z9"
@@ -173,14 +204,22 @@ def test_report_mild_symptoms(patient_client, patient):
     infusion = InfusionFactory(patient=patient)
     response = patient_client.post(
         reverse("report_create", args=[infusion.pk]),
-        _report_post(s_headache="on", s_headache_grade="moderate", s_headache_onset="1_6h", s_fatigue="on",
-                     s_fatigue_grade="mild", s_fatigue_onset="within_1h", s_fatigue_ongoing="on"),
-    )  # fmt: skip
+        _report_post(
+            s_headache="on",
+            s_headache_grade="moderate",
+            s_headache_onset="1_6h",
+            s_fatigue="on",
+            s_fatigue_grade="mild",
+            s_fatigue_onset="within_1h",
+            s_fatigue_ongoing="on",
+        ),
+    )
     report = ReactionReport.objects.get()
     assert response.status_code == 302 and response.url == reverse("report_detail", args=[report.pk])
     assert sorted(report.symptoms.values_list("code", "grade", "ongoing")) == [
-        ("fatigue", "mild", True), ("headache", "moderate", False)
-    ]  # fmt: skip
+        ("fatigue", "mild", True),
+        ("headache", "moderate", False),
+    ]
     assert not report.flags.exists()
     page = patient_client.get(response.url).content.decode()
     assert "Seek urgent care now" not in page
@@ -207,10 +246,18 @@ def test_a_warning_sign_shows_the_urgent_care_message_with_the_clinic_phone(pati
     [
         ({"s_headache": "on", "s_headache_onset": "1_6h"}, "s_headache_grade", "how bad"),
         ({"s_headache": "on", "s_headache_grade": "mild"}, "s_headache_onset", "when it started"),
-        ({"s_headache": "on", "s_headache_grade": "mild", "s_headache_onset": "3_7d"}, "s_headache_onset", "later than now"),
+        (
+            {"s_headache": "on", "s_headache_grade": "mild", "s_headache_onset": "3_7d"},
+            "s_headache_onset",
+            "later than now",
+        ),
         ({}, "notes", "at least one symptom"),
         ({"notes": "bad\x1b[31m"}, "notes", "control characters"),
-        ({"s_headache": "on", "s_headache_grade": "apocalyptic", "s_headache_onset": "1_6h"}, "s_headache_grade", "valid choice"),
+        (
+            {"s_headache": "on", "s_headache_grade": "apocalyptic", "s_headache_onset": "1_6h"},
+            "s_headache_grade",
+            "valid choice",
+        ),
     ],
 )
 def test_report_form_rejects_nonsense_at_the_field(patient_client, patient, data, field, message):
@@ -223,8 +270,10 @@ def test_report_form_rejects_nonsense_at_the_field(patient_client, patient, data
 
 def test_no_report_for_an_infusion_that_has_not_started(patient_client, patient):
     future = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() + timedelta(days=2))
-    response = patient_client.post(reverse("report_create", args=[future.pk]),
-                                   _report_post(s_fever="on", s_fever_grade="mild", s_fever_onset="during"))
+    response = patient_client.post(
+        reverse("report_create", args=[future.pk]),
+        _report_post(s_fever="on", s_fever_grade="mild", s_fever_onset="during"),
+    )
     assert response.status_code == 302
     assert not ReactionReport.objects.exists()
 
@@ -252,8 +301,9 @@ def test_home_shows_the_next_useful_action_and_the_timeline(patient_client, pati
 
 
 def test_a_planned_infusion_whose_time_has_come_asks_to_be_logged(patient_client, patient):
-    planned = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=1),
-                              ended_at=None)  # fmt: skip
+    planned = InfusionFactory(
+        patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=1), ended_at=None
+    )
     action = selectors.patient_home.patient_next_action(patient=patient)
     assert (action.kind, action.infusion) == (selectors.patient_home.NextAction.CONFIRM_PLANNED, planned)
     assert reverse("infusion_edit", args=[planned.pk]) in patient_client.get(reverse("home")).content.decode()
@@ -271,9 +321,13 @@ def test_a_clinician_sees_their_clinics_flags_and_acknowledges_one(clinician_cli
 
 def test_a_planned_infusion_due_today_comes_before_asking_about_a_recent_one(patient):
     InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3))
-    assert selectors.patient_home.patient_next_action(patient=patient).kind == selectors.patient_home.NextAction.HOW_ARE_YOU
-    planned = InfusionFactory(patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=2),
-                              ended_at=None)  # fmt: skip
+    assert (
+        selectors.patient_home.patient_next_action(patient=patient).kind
+        == selectors.patient_home.NextAction.HOW_ARE_YOU
+    )
+    planned = InfusionFactory(
+        patient=patient, status="planned", started_at=timezone.now() - timedelta(hours=2), ended_at=None
+    )
     InfusionFactory(patient=patient, status="planned", started_at=timezone.now() + timedelta(days=30), ended_at=None)
     action = selectors.patient_home.patient_next_action(patient=patient)
     assert (action.kind, action.infusion) == (selectors.patient_home.NextAction.CONFIRM_PLANNED, planned)

@@ -3,6 +3,7 @@
 Every named URL pattern is requested as each kind of user; a new URL fails this test
 until it is added to EXPECTED below. Anything a user may not see is a 404.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -134,11 +135,19 @@ def world():
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )
     args = {
-        "infusion_detail": [infusion.pk], "infusion_edit": [infusion.pk], "infusion_delete": [infusion.pk],
-        "report_create": [infusion.pk], "report_detail": [report.pk], "flag_detail": [report.flags.get().pk],
-        "flag_action": [report.flags.get().pk, "acknowledge"], "clinic_patient_detail": [owner.pk],
-        "clinic_patient_update": [owner.pk], "clinic_infusion_create": [owner.pk],
-        "clinic_infusion_detail": [infusion.pk], "report_reclassify": [report.pk], "patient_fhir": [owner.pk],
+        "infusion_detail": [infusion.pk],
+        "infusion_edit": [infusion.pk],
+        "infusion_delete": [infusion.pk],
+        "report_create": [infusion.pk],
+        "report_detail": [report.pk],
+        "flag_detail": [report.flags.get().pk],
+        "flag_action": [report.flags.get().pk, "acknowledge"],
+        "clinic_patient_detail": [owner.pk],
+        "clinic_patient_update": [owner.pk],
+        "clinic_infusion_create": [owner.pk],
+        "clinic_infusion_detail": [infusion.pk],
+        "report_reclassify": [report.pk],
+        "patient_fhir": [owner.pk],
         "patient_summary": [owner.pk],
         "invitation_accept": [services.links.invitation_token(invitation=Invitation.objects.get(pk=invitation.pk))],
         "followup_answer": [services.links.followup_token(followup=followup)],
@@ -146,7 +155,7 @@ def world():
         "email_preferences": [services.links.email_preferences_token(user=owner)],
         "password_reset_confirm": ["MQ", "invalid-token"],
         "two_factor_enrol_link": [services.links.two_factor_enrolment_token(user=owner)],
-    }  # fmt: skip
+    }
     return users, args
 
 
@@ -188,10 +197,18 @@ def test_a_clinician_of_another_clinic_cannot_act_on_a_flag_or_patient(world):
     client = _client(users, "foreign_clinician")
     flag_id = args["flag_detail"][0]
     assert client.post(reverse("flag_action", args=[flag_id, "acknowledge"]), {"note": "x"}).status_code == 404
-    assert client.post(reverse("clinic_patient_update", args=args["clinic_patient_update"]),
-                       {"indication": "relapse"}).status_code == 404  # fmt: skip
-    assert client.post(reverse("report_reclassify", args=args["report_reclassify"]),
-                       {"to_level": "mild", "reason": "x"}).status_code == 404  # fmt: skip
+    assert (
+        client.post(
+            reverse("clinic_patient_update", args=args["clinic_patient_update"]), {"indication": "relapse"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("report_reclassify", args=args["report_reclassify"]), {"to_level": "mild", "reason": "x"}
+        ).status_code
+        == 404
+    )
     users["owner"].refresh_from_db()
     assert users["owner"].indication == ""
     assert users["owner"].flags.get().status == "open"

@@ -1,4 +1,5 @@
 """The helpers that start the integration and browser stacks' processes (tests/processes.py)."""
+
 from __future__ import annotations
 
 import os

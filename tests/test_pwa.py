@@ -1,4 +1,5 @@
 """The installable shell: manifest, service worker and offline page (the browser tests run them)."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,16 @@ def test_the_service_worker_keeps_exactly_the_report_forms(patient, clinic):
     body = Client().get(reverse("service_worker")).content.decode()
     patterns = re.search(r"var KEPT_FORMS = \[(.*?)\];", body).group(1)
     regexes = [re.compile(p.strip()[1:-1].replace(r"\/", "/")) for p in patterns.split(", ")]
-    kept = [reverse("report_create", args=[InfusionFactory(patient=patient).pk]), reverse("followup_report", args=["a:b:c"])]
-    not_kept = [reverse("infusion_create"), reverse("profile"), reverse("login"), reverse("followup_answer", args=["a:b:c"])]
+    kept = [
+        reverse("report_create", args=[InfusionFactory(patient=patient).pk]),
+        reverse("followup_report", args=["a:b:c"]),
+    ]
+    not_kept = [
+        reverse("infusion_create"),
+        reverse("profile"),
+        reverse("login"),
+        reverse("followup_answer", args=["a:b:c"]),
+    ]
     assert all(any(r.match(path) for r in regexes) for path in kept)
     assert not any(r.match(path) for r in regexes for path in not_kept)
 

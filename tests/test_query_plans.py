@@ -5,6 +5,7 @@ With a few rows the planner would rightly scan the table, so sequential scans ar
 (SET LOCAL enable_seqscan = off): what is checked is that a matching index exists and fits
 the query's WHERE clause (partial indexes only qualify when their predicate is implied).
 """
+
 from __future__ import annotations
 
 import re
@@ -38,14 +39,18 @@ def _plan(queryset) -> str:
 
 def _some_followups(clinic) -> None:
     now = timezone.now()
-    for n in range(3):
+    for _n in range(3):
         infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
         for offset, status in ((2, "scheduled"), (24, "answered"), (72, "scheduled")):
             FollowUp.objects.create(
-                infusion=infusion, patient=infusion.patient, offset_hours=offset, due_at=now + timedelta(hours=offset - 30),
-                status=status, answered_at=now if status == "answered" else None,
+                infusion=infusion,
+                patient=infusion.patient,
+                offset_hours=offset,
+                due_at=now + timedelta(hours=offset - 30),
+                status=status,
+                answered_at=now if status == "answered" else None,
                 answer="no_symptoms" if status == "answered" else "",
-            )  # fmt: skip
+            )
 
 
 def test_dispatcher_due_rows_use_the_partial_index(clinic):
@@ -69,8 +74,10 @@ def test_outbox_pending_rows_use_the_partial_index(clinic):
 
 def test_triage_queue_uses_the_active_queue_index(clinic):
     for _ in range(3):
-        make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
-                    symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])  # fmt: skip
+        make_report(
+            infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
+            symptoms=[("chest_pain", "severe"), ("headache", "very_severe")],
+        )
     assert Flag.objects.filter(clinic=clinic).count() == 6
     plan = _plan(selectors.triage_queue.clinic_queue(clinic=clinic))
     # The queue sorts by a CASE (severe first), which no index can give, so the plan sorts either way;

@@ -1,4 +1,5 @@
 """The follow-up schedule: pure, no database."""
+
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,30 +23,46 @@ def test_default_offsets_follow_the_clinical_window():
 def test_due_times_are_offsets_after_the_end():
     end = utc(2026, 6, 10, 9, 0)  # 10:00 in London (BST)
     due = schedule.followup_due_times(ended_at=end, offsets_hours=[2, 24, 72, 168], tz=LONDON)
-    assert due == [(2, end + timedelta(hours=2)), (24, end + timedelta(hours=24)),
-                   (72, end + timedelta(hours=72)), (168, end + timedelta(hours=168))]  # fmt: skip
+    assert due == [
+        (2, end + timedelta(hours=2)),
+        (24, end + timedelta(hours=24)),
+        (72, end + timedelta(hours=72)),
+        (168, end + timedelta(hours=168)),
+    ]
 
 
 @pytest.mark.parametrize(
     ("local", "expected_local"),
     [
-        (datetime(2026, 6, 10, 23, 30), datetime(2026, 6, 11, 8, 0)),  # evening: next morning
-        (datetime(2026, 6, 11, 3, 0), datetime(2026, 6, 11, 8, 0)),  # small hours: same morning
-        (datetime(2026, 6, 11, 22, 0), datetime(2026, 6, 12, 8, 0)),  # the start of quiet hours is quiet
-        (datetime(2026, 6, 11, 8, 0), datetime(2026, 6, 11, 8, 0)),  # the end is not
-        (datetime(2026, 6, 11, 12, 0), datetime(2026, 6, 11, 12, 0)),
+        (
+            datetime(2026, 6, 10, 23, 30, tzinfo=LONDON),
+            datetime(2026, 6, 11, 8, 0, tzinfo=LONDON),
+        ),  # evening: next morning
+        (
+            datetime(2026, 6, 11, 3, 0, tzinfo=LONDON),
+            datetime(2026, 6, 11, 8, 0, tzinfo=LONDON),
+        ),  # small hours: same morning
+        (
+            datetime(2026, 6, 11, 22, 0, tzinfo=LONDON),
+            datetime(2026, 6, 12, 8, 0, tzinfo=LONDON),
+        ),  # the start of quiet hours is quiet
+        (datetime(2026, 6, 11, 8, 0, tzinfo=LONDON), datetime(2026, 6, 11, 8, 0, tzinfo=LONDON)),  # the end is not
+        (datetime(2026, 6, 11, 12, 0, tzinfo=LONDON), datetime(2026, 6, 11, 12, 0, tzinfo=LONDON)),
     ],
 )
 def test_quiet_hours_across_midnight(local, expected_local):
-    moved = schedule.push_out_of_quiet_hours(local.replace(tzinfo=LONDON), LONDON, *QUIET)
-    assert moved.astimezone(LONDON).replace(tzinfo=None) == expected_local
+    moved = schedule.push_out_of_quiet_hours(local, LONDON, *QUIET)
+    assert moved.astimezone(LONDON) == expected_local
 
 
 def test_a_same_day_quiet_window_and_a_disabled_one():
     lunch = (time(12), time(14))
-    assert schedule.push_out_of_quiet_hours(datetime(2026, 6, 1, 13, tzinfo=LONDON), LONDON, *lunch).astimezone(
-        LONDON
-    ).hour == 14
+    assert (
+        schedule.push_out_of_quiet_hours(datetime(2026, 6, 1, 13, tzinfo=LONDON), LONDON, *lunch)
+        .astimezone(LONDON)
+        .hour
+        == 14
+    )
     late = datetime(2026, 6, 1, 23, tzinfo=LONDON)
     assert schedule.push_out_of_quiet_hours(late, LONDON, time(0), time(0)) == late
 
@@ -111,9 +128,15 @@ def test_parse_offsets_accepts_hours(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "at least one"), ("2, x", "not a whole number"), ("0", "outside"), ("600", "outside"), ("2,2", "only once"),
-     ("-3", "not a whole number")],
-)  # fmt: skip
+    [
+        ("", "at least one"),
+        ("2, x", "not a whole number"),
+        ("0", "outside"),
+        ("600", "outside"),
+        ("2,2", "only once"),
+        ("-3", "not a whole number"),
+    ],
+)
 def test_parse_offsets_rejects_nonsense_with_a_readable_message(text, message):
     with pytest.raises(ValueError, match=message):
         schedule.parse_offsets(text)

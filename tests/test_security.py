@@ -1,4 +1,5 @@
 """Access control, hardening, the audit trail and account deletion."""
+
 from __future__ import annotations
 
 import os
@@ -47,7 +48,13 @@ def test_repeated_failures_lock_the_login_out_with_a_clear_message(patient):
 
 def test_the_lock_out_holds_whatever_capitals_are_typed(patient):
     client = Client()
-    spellings = [patient.email, patient.email.upper(), patient.email.title(), patient.email, " " + patient.email.upper()]
+    spellings = [
+        patient.email,
+        patient.email.upper(),
+        patient.email.title(),
+        patient.email,
+        " " + patient.email.upper(),
+    ]
     for spelling in spellings:  # five failures, each case variant counting towards the same lock-out
         client.post(reverse("login"), {"username": spelling, "password": "wrong"})
     for spelling in (patient.email, patient.email.upper(), patient.email.capitalize()):
@@ -62,14 +69,20 @@ def test_behind_a_proxy_the_lock_out_and_the_audit_trail_see_the_client(settings
     attacker, nurse = "203.0.113.5", "198.51.100.7"
     for _ in range(settings.AXES_FAILURE_LIMIT):
         # The attacker's own X-Forwarded-For entry ("1.1.1.1") is spoofed; the proxy's appended one counts.
-        Client().post(reverse("login"), {"username": patient.email, "password": "wrong"},
-                      HTTP_X_FORWARDED_FOR=f"1.1.1.1, {attacker}", **proxy)  # fmt: skip
-    locked = Client().post(reverse("login"), {"username": patient.email, "password": PASSWORD},
-                           HTTP_X_FORWARDED_FOR=attacker, **proxy)  # fmt: skip
+        Client().post(
+            reverse("login"),
+            {"username": patient.email, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"1.1.1.1, {attacker}",
+            **proxy,
+        )
+    locked = Client().post(
+        reverse("login"), {"username": patient.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR=attacker, **proxy
+    )
     assert locked.status_code == 429
     # Keyed on the client, not on the proxy: the patient on another connection still signs in.
-    own = Client().post(reverse("login"), {"username": patient.email, "password": PASSWORD},
-                        HTTP_X_FORWARDED_FOR=nurse, **proxy)  # fmt: skip
+    own = Client().post(
+        reverse("login"), {"username": patient.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR=nurse, **proxy
+    )
     assert own.status_code == 302
 
     client = Client()
@@ -183,12 +196,15 @@ def test_a_password_alone_cannot_add_a_device_where_one_exists(clinician, no_otp
 
 
 def test_an_invited_clinician_sets_up_the_authenticator_straight_away(clinic, clinic_admin, no_otp_throttle):
-    invitation = services.accounts.invitation_create(clinic=clinic, email="new.nurse@example.test", full_name="New Nurse",
-                                                   role="clinician", invited_by=clinic_admin)  # fmt: skip
+    invitation = services.accounts.invitation_create(
+        clinic=clinic, email="new.nurse@example.test", full_name="New Nurse", role="clinician", invited_by=clinic_admin
+    )
     client = Client()
     token = services.links.invitation_token(invitation=invitation)
-    client.post(reverse("invitation_accept", args=[token]),
-                {"full_name": "New Nurse", "password1": "a-long-new-pass-phrase", "password2": "a-long-new-pass-phrase"})  # fmt: skip
+    client.post(
+        reverse("invitation_accept", args=[token]),
+        {"full_name": "New Nurse", "password1": "a-long-new-pass-phrase", "password2": "a-long-new-pass-phrase"},
+    )
     response = client.get(reverse("clinic_flags"))
     assert response.url.startswith(reverse("two_factor_setup"))
     assert client.get(response.url).status_code == 200
@@ -256,15 +272,22 @@ def test_changing_the_password_signs_out_every_other_session(patient):
     phone, laptop = Client(), Client()
     for client in (phone, laptop):
         client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})
-    laptop.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "a-Brand-new-passphrase-9",
-                                             "new_password2": "a-Brand-new-passphrase-9"})  # fmt: skip
+    laptop.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-Brand-new-passphrase-9",
+            "new_password2": "a-Brand-new-passphrase-9",
+        },
+    )
     assert laptop.get(reverse("home")).status_code == 200
     assert phone.get(reverse("home")).status_code == 302  # signed out
 
 
 def test_weak_passwords_are_refused(patient_client):
-    response = patient_client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "12345678",
-                                                                "new_password2": "12345678"})  # fmt: skip
+    response = patient_client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": "12345678", "new_password2": "12345678"}
+    )
     assert response.status_code == 200 and response.context["form"].errors["new_password2"]
 
 
@@ -285,22 +308,35 @@ def test_no_template_has_inline_script_or_style():
         if "emails" in path.parts:
             continue  # e-mail clients need inline styles; no CSP applies there
         text = path.read_text()
-        assert "<script>" not in text and "<script " not in text.replace('<script src=', ''), path
+        assert "<script>" not in text and "<script " not in text.replace("<script src=", ""), path
         assert ' style="' not in text and "<style" not in text, path
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 20 + "-production-grade-secret-key-for-the-check-only",
-           "ALLOWED_HOSTS": "ivigtrack.example.org", "VAR_DIR": str(tmp_path), "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3")}  # fmt: skip
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 20 + "-production-grade-secret-key-for-the-check-only",
+        "ALLOWED_HOSTS": "ivigtrack.example.org",
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "", "ALLOWED_HOSTS": "x.example", "VAR_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
 
 
@@ -313,18 +349,26 @@ def test_a_database_error_mid_request_shows_a_friendly_page_and_saves_nothing(pa
     infusion = InfusionFactory(patient=patient)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("CREATE FUNCTION test_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END; "
-                           "$$ LANGUAGE plpgsql")  # fmt: skip
-            cursor.execute("CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
-                           "FOR EACH ROW EXECUTE FUNCTION test_boom()")  # fmt: skip
+            cursor.execute(
+                "CREATE FUNCTION test_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END; "
+                "$$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
+                "FOR EACH ROW EXECUTE FUNCTION test_boom()"
+            )
         else:
-            cursor.execute("CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
-                           "BEGIN SELECT RAISE(ABORT, 'boom'); END")  # fmt: skip
+            cursor.execute(
+                "CREATE TRIGGER test_boom BEFORE INSERT ON reactions_reportedsymptom "
+                "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
     try:
         client = Client(raise_request_exception=False)
         client.force_login(patient)
-        response = client.post(reverse("report_create", args=[infusion.pk]),
-                               {"s_chest_pain": "on", "s_chest_pain_grade": "severe", "s_chest_pain_onset": "during"})
+        response = client.post(
+            reverse("report_create", args=[infusion.pk]),
+            {"s_chest_pain": "on", "s_chest_pain_grade": "severe", "s_chest_pain_onset": "during"},
+        )
         assert response.status_code == 500
         assert "Nothing you were sending was half-saved" in response.content.decode()
         assert not ReactionReport.objects.exists() and not Flag.objects.exists()
@@ -340,8 +384,9 @@ def test_a_database_error_mid_request_shows_a_friendly_page_and_saves_nothing(pa
 
 
 def test_tampered_expired_and_replayed_links_are_refused_and_logged(patient, clinician, caplog, settings):
-    invitation = services.accounts.invitation_create(clinic=clinician.clinic, email="n@example.test", full_name="",
-                                               role="patient", invited_by=clinician)  # fmt: skip
+    invitation = services.accounts.invitation_create(
+        clinic=clinician.clinic, email="n@example.test", full_name="", role="patient", invited_by=clinician
+    )
     token = services.links.invitation_token(invitation=invitation)
     with caplog.at_level("INFO", logger="reactions.security"):
         Client().get(reverse("invitation_accept", args=[token[:-2] + "xx"]))
@@ -371,8 +416,13 @@ def test_clinician_views_and_changes_are_audited_with_who_what_when_where(clinic
 def test_audit_record_writes_one_full_row_per_patient(clinician, clinic, address):
     patients = PatientFactory.create_batch(3, clinic=clinic)
     before = timezone.now()
-    written = services.audit.audit_record(actor=clinician, ip=address, action="view", what="x" * 250,
-                                          patients=[patients[0], patients[1].pk, patients[2], patients[0].pk])  # fmt: skip
+    written = services.audit.audit_record(
+        actor=clinician,
+        ip=address,
+        action="view",
+        what="x" * 250,
+        patients=[patients[0], patients[1].pk, patients[2], patients[0].pk],
+    )
     assert written == 3
     assert services.audit.audit_record(actor=clinician, ip=address, patients=[], action="view", what="nothing") == 0
     rows = list(AuditEvent.objects.order_by("patient_ref"))
@@ -406,7 +456,9 @@ def test_the_audit_trail_is_append_only(clinician_client, patient):
             cursor.execute("UPDATE reactions_auditevent SET what = 'x'")
 
 
-def test_patients_see_who_looked_and_admins_browse_and_export(login, clinician_client, clinician, clinic_admin, patient):
+def test_patients_see_who_looked_and_admins_browse_and_export(
+    login, clinician_client, clinician, clinic_admin, patient
+):
     clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk]))
     page = login(patient).get(reverse("my_access_log")).content.decode()
     assert clinician.full_name in page and "timeline" in page
@@ -430,8 +482,10 @@ def test_a_patients_access_log_shows_repeats_in_a_row_as_one_line(login, clinici
     record(clinician, "triage queue", 5)
     runs = selectors.audit.audit_runs(AuditEvent.objects.filter(patient_ref=patient.pk))
     assert [(run.latest.actor_id, run.latest.what, run.count) for run in runs] == [
-        (clinician.pk, "triage queue", 5), (colleague.pk, "timeline", 1), (clinician.pk, "triage queue", 30),
-    ]  # fmt: skip
+        (clinician.pk, "triage queue", 5),
+        (colleague.pk, "timeline", 1),
+        (clinician.pk, "triage queue", 30),
+    ]
     assert runs[0].earliest_at < runs[0].latest.created_at and runs[1].earliest_at == runs[1].latest.created_at
     client = login(patient)
     page = client.get(reverse("my_access_log")).content.decode()

@@ -1,4 +1,5 @@
 """The demo data command."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -25,15 +26,24 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
     assert "clinician@demo.test" in output and "demo-pass-123" in output
     counts = (User.objects.count(), Infusion.objects.count(), ReactionReport.objects.count(), Flag.objects.count())
     assert set(User.objects.values_list("email", flat=True)) == {
-        "clinician@demo.test", "admin@demo.test", "patient1@demo.test", "patient2@demo.test", "patient3@demo.test",
-    }  # fmt: skip
+        "clinician@demo.test",
+        "admin@demo.test",
+        "patient1@demo.test",
+        "patient2@demo.test",
+        "patient3@demo.test",
+    }
     # Realistic data: an open severe event, a review flag, vitals, and the lot signal the demo is built to show.
     assert Flag.objects.filter(kind="severe_event", status="open").count() == 1
     assert Flag.objects.filter(kind="review").exists()
     assert Vitals.objects.filter(out_of_range=True).exists()
     assert LotSignal.objects.filter(lot_number="G7790C").exists()
     _seed(password="demo-pass-123")
-    assert (User.objects.count(), Infusion.objects.count(), ReactionReport.objects.count(), Flag.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Infusion.objects.count(),
+        ReactionReport.objects.count(),
+        Flag.objects.count(),
+    ) == counts
     assert Clinic.objects.count() == 1
 
 

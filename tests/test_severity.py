@@ -1,4 +1,5 @@
 """Severity rules, in one place: pure, no database."""
+
 import pytest
 
 from reactions.domain import catalogue
@@ -31,9 +32,13 @@ def test_mild_or_moderate_common_symptoms_raise_nothing(grade):
 
 def test_a_report_can_raise_both_and_types_are_listed_once():
     result = assess(
-        [("headache", Grade.VERY_SEVERE), ("breathing_trouble", Grade.MILD), ("throat_swelling", Grade.SEVERE),
-         ("dark_urine", Grade.MODERATE)]
-    )  # fmt: skip
+        [
+            ("headache", Grade.VERY_SEVERE),
+            ("breathing_trouble", Grade.MILD),
+            ("throat_swelling", Grade.SEVERE),
+            ("dark_urine", Grade.MODERATE),
+        ]
+    )
     assert result.is_severe_event and result.needs_review
     assert result.severe_types == (SevereType.ANAPHYLAXIS, SevereType.HAEMOLYSIS)
     assert result.high_grade_mild == ("headache",)

@@ -1,4 +1,5 @@
 """The clinician's workspace: triage actions, reclassification, vitals and rates, lot signals, reports."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ from reactions.models import (
     RateChange,
     ReportReclassification,
     Vitals,
-)  # fmt: skip
+)
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, make_report
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,9 @@ def test_assign_refuses_someone_from_another_clinic(clinician, patient, foreign_
 
 def test_review_flags_snooze_with_a_reason_but_severe_events_never(clinician, patient):
     review = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
-    services.triage.flag_snooze(flag=review, by=clinician, until=timezone.now() + timedelta(days=3), reason="Seen in clinic")
+    services.triage.flag_snooze(
+        flag=review, by=clinician, until=timezone.now() + timedelta(days=3), reason="Seen in clinic"
+    )
     assert review not in selectors.triage_queue.clinic_queue(clinic=patient.clinic)
     assert review in selectors.triage_queue.clinic_queue(clinic=patient.clinic, status="snoozed")
     assert "Seen in clinic" in review.events.get(action="snoozed").note
@@ -94,7 +97,10 @@ def test_reclassify_downgrade_keeps_the_patients_answer_and_records_who_and_why(
     assert report.level == "mild"
     change = ReportReclassification.objects.get(report=report)
     assert (change.from_level, change.to_level, change.by, change.reason) == (
-        "severe", "mild", clinician, "Vasovagal on cannulation"
+        "severe",
+        "mild",
+        clinician,
+        "Vasovagal on cannulation",
     )
     assert severe.next_alert_at is None  # no more alerts about it
     assert severe.events.filter(action="reclassified").exists()
@@ -118,17 +124,31 @@ def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, pat
 
 def test_vitals_inside_the_safe_range_raise_nothing(clinician, patient):
     infusion = InfusionFactory(patient=patient)
-    vitals = services.infusions.vitals_record(infusion=infusion, by=clinician, phase="start", recorded_at=infusion.started_at,
-                                    systolic=120, diastolic=80, pulse=70, temperature=Decimal("36.8"))  # fmt: skip
+    vitals = services.infusions.vitals_record(
+        infusion=infusion,
+        by=clinician,
+        phase="start",
+        recorded_at=infusion.started_at,
+        systolic=120,
+        diastolic=80,
+        pulse=70,
+        temperature=Decimal("36.8"),
+    )
     assert vitals.out_of_range is False
     assert not Flag.objects.exists()
 
 
 def test_vitals_outside_the_clinics_safe_range_are_highlighted_and_flagged(clinician, patient):
     infusion = InfusionFactory(patient=patient)
-    vitals = services.infusions.vitals_record(infusion=infusion, by=clinician, phase="during",
-                                    recorded_at=infusion.started_at + timedelta(minutes=40),
-                                    systolic=172, diastolic=96, pulse=118)  # fmt: skip
+    vitals = services.infusions.vitals_record(
+        infusion=infusion,
+        by=clinician,
+        phase="during",
+        recorded_at=infusion.started_at + timedelta(minutes=40),
+        systolic=172,
+        diastolic=96,
+        pulse=118,
+    )
     assert vitals.out_of_range is True
     flag = Flag.objects.get(vitals=vitals)
     assert flag.kind == Flag.Kind.REVIEW and flag.clinic == patient.clinic
@@ -138,14 +158,26 @@ def test_vitals_outside_the_clinics_safe_range_are_highlighted_and_flagged(clini
     clinic.vitals_safe_ranges = {**clinic.vitals_safe_ranges, "systolic": [90, 180], "pulse": [50, 120]}
     clinic.save()
     patient.refresh_from_db()
-    again = services.infusions.vitals_record(infusion=Infusion.objects.get(pk=infusion.pk), by=clinician, phase="end",
-                                   recorded_at=infusion.ended_at, systolic=172, diastolic=96, pulse=118)  # fmt: skip
+    again = services.infusions.vitals_record(
+        infusion=Infusion.objects.get(pk=infusion.pk),
+        by=clinician,
+        phase="end",
+        recorded_at=infusion.ended_at,
+        systolic=172,
+        diastolic=96,
+        pulse=118,
+    )
     assert again.out_of_range is False
 
 
 @pytest.mark.parametrize(
     "values",
-    [{"systolic": 400, "diastolic": 80}, {"pulse": 5}, {"temperature": Decimal("50.0")}, {"systolic": 80, "diastolic": 90}],
+    [
+        {"systolic": 400, "diastolic": 80},
+        {"pulse": 5},
+        {"temperature": Decimal("50.0")},
+        {"systolic": 80, "diastolic": 90},
+    ],
 )
 def test_impossible_vitals_are_refused_by_the_database(clinician, patient, values):
     infusion = InfusionFactory(patient=patient)
@@ -157,8 +189,16 @@ def test_vitals_form_explains_impossible_values_at_the_field(clinician_client, c
     infusion = InfusionFactory(patient=patient)
     url = reverse("clinic_infusion_detail", args=[infusion.pk])
     local_start = timezone.localtime(infusion.started_at, patient.clinic.tzinfo)
-    response = clinician_client.post(url, {"v-phase": "start", "v-recorded_at": local_start.strftime("%Y-%m-%dT%H:%M"),
-                                            "v-systolic": "1200", "v-diastolic": "80", "v-pulse": "70"})  # fmt: skip
+    response = clinician_client.post(
+        url,
+        {
+            "v-phase": "start",
+            "v-recorded_at": local_start.strftime("%Y-%m-%dT%H:%M"),
+            "v-systolic": "1200",
+            "v-diastolic": "80",
+            "v-pulse": "70",
+        },
+    )
     assert response.status_code == 400
     assert "not a possible value" in response.context["vitals_form"].errors["systolic"][0]
     assert not Vitals.objects.exists()
@@ -167,10 +207,14 @@ def test_vitals_form_explains_impossible_values_at_the_field(clinician_client, c
 def test_rate_changes_are_recorded_and_impossible_rates_refused(clinician_client, clinician, patient):
     infusion = InfusionFactory(patient=patient)
     url = reverse("clinic_infusion_detail", args=[infusion.pk])
-    at = timezone.localtime(infusion.started_at + timedelta(minutes=30), patient.clinic.tzinfo).strftime("%Y-%m-%dT%H:%M")
+    at = timezone.localtime(infusion.started_at + timedelta(minutes=30), patient.clinic.tzinfo).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
     ok = clinician_client.post(url, {"r-changed_at": at, "r-rate": "1.0", "r-unit": "ml_kg_h"})
     assert ok.status_code == 302
-    assert list(RateChange.objects.values_list("rate", "unit", "recorded_by")) == [(Decimal("1.00"), "ml_kg_h", clinician.pk)]
+    assert list(RateChange.objects.values_list("rate", "unit", "recorded_by")) == [
+        (Decimal("1.00"), "ml_kg_h", clinician.pk)
+    ]
     bad = clinician_client.post(url, {"r-changed_at": at, "r-rate": "90", "r-unit": "ml_kg_h"})
     assert bad.status_code == 400
     assert "not a possible IVIG rate" in bad.context["rate_form"].errors["rate"][0]
@@ -181,10 +225,17 @@ def test_a_clinician_logs_an_infusion_for_a_patient_who_then_gets_follow_ups(cli
     now = timezone.localtime(timezone.now(), patient.clinic.tzinfo)
     response = clinician_client.post(
         reverse("clinic_infusion_create", args=[patient.pk]),
-        {"status": "given", "started_at": (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
-         "ended_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "product": "privigen",
-         "lot_number": "p1234", "dose_grams": "30", "setting": "clinic", "pre_hydrated": "True"},
-    )  # fmt: skip
+        {
+            "status": "given",
+            "started_at": (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            "ended_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "product": "privigen",
+            "lot_number": "p1234",
+            "dose_grams": "30",
+            "setting": "clinic",
+            "pre_hydrated": "True",
+        },
+    )
     assert response.status_code == 302
     infusion = Infusion.objects.get(patient=patient)
     assert infusion.logged_by == clinician and infusion.lot_number == "P1234"
@@ -210,16 +261,24 @@ def test_two_severe_events_on_one_lot_within_30_days_signal_the_clinic_admins(cl
 
 
 def test_no_lot_signal_across_lots_clinics_or_older_than_30_days(clinic, other_clinic):
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="B2"),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic), lot_number="A1"),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
+        symptoms=[("chest_pain", "severe")],
+    )
+    make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="B2"),
+        symptoms=[("chest_pain", "severe")],
+    )
+    make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic), lot_number="A1"),
+        symptoms=[("chest_pain", "severe")],
+    )
     old = Flag.objects.get(patient__clinic=clinic, report__infusion__lot_number="A1")
     Flag.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
+        symptoms=[("chest_pain", "severe")],
+    )
     assert not LotSignal.objects.exists()
 
 
@@ -243,10 +302,14 @@ def test_queue_orders_severe_then_review_then_no_response_newest_first_and_filte
 
 
 def test_queue_page_and_badge_show_only_this_clinics_flags(clinician_client, clinic, other_clinic):
-    mine = make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic, full_name="Mine Patient")),
-                       symptoms=[("chest_pain", "severe")])  # fmt: skip
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic, full_name="Other Patient")),
-                symptoms=[("chest_pain", "severe")])  # fmt: skip
+    mine = make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=clinic, full_name="Mine Patient")),
+        symptoms=[("chest_pain", "severe")],
+    )
+    make_report(
+        infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic, full_name="Other Patient")),
+        symptoms=[("chest_pain", "severe")],
+    )
     response = clinician_client.get(reverse("clinic_flags"))
     assert response.status_code == 200
     assert "Mine Patient" in response.content.decode() and "Other Patient" not in response.content.decode()
@@ -300,8 +363,9 @@ def _grow(clinic, n):
     for _ in range(n):
         patient = PatientFactory(clinic=clinic)
         infusion = InfusionFactory(patient=patient)
-        services.infusions.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at,
-                               systolic=190, diastolic=90)  # fmt: skip
+        services.infusions.vitals_record(
+            infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, systolic=190, diastolic=90
+        )
         make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
 
 
@@ -322,14 +386,19 @@ def test_the_queue_shows_every_kind_of_row_in_a_constant_number_of_queries(clini
     def grow(n):
         for _ in range(n):
             infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
-            services.infusions.vitals_record(infusion=infusion, by=staff, phase="start", recorded_at=infusion.started_at,
-                                   systolic=190, diastolic=90)  # fmt: skip
+            services.infusions.vitals_record(
+                infusion=infusion, by=staff, phase="start", recorded_at=infusion.started_at, systolic=190, diastolic=90
+            )
             report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe"), ("headache", "very_severe")])
             severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
             services.triage.flag_acknowledge(flag=severe, by=staff)
             services.triage.flag_assign(flag=severe, by=staff, assignee=staff)
-            Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
-                                followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
+            Flag.objects.create(
+                clinic=clinic,
+                patient=infusion.patient,
+                kind=Flag.Kind.NO_RESPONSE,
+                followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE),
+            )
 
     grow(1)
     small = count_queries(clinician_client, reverse("clinic_flags"))
@@ -348,8 +417,9 @@ def test_the_queue_filters_are_what_a_fresh_form_writes_filtered_or_not(clinicia
     with translation.override(language):
         fresh = [as_crispy_field(QueueFilterForm()[name]) for name in QueueFilterForm.base_fields]
     assert len(fresh) == 5 and all(html in page for html in fresh)
-    filtered = clinician_client.get(reverse("clinic_flags"), {"kind": "review", "date_from": "2026-13-01"},
-                                    HTTP_ACCEPT_LANGUAGE=language).content.decode()  # fmt: skip
+    filtered = clinician_client.get(
+        reverse("clinic_flags"), {"kind": "review", "date_from": "2026-13-01"}, HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     assert '<option value="review" selected>' in filtered and "is-invalid" in filtered  # the bad date is shown
     assert '<option value="review" selected>' not in page
 
@@ -358,8 +428,10 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     # Report flags only: one query (their symptoms, in the order entered); nobody acknowledged or
     # assigned, no vitals, no prompts, so nothing else is asked.
     for _ in range(3):
-        make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
-                    symptoms=[("headache", "very_severe"), ("chest_pain", "severe")])  # fmt: skip
+        make_report(
+            infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)),
+            symptoms=[("headache", "very_severe"), ("chest_pain", "severe")],
+        )
     page = list(selectors.triage_queue.clinic_queue(clinic=clinic))
     with django_assert_num_queries(1):
         flags = selectors.triage_queue.queue_details(page)
@@ -372,8 +444,12 @@ def test_queue_details_asks_only_for_what_the_page_has(clinic, clinician, django
     flag = flags[0]
     services.triage.flag_acknowledge(flag=flag, by=clinician)
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
-    Flag.objects.create(clinic=clinic, patient=infusion.patient, kind=Flag.Kind.NO_RESPONSE,
-                        followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE))  # fmt: skip
+    Flag.objects.create(
+        clinic=clinic,
+        patient=infusion.patient,
+        kind=Flag.Kind.NO_RESPONSE,
+        followup=_prompt(infusion, 24, FollowUp.Status.NO_RESPONSE),
+    )
     page = list(selectors.triage_queue.clinic_queue(clinic=clinic))
     with django_assert_num_queries(1 + 1 + 2):  # symptoms, who acknowledged, the prompt and its infusion
         flags = selectors.triage_queue.queue_details(page)
@@ -389,21 +465,32 @@ def _queue_row(flag: Flag) -> str:
 def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:
     due = infusion.started_at + timedelta(hours=hours)
     answered = {"answer": FollowUp.Answer.NO_SYMPTOMS, "answered_at": due + timedelta(minutes=5)}
-    return FollowUp.objects.create(infusion=infusion, patient=infusion.patient, offset_hours=hours, due_at=due,
-                                   status=status, **(answered if status == FollowUp.Status.ANSWERED else {}))  # fmt: skip
+    return FollowUp.objects.create(
+        infusion=infusion,
+        patient=infusion.patient,
+        offset_hours=hours,
+        due_at=due,
+        status=status,
+        **(answered if status == FollowUp.Status.ANSWERED else {}),
+    )
 
 
 def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic, count_queries):
     patient = PatientFactory(clinic=clinic)
+
     def add(n):
         for _ in range(n):
             infusion = InfusionFactory(patient=patient)
-            services.infusions.rate_change_record(infusion=infusion, by=patient, changed_at=infusion.started_at, rate=Decimal("1"),
-                                        unit="ml_kg_h")  # fmt: skip
-            services.infusions.vitals_record(infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70)
+            services.infusions.rate_change_record(
+                infusion=infusion, by=patient, changed_at=infusion.started_at, rate=Decimal("1"), unit="ml_kg_h"
+            )
+            services.infusions.vitals_record(
+                infusion=infusion, by=patient, phase="start", recorded_at=infusion.started_at, pulse=70
+            )
             make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
             _prompt(infusion, 2, FollowUp.Status.ANSWERED)
             _prompt(infusion, 24, FollowUp.Status.NO_RESPONSE)
+
     add(2)
     url = reverse("clinic_patient_detail", args=[patient.pk])
     small = count_queries(clinician_client, url)
@@ -425,12 +512,17 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
     now = timezone.now()
     busy = InfusionFactory(patient=patient, started_at=now - timedelta(days=2))
     services.infusions.vitals_record(infusion=busy, by=clinician, phase="start", recorded_at=busy.started_at, pulse=131)
-    services.infusions.rate_change_record(infusion=busy, by=clinician, changed_at=busy.started_at, rate=Decimal("2.5"),
-                                unit="ml_kg_h")  # fmt: skip
+    services.infusions.rate_change_record(
+        infusion=busy, by=clinician, changed_at=busy.started_at, rate=Decimal("2.5"), unit="ml_kg_h"
+    )
     flagged = make_report(infusion=busy, symptoms=[("chest_pain", "severe")])
     services.triage.flag_add_note(flag=flagged.flags.get(), by=clinician, note="Called the patient back")
-    services.reports.report_reclassify(report=make_report(infusion=busy, symptoms=[("rash", "mild")]), by=clinician,
-                               to_level="review", reason="Spreading rash")  # fmt: skip
+    services.reports.report_reclassify(
+        report=make_report(infusion=busy, symptoms=[("rash", "mild")]),
+        by=clinician,
+        to_level="review",
+        reason="Spreading rash",
+    )
     with timezone.override(clinician.tzinfo):  # the viewer's time zone
         answered_at = _prompt(busy, 2, FollowUp.Status.ANSWERED).answered_at.astimezone(timezone.get_current_timezone())
     _prompt(busy, 24, FollowUp.Status.NO_RESPONSE)
@@ -466,7 +558,7 @@ def test_the_reclassify_form_on_the_timeline_carries_a_working_csrf_token(clinic
     client.handler.enforce_csrf_checks = True
     page = client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
     action = reverse("report_reclassify", args=[report.pk])
-    form = page[page.index(f'action="{action}"'):]
+    form = page[page.index(f'action="{action}"') :]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     response = client.post(action, {"csrfmiddlewaretoken": token, "to_level": "review", "reason": "Spreading"})
     assert response.status_code == 302

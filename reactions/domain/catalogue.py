@@ -12,6 +12,7 @@ A *retired* symptom is still a valid code (old reports hold it, and triage still
 not offered on new forms: ``OFFERED`` is what a form shows. Each warning sign belongs to a
 ``SignGroup``, a heading of the report form's one short "any of these warning signs?" screen.
 """
+
 from __future__ import annotations
 
 import functools
@@ -276,10 +277,7 @@ OFFERED_WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in WARNING_SIGNS if n
 
 def offered_warning_signs_by_group() -> tuple[tuple[SignGroup, tuple[Symptom, ...]], ...]:
     """The warning-sign screen: each group, in screen order, with the signs offered under it."""
-    return tuple(
-        (group, tuple(s for s in OFFERED_WARNING_SIGNS if s.group is group))
-        for group in SignGroup
-    )
+    return tuple((group, tuple(s for s in OFFERED_WARNING_SIGNS if s.group is group)) for group in SignGroup)
 
 
 def get(code: str) -> Symptom:

@@ -4,6 +4,7 @@ All inputs and outputs are aware datetimes; local wall-clock rules (quiet hours,
 the clinic's morning) are applied in the given time zone, so they hold across
 midnight and daylight-saving changes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

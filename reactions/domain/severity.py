@@ -6,6 +6,7 @@ Pure Python, no database (docs/clinical-facts.md §2):
 - a mild symptom graded severe or very severe -> a *review flag*.
 A report can raise both; the severe event is what the patient is told about.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -18,6 +18,7 @@ report at least urgent, never an emergency by itself, because the patient did no
 words may be hearsay, history or worry. What is shown to the patient for such a match is the caller's
 choice (``Triage.shows_emergency_advice``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -119,17 +120,19 @@ class Rule:
         if self.care:
             return () if care in self.care else None
         first = {
-            code for code, grade in grades.items()
+            code
+            for code, grade in grades.items()
             if (ANY_SYMPTOM in self.any_of or code in self.any_of) and _GRADE_RANK[grade] >= _GRADE_RANK[self.min_grade]
-        }  # fmt: skip
+        }
         if not first:
             return None
         if not self.with_any_of:
             return _in_catalogue_order(first)
         second = {
-            code for code, grade in grades.items()
+            code
+            for code, grade in grades.items()
             if code in self.with_any_of and _GRADE_RANK[grade] >= _GRADE_RANK[self.with_min_grade]
-        }  # fmt: skip
+        }
         # Two different symptoms: one symptom cannot be its own companion.
         pairs = {(a, b) for a in first for b in second if a != b}
         if not pairs:
@@ -150,174 +153,240 @@ _E, _U, _R = Tier.EMERGENCY, Tier.URGENT, Tier.ROUTINE
 # is read as the circulation problem of anaphylaxis [15]. Vomiting counts: gastrointestinal symptoms are a
 # recognised feature of anaphylaxis, and a vomiting patient who feels faint is losing fluid and pressure.
 # Nausea and a small rash do not: both are common, mild reactions to IVIG itself.
-_ALLERGY_SIGNS = ("breathing_trouble", "throat_swelling", "widespread_hives", "sudden_breathless", "hard_to_breathe",
-                  "vomiting")  # fmt: skip
+_ALLERGY_SIGNS = (
+    "breathing_trouble",
+    "throat_swelling",
+    "widespread_hives",
+    "sudden_breathless",
+    "hard_to_breathe",
+    "vomiting",
+)
 
 RULES: tuple[Rule, ...] = (
     # --- Emergency: call the emergency number now. Any grade: a patient may under-grade a sign that kills.
     Rule(
-        "E-breathing", _E,
-        _("Trouble breathing or wheezing: possible anaphylaxis, lung injury (TRALI) or a clot in the lung. The two "
-          "breathing items of older forms count too."),
+        "E-breathing",
+        _E,
+        _(
+            "Trouble breathing or wheezing: possible anaphylaxis, lung injury (TRALI) or a clot in the lung. The two "
+            "breathing items of older forms count too."
+        ),
         "[3, 4, 8, 15]",
         any_of=("breathing_trouble", "sudden_breathless", "hard_to_breathe"),
     ),
     Rule(
-        "E-swelling", _E,
-        _("Swelling of the face, lips, tongue or throat: possible anaphylaxis (angioedema), which can close the "
-          "airway."),
+        "E-swelling",
+        _E,
+        _(
+            "Swelling of the face, lips, tongue or throat: possible anaphylaxis (angioedema), which can close the "
+            "airway."
+        ),
         "[3, 4, 15]",
         any_of=("throat_swelling",),
     ),
     Rule(
-        "E-cyanosis", _E,
+        "E-cyanosis",
+        _E,
         _("Blue lips or fingertips: not enough oxygen (lung injury, anaphylaxis or a clot in the lung)."),
         "[3, 15]",
         any_of=("blue_lips",),
     ),
     Rule(
-        "E-chest", _E,
-        _("Chest pain or pressure, or pain on breathing in: possible heart attack or a clot in the lung (IVIG "
-          "carries a boxed warning for thrombosis)."),
+        "E-chest",
+        _E,
+        _(
+            "Chest pain or pressure, or pain on breathing in: possible heart attack or a clot in the lung (IVIG "
+            "carries a boxed warning for thrombosis)."
+        ),
         "[3, 8, 16]",
         any_of=("chest_pain",),
     ),
     Rule(
-        "E-stroke", _E,
-        _("Face drooping, weakness or numbness on one side, or trouble speaking: possible stroke (FAST). In MS "
-          "this is easily taken for a relapse, so it is never left to the patient to judge."),
+        "E-stroke",
+        _E,
+        _(
+            "Face drooping, weakness or numbness on one side, or trouble speaking: possible stroke (FAST). In MS "
+            "this is easily taken for a relapse, so it is never left to the patient to judge."
+        ),
         "[3, 8, 13]",
         any_of=("face_droop", "one_sided_weakness", "trouble_speaking"),
     ),
     Rule(
-        "E-vision", _E,
-        _("Sudden loss of sight in one or both eyes: possible stroke or a blocked artery of the eye. Optic neuritis "
-          "is likelier in MS, but cannot be told apart from home."),
+        "E-vision",
+        _E,
+        _(
+            "Sudden loss of sight in one or both eyes: possible stroke or a blocked artery of the eye. Optic neuritis "
+            "is likelier in MS, but cannot be told apart from home."
+        ),
         "[3, 8, 13]",
         any_of=("vision_loss",),
     ),
     Rule(
-        "E-confusion", _E,
+        "E-confusion",
+        _E,
         _("Sudden confusion: possible stroke, lack of oxygen or severe meningitis."),
         "[3, 8, 13]",
         any_of=("sudden_confusion",),
     ),
     Rule(
-        "E-collapse", _E,
-        _("Fainted or collapsed (a fit counts too): possible anaphylaxis with low blood pressure, a heart rhythm "
-          "problem or a clot."),
+        "E-collapse",
+        _E,
+        _(
+            "Fainted or collapsed (a fit counts too): possible anaphylaxis with low blood pressure, a heart rhythm "
+            "problem or a clot."
+        ),
         "[3, 4, 15]",
         any_of=("collapse",),
     ),
     Rule(
-        "E-faint-allergy", _E,
-        _("Feeling faint or dizzy together with another allergy sign (hives, swelling, trouble breathing or "
-          "vomiting): possible anaphylaxis with falling blood pressure."),
+        "E-faint-allergy",
+        _E,
+        _(
+            "Feeling faint or dizzy together with another allergy sign (hives, swelling, trouble breathing or "
+            "vomiting): possible anaphylaxis with falling blood pressure."
+        ),
         "[3, 4, 15]",
         any_of=("faint_collapse",),
         with_any_of=_ALLERGY_SIGNS,
     ),
     # --- Urgent, today: call the clinic now, or its out-of-hours line.
     Rule(
-        "U-very-severe", _U,
-        _("A symptom the patient graded very severe, whatever it is: the worst grade of the scale is never left "
-          "for a routine review."),
+        "U-very-severe",
+        _U,
+        _(
+            "A symptom the patient graded very severe, whatever it is: the worst grade of the scale is never left "
+            "for a routine review."
+        ),
         "[14]; local",
         any_of=(ANY_SYMPTOM,),
         min_grade=Grade.VERY_SEVERE,
     ),
     Rule(
-        "U-meningitis", _U,
-        _("A severe headache with fever, vomiting, light hurting the eyes, a stiff neck or unusual drowsiness: "
-          "possible aseptic meningitis."),
+        "U-meningitis",
+        _U,
+        _(
+            "A severe headache with fever, vomiting, light hurting the eyes, a stiff neck or unusual drowsiness: "
+            "possible aseptic meningitis."
+        ),
         "[3, 10]",
         any_of=("headache",),
         min_grade=Grade.SEVERE,
         with_any_of=("fever", "vomiting", "light_hurts_eyes", "headache_stiff_neck", "drowsiness"),
     ),
     Rule(
-        "U-stiff-neck", _U,
-        _("A severe headache with a stiff neck, at whatever grade the patient gives it: possible aseptic "
-          "meningitis."),
+        "U-stiff-neck",
+        _U,
+        _("A severe headache with a stiff neck, at whatever grade the patient gives it: possible aseptic meningitis."),
         "[3, 10]",
         any_of=("headache_stiff_neck",),
     ),
     Rule(
-        "U-fever-rigors", _U,
-        _("Fever graded severe or very severe, with chills or shivering: a severe infusion reaction, lung injury "
-          "or an infection needs ruling out today."),
+        "U-fever-rigors",
+        _U,
+        _(
+            "Fever graded severe or very severe, with chills or shivering: a severe infusion reaction, lung injury "
+            "or an infection needs ruling out today."
+        ),
         "[3, 6, 7]",
         any_of=("fever",),
         min_grade=Grade.SEVERE,
         with_any_of=("chills",),
     ),
     Rule(
-        "U-kidney", _U,
-        _("Much less urine, sudden weight gain, or swollen legs, ankles or face: possible acute kidney injury (a "
-          "boxed warning of IVIG); needs a blood test today."),
+        "U-kidney",
+        _U,
+        _(
+            "Much less urine, sudden weight gain, or swollen legs, ankles or face: possible acute kidney injury (a "
+            "boxed warning of IVIG); needs a blood test today."
+        ),
         "[3, 4, 11]",
         any_of=("less_urine", "sudden_weight_gain", "swelling_legs_face"),
     ),
     Rule(
-        "U-haemolysis", _U,
-        _("Dark or brown urine, or yellow skin or eyes: possible haemolysis (breakdown of red blood cells); needs "
-          "a blood count today."),
+        "U-haemolysis",
+        _U,
+        _(
+            "Dark or brown urine, or yellow skin or eyes: possible haemolysis (breakdown of red blood cells); needs "
+            "a blood count today."
+        ),
         "[3, 12]",
         any_of=("dark_urine", "yellow_skin_eyes"),
     ),
     Rule(
-        "U-limb", _U,
-        _("A painful, swollen, warm or red leg or arm: possible deep vein thrombosis; NICE asks for a scan within "
-          "4 hours where possible."),
+        "U-limb",
+        _U,
+        _(
+            "A painful, swollen, warm or red leg or arm: possible deep vein thrombosis; NICE asks for a scan within "
+            "4 hours where possible."
+        ),
         "[3, 8, 9, 17]",
         any_of=("painful_swollen_limb",),
     ),
     Rule(
-        "U-faint", _U,
-        _("Feeling faint or dizzy: possible low blood pressure or an allergic reaction starting. With another "
-          "allergy sign it is an emergency (E-faint-allergy)."),
+        "U-faint",
+        _U,
+        _(
+            "Feeling faint or dizzy: possible low blood pressure or an allergic reaction starting. With another "
+            "allergy sign it is an emergency (E-faint-allergy)."
+        ),
         "[3, 4, 15]",
         any_of=("faint_collapse",),
     ),
     Rule(
-        "U-hives", _U,
-        _("Hives over much of the body: an allergic reaction that can get worse. With feeling faint it is an "
-          "emergency (E-faint-allergy)."),
+        "U-hives",
+        _U,
+        _(
+            "Hives over much of the body: an allergic reaction that can get worse. With feeling faint it is an "
+            "emergency (E-faint-allergy)."
+        ),
         "[3, 4, 15]",
         any_of=("widespread_hives",),
     ),
     Rule(
-        "U-head", _U,
-        _("Vomiting, light hurting the eyes, or unusual drowsiness: possible aseptic meningitis (vomiting may also "
-          "be part of an allergic reaction)."),
+        "U-head",
+        _U,
+        _(
+            "Vomiting, light hurting the eyes, or unusual drowsiness: possible aseptic meningitis (vomiting may also "
+            "be part of an allergic reaction)."
+        ),
         "[3, 10, 15]",
         any_of=("vomiting", "light_hurts_eyes", "drowsiness"),
     ),
     Rule(
-        "U-heartbeat", _U,
-        _("A fast or pounding heartbeat: possible haemolysis, a clot in the lung, a heart rhythm problem or low "
-          "blood pressure."),
+        "U-heartbeat",
+        _U,
+        _(
+            "A fast or pounding heartbeat: possible haemolysis, a clot in the lung, a heart rhythm problem or low "
+            "blood pressure."
+        ),
         "[3, 8, 12]",
         any_of=("fast_heartbeat",),
     ),
     Rule(
-        "U-care", _U,
-        _("The patient needed urgent care or A&E, or was admitted to hospital: the clinic hears at once, whatever "
-          "the symptoms (an admission also makes the event serious)."),
+        "U-care",
+        _U,
+        _(
+            "The patient needed urgent care or A&E, or was admitted to hospital: the clinic hears at once, whatever "
+            "the symptoms (an admission also makes the event serious)."
+        ),
         "local; [18]",
         care=(Care.URGENT_CARE, Care.ADMITTED),
     ),
     Rule(
-        "U-notes", _U,
-        _("The patient's own words name a warning sign (in English or Spanish): the report is at least urgent, so "
-          "that someone reads it and calls today. Never an emergency by itself: the patient did not tick the "
-          "sign, and the words may be about the past or someone else."),
+        "U-notes",
+        _U,
+        _(
+            "The patient's own words name a warning sign (in English or Spanish): the report is at least urgent, so "
+            "that someone reads it and calls today. Never an emergency by itself: the patient did not tick the "
+            "sign, and the words may be about the past or someone else."
+        ),
         "local",
         notes=True,
     ),
     # --- Routine, with a review flag: no alert, a clinician looks at the report.
     Rule(
-        "R-review", _R,
+        "R-review",
+        _R,
         _("A common symptom graded severe or very severe: no alert, but a clinician reviews the report."),
         "[6, 7, 14]",
         any_of=tuple(s.code for s in catalogue.MILD_SYMPTOMS),
@@ -349,179 +418,599 @@ class Terms:
 # words belong to the sign that replaced them (breathing_trouble). Bare words that patients with MS use
 # for everyday complaints are left out on purpose: "crushing" alone ("crushing fatigue" is a common way
 # to describe MS fatigue), "can't see" alone ("I can't see the nurse until Monday"), "weak" alone.
-LEXICON: Mapping[str, Terms] = MappingProxyType({
-    "breathing_trouble": Terms(
-        en=("can't breathe", "cannot breathe", "can not breathe", "couldn't breathe", "could not breathe",
-            "unable to breathe", "not able to breathe", "short of breath", "shortness of breath",
-            "struggling to breathe", "struggle to breathe", "hard to breathe", "difficult to breathe",
-            "difficulty breathing", "trouble breathing", "wheez*", "gasping", "can't catch my breath",
-            "breathless"),
-        es=("no puedo respirar", "no podía respirar", "no pude respirar", "sin poder respirar", "no consigo respirar",
-            "me falta el aire", "me faltaba el aire", "falta de aire", "dificultad para respirar", "me cuesta respirar",
-            "me ahogo", "me ahogaba", "sensación de ahogo", "me quedo sin aire", "me quedé sin aire",
-            "pitos al respirar", "pitos en el pecho", "silbidos en el pecho", "sibilancia*"),
-    ),
-    "throat_swelling": Terms(
-        en=("throat swelling", "swollen throat", "throat is swelling", "throat swelled", "throat closing",
-            "throat is closing", "throat feels tight", "tight throat", "tongue swelling", "swollen tongue",
-            "tongue is swelling", "lip swelling", "lips swelling", "swollen lip*", "lips are swelling",
-            "face swelling", "swollen face", "face is swollen", "face swelled", "angioedema"),
-        es=("garganta hinchada", "se me hincha la garganta", "se me cierra la garganta", "hinchazón de garganta",
-            "hinchazón en la garganta", "lengua hinchada", "se me hincha la lengua", "labios hinchados",
-            "labio hinchado", "se me hinchan los labios", "cara hinchada", "se me hincha la cara",
-            "hinchazón de la cara", "angioedema"),
-    ),
-    "widespread_hives": Terms(
-        en=("hives", "welts", "urticaria", "nettle rash"),
-        es=("ronchas", "habones", "urticaria"),
-    ),
-    "blue_lips": Terms(
-        en=("blue lips", "lips are blue", "lips went blue", "lips turned blue", "blue fingertips",
-            "fingertips are blue", "blue fingers", "fingers are blue", "turning blue", "turned blue", "went blue",
-            "cyanosis"),
-        es=("labios morados", "labios azules", "labios amoratados", "dedos morados", "dedos azules",
-            "me puse morado", "me puse morada", "cianosis"),
-    ),
-    "chest_pain": Terms(
-        en=("chest pain*", "pain in my chest", "pain in the chest", "chest pressure", "pressure in my chest",
-            "pressure on my chest", "tight chest", "chest tightness", "tightness in my chest", "chest feels tight",
-            "chest hurts", "chest is hurting", "crushing pain", "crushing pressure", "crushing feeling",
-            "crushing chest", "heart attack", "angina", "hurts to breathe in", "pulmonary embolism"),
-        es=("dolor de pecho", "dolor en el pecho", "opresión en el pecho", "presión en el pecho", "pecho apretado",
-            "me duele el pecho", "dolor torácico", "infarto", "ataque al corazón", "angina de pecho",
-            "me duele al respirar", "embolia pulmonar"),
-    ),
-    "fast_heartbeat": Terms(
-        en=("palpitation*", "heart racing", "racing heart", "heart is racing", "heart was racing", "heart pounding",
-            "pounding heart", "heart is pounding", "fast heartbeat", "rapid heartbeat", "heart beating fast",
-            "fast pulse", "racing pulse", "tachycardia"),
-        es=("palpitacion*", "corazón acelerado", "se me acelera el corazón", "pulso acelerado", "latidos rápidos",
-            "taquicardia"),
-    ),
-    "face_droop": Terms(
-        en=("face droop*", "facial droop*", "drooping face", "droopy face", "face is drooping", "face dropped",
-            "face has dropped", "mouth droop*", "drooping mouth", "crooked mouth", "crooked smile",
-            "lopsided smile", "lopsided face"),
-        es=("boca torcida", "cara torcida", "se me tuerce la boca", "se me ha torcido la boca", "cara caída",
-            "parálisis facial"),
-    ),
-    "one_sided_weakness": Terms(
-        en=("one side of my body", "one sided weakness", "weakness on one side", "weak on one side",
-            "numb on one side", "numbness on one side", "can't lift my arm", "arm went weak", "arm went numb",
-            "leg went weak", "can't feel my arm", "can't feel my leg", "can't feel one side", "stroke"),
-        es=("debilidad en un lado", "debilidad de un lado", "un lado del cuerpo", "medio cuerpo", "no siento un lado",
-            "no siento medio cuerpo", "no siento el brazo", "no siento la pierna",
-            "no puedo levantar el brazo", "no puedo mover el brazo", "ictus", "derrame cerebral"),
-    ),
-    "trouble_speaking": Terms(
-        en=("slurr*", "can't speak", "cannot speak", "can't talk", "cannot talk", "trouble speaking",
-            "difficulty speaking", "hard to speak", "can't get my words out", "words come out wrong"),
-        es=("habla arrastrada", "arrastro las palabras", "arrastrando las palabras", "no puedo hablar",
-            "me cuesta hablar", "dificultad para hablar", "no me salen las palabras", "lengua de trapo"),
-    ),
-    "vision_loss": Terms(
-        en=("lost my sight", "lost my vision", "lost vision", "loss of vision", "vision loss", "sight loss",
-            "went blind", "gone blind", "blind in one eye", "can't see anything", "cannot see anything",
-            "can't see out of", "cannot see out of", "vision went black", "vision went dark"),
-        es=("no veo", "perdí la vista", "pérdida de visión", "pérdida de la vista", "me quedé ciego",
-            "me quedé ciega", "ceguera"),
-    ),
-    "sudden_confusion": Terms(
-        en=("confused", "sudden confusion", "mental confusion", "disoriented", "disorientated",
-            "don't know where i am"),
-        es=("confundido", "confundida", "confusión mental", "confusión repentina", "desorientad*",
-            "no sé dónde estoy"),
-    ),
-    "collapse": Terms(
-        en=("collaps*", "fainted", "passed out", "blacked out", "lost consciousness", "unconscious", "seizure*",
-            "convulsion*", "had a fit"),
-        es=("me desmayé", "me he desmayado", "desmayado", "desmayada", "perdí el conocimiento",
-            "perdí la conciencia", "inconsciente", "convulsión", "convulsiones", "ataque epiléptico",
-            "crisis epiléptica"),
-    ),
-    "faint_collapse": Terms(
-        en=("feel faint", "felt faint", "feeling faint", "lightheaded", "light headed", "dizzy", "dizziness",
-            "nearly fainted", "almost fainted", "nearly passed out", "almost passed out"),
-        es=("mareo", "mareos", "mareado", "mareada", "sensación de desmayo", "casi me desmayo", "casi me desmayé"),
-    ),
-    "headache_stiff_neck": Terms(
-        en=("stiff neck", "neck is stiff", "neck stiffness", "can't bend my neck", "worst headache"),
-        es=("cuello rígido", "rigidez de cuello", "rigidez en el cuello", "rigidez de nuca",
-            "no puedo doblar el cuello", "el peor dolor de cabeza"),
-    ),
-    "light_hurts_eyes": Terms(
-        en=("light hurts", "hurts to look at light", "photophobia", "sensitive to light", "light sensitivity",
-            "can't stand the light"),
-        es=("me molesta la luz", "la luz me molesta", "la luz me duele", "me duele la luz", "fotofobia",
-            "sensible a la luz", "sensibilidad a la luz"),
-    ),
-    "vomiting": Terms(
-        en=("vomit*", "threw up", "throwing up", "puke", "puked", "puking"),
-        es=("vómito*", "vomitar", "vomitando", "vomité", "he vomitado"),
-    ),
-    "drowsiness": Terms(
-        en=("drowsy", "drowsiness", "can't stay awake", "hard to stay awake", "hard to wake", "very sleepy",
-            "unusually sleepy"),
-        es=("somnolient*", "adormilad*", "no puedo mantenerme despierto", "no puedo mantenerme despierta",
-            "no me puedo despertar"),
-    ),
-    "less_urine": Terms(
-        en=("no urine", "not peeing", "hardly peeing", "barely peeing", "hardly any urine", "very little urine",
-            "not passing urine", "not passing water", "can't pee", "haven't peed", "not weeing"),
-        es=("no orino", "casi no orino", "orino muy poco", "apenas orino", "no hago pis", "casi no hago pis",
-            "no he orinado", "poca orina"),
-    ),
-    "sudden_weight_gain": Terms(
-        en=("weight gain", "gained weight", "put on weight"),
-        es=("aumento de peso", "he engordado", "subí de peso", "he ganado peso", "gané peso", "engordé"),
-    ),
-    "swelling_legs_face": Terms(
-        en=("swollen legs", "swollen ankles", "swollen feet", "legs are swollen", "ankles are swollen",
-            "puffy ankles", "puffy face", "puffy eyes", "swelling in my legs", "swelling in my ankles", "oedema",
-            "edema"),
-        es=("piernas hinchadas", "tobillos hinchados", "pies hinchados", "se me hinchan las piernas",
-            "se me hinchan los tobillos", "ojos hinchados", "retención de líquidos"),
-    ),
-    "dark_urine": Terms(
-        en=("dark urine", "brown urine", "urine is dark", "urine is brown", "dark pee", "brown pee", "pee is dark",
-            "red urine", "blood in my urine", "blood in urine"),
-        es=("orina oscura", "orina muy oscura", "orina marrón", "pis oscuro", "orina roja", "sangre en la orina",
-            "orina con sangre"),
-    ),
-    "yellow_skin_eyes": Terms(
-        en=("yellow eyes", "yellow skin", "eyes are yellow", "skin is yellow", "eyes look yellow",
-            "skin looks yellow", "jaundice*", "turned yellow", "going yellow"),
-        es=("ojos amarillos", "piel amarilla", "piel amarillenta", "ojos amarillentos", "ictericia"),
-    ),
-    "painful_swollen_limb": Terms(
-        en=("swollen leg", "swollen arm", "leg is swollen", "arm is swollen", "swollen calf", "calf is swollen",
-            "calf pain", "pain in my calf", "painful calf", "dvt", "deep vein thrombosis", "blood clot", "clot"),
-        es=("pierna hinchada", "brazo hinchado", "pantorrilla hinchada", "dolor en la pantorrilla",
-            "dolor de pantorrilla", "gemelo hinchado", "dolor en el gemelo", "trombosis", "coágulo"),
-    ),
-})  # fmt: skip
+LEXICON: Mapping[str, Terms] = MappingProxyType(
+    {
+        "breathing_trouble": Terms(
+            en=(
+                "can't breathe",
+                "cannot breathe",
+                "can not breathe",
+                "couldn't breathe",
+                "could not breathe",
+                "unable to breathe",
+                "not able to breathe",
+                "short of breath",
+                "shortness of breath",
+                "struggling to breathe",
+                "struggle to breathe",
+                "hard to breathe",
+                "difficult to breathe",
+                "difficulty breathing",
+                "trouble breathing",
+                "wheez*",
+                "gasping",
+                "can't catch my breath",
+                "breathless",
+            ),
+            es=(
+                "no puedo respirar",
+                "no podía respirar",
+                "no pude respirar",
+                "sin poder respirar",
+                "no consigo respirar",
+                "me falta el aire",
+                "me faltaba el aire",
+                "falta de aire",
+                "dificultad para respirar",
+                "me cuesta respirar",
+                "me ahogo",
+                "me ahogaba",
+                "sensación de ahogo",
+                "me quedo sin aire",
+                "me quedé sin aire",
+                "pitos al respirar",
+                "pitos en el pecho",
+                "silbidos en el pecho",
+                "sibilancia*",
+            ),
+        ),
+        "throat_swelling": Terms(
+            en=(
+                "throat swelling",
+                "swollen throat",
+                "throat is swelling",
+                "throat swelled",
+                "throat closing",
+                "throat is closing",
+                "throat feels tight",
+                "tight throat",
+                "tongue swelling",
+                "swollen tongue",
+                "tongue is swelling",
+                "lip swelling",
+                "lips swelling",
+                "swollen lip*",
+                "lips are swelling",
+                "face swelling",
+                "swollen face",
+                "face is swollen",
+                "face swelled",
+                "angioedema",
+            ),
+            es=(
+                "garganta hinchada",
+                "se me hincha la garganta",
+                "se me cierra la garganta",
+                "hinchazón de garganta",
+                "hinchazón en la garganta",
+                "lengua hinchada",
+                "se me hincha la lengua",
+                "labios hinchados",
+                "labio hinchado",
+                "se me hinchan los labios",
+                "cara hinchada",
+                "se me hincha la cara",
+                "hinchazón de la cara",
+                "angioedema",
+            ),
+        ),
+        "widespread_hives": Terms(
+            en=("hives", "welts", "urticaria", "nettle rash"),
+            es=("ronchas", "habones", "urticaria"),
+        ),
+        "blue_lips": Terms(
+            en=(
+                "blue lips",
+                "lips are blue",
+                "lips went blue",
+                "lips turned blue",
+                "blue fingertips",
+                "fingertips are blue",
+                "blue fingers",
+                "fingers are blue",
+                "turning blue",
+                "turned blue",
+                "went blue",
+                "cyanosis",
+            ),
+            es=(
+                "labios morados",
+                "labios azules",
+                "labios amoratados",
+                "dedos morados",
+                "dedos azules",
+                "me puse morado",
+                "me puse morada",
+                "cianosis",
+            ),
+        ),
+        "chest_pain": Terms(
+            en=(
+                "chest pain*",
+                "pain in my chest",
+                "pain in the chest",
+                "chest pressure",
+                "pressure in my chest",
+                "pressure on my chest",
+                "tight chest",
+                "chest tightness",
+                "tightness in my chest",
+                "chest feels tight",
+                "chest hurts",
+                "chest is hurting",
+                "crushing pain",
+                "crushing pressure",
+                "crushing feeling",
+                "crushing chest",
+                "heart attack",
+                "angina",
+                "hurts to breathe in",
+                "pulmonary embolism",
+            ),
+            es=(
+                "dolor de pecho",
+                "dolor en el pecho",
+                "opresión en el pecho",
+                "presión en el pecho",
+                "pecho apretado",
+                "me duele el pecho",
+                "dolor torácico",
+                "infarto",
+                "ataque al corazón",
+                "angina de pecho",
+                "me duele al respirar",
+                "embolia pulmonar",
+            ),
+        ),
+        "fast_heartbeat": Terms(
+            en=(
+                "palpitation*",
+                "heart racing",
+                "racing heart",
+                "heart is racing",
+                "heart was racing",
+                "heart pounding",
+                "pounding heart",
+                "heart is pounding",
+                "fast heartbeat",
+                "rapid heartbeat",
+                "heart beating fast",
+                "fast pulse",
+                "racing pulse",
+                "tachycardia",
+            ),
+            es=(
+                "palpitacion*",
+                "corazón acelerado",
+                "se me acelera el corazón",
+                "pulso acelerado",
+                "latidos rápidos",
+                "taquicardia",
+            ),
+        ),
+        "face_droop": Terms(
+            en=(
+                "face droop*",
+                "facial droop*",
+                "drooping face",
+                "droopy face",
+                "face is drooping",
+                "face dropped",
+                "face has dropped",
+                "mouth droop*",
+                "drooping mouth",
+                "crooked mouth",
+                "crooked smile",
+                "lopsided smile",
+                "lopsided face",
+            ),
+            es=(
+                "boca torcida",
+                "cara torcida",
+                "se me tuerce la boca",
+                "se me ha torcido la boca",
+                "cara caída",
+                "parálisis facial",
+            ),
+        ),
+        "one_sided_weakness": Terms(
+            en=(
+                "one side of my body",
+                "one sided weakness",
+                "weakness on one side",
+                "weak on one side",
+                "numb on one side",
+                "numbness on one side",
+                "can't lift my arm",
+                "arm went weak",
+                "arm went numb",
+                "leg went weak",
+                "can't feel my arm",
+                "can't feel my leg",
+                "can't feel one side",
+                "stroke",
+            ),
+            es=(
+                "debilidad en un lado",
+                "debilidad de un lado",
+                "un lado del cuerpo",
+                "medio cuerpo",
+                "no siento un lado",
+                "no siento medio cuerpo",
+                "no siento el brazo",
+                "no siento la pierna",
+                "no puedo levantar el brazo",
+                "no puedo mover el brazo",
+                "ictus",
+                "derrame cerebral",
+            ),
+        ),
+        "trouble_speaking": Terms(
+            en=(
+                "slurr*",
+                "can't speak",
+                "cannot speak",
+                "can't talk",
+                "cannot talk",
+                "trouble speaking",
+                "difficulty speaking",
+                "hard to speak",
+                "can't get my words out",
+                "words come out wrong",
+            ),
+            es=(
+                "habla arrastrada",
+                "arrastro las palabras",
+                "arrastrando las palabras",
+                "no puedo hablar",
+                "me cuesta hablar",
+                "dificultad para hablar",
+                "no me salen las palabras",
+                "lengua de trapo",
+            ),
+        ),
+        "vision_loss": Terms(
+            en=(
+                "lost my sight",
+                "lost my vision",
+                "lost vision",
+                "loss of vision",
+                "vision loss",
+                "sight loss",
+                "went blind",
+                "gone blind",
+                "blind in one eye",
+                "can't see anything",
+                "cannot see anything",
+                "can't see out of",
+                "cannot see out of",
+                "vision went black",
+                "vision went dark",
+            ),
+            es=(
+                "no veo",
+                "perdí la vista",
+                "pérdida de visión",
+                "pérdida de la vista",
+                "me quedé ciego",
+                "me quedé ciega",
+                "ceguera",
+            ),
+        ),
+        "sudden_confusion": Terms(
+            en=(
+                "confused",
+                "sudden confusion",
+                "mental confusion",
+                "disoriented",
+                "disorientated",
+                "don't know where i am",
+            ),
+            es=(
+                "confundido",
+                "confundida",
+                "confusión mental",
+                "confusión repentina",
+                "desorientad*",
+                "no sé dónde estoy",
+            ),
+        ),
+        "collapse": Terms(
+            en=(
+                "collaps*",
+                "fainted",
+                "passed out",
+                "blacked out",
+                "lost consciousness",
+                "unconscious",
+                "seizure*",
+                "convulsion*",
+                "had a fit",
+            ),
+            es=(
+                "me desmayé",
+                "me he desmayado",
+                "desmayado",
+                "desmayada",
+                "perdí el conocimiento",
+                "perdí la conciencia",
+                "inconsciente",
+                "convulsión",
+                "convulsiones",
+                "ataque epiléptico",
+                "crisis epiléptica",
+            ),
+        ),
+        "faint_collapse": Terms(
+            en=(
+                "feel faint",
+                "felt faint",
+                "feeling faint",
+                "lightheaded",
+                "light headed",
+                "dizzy",
+                "dizziness",
+                "nearly fainted",
+                "almost fainted",
+                "nearly passed out",
+                "almost passed out",
+            ),
+            es=("mareo", "mareos", "mareado", "mareada", "sensación de desmayo", "casi me desmayo", "casi me desmayé"),
+        ),
+        "headache_stiff_neck": Terms(
+            en=("stiff neck", "neck is stiff", "neck stiffness", "can't bend my neck", "worst headache"),
+            es=(
+                "cuello rígido",
+                "rigidez de cuello",
+                "rigidez en el cuello",
+                "rigidez de nuca",
+                "no puedo doblar el cuello",
+                "el peor dolor de cabeza",
+            ),
+        ),
+        "light_hurts_eyes": Terms(
+            en=(
+                "light hurts",
+                "hurts to look at light",
+                "photophobia",
+                "sensitive to light",
+                "light sensitivity",
+                "can't stand the light",
+            ),
+            es=(
+                "me molesta la luz",
+                "la luz me molesta",
+                "la luz me duele",
+                "me duele la luz",
+                "fotofobia",
+                "sensible a la luz",
+                "sensibilidad a la luz",
+            ),
+        ),
+        "vomiting": Terms(
+            en=("vomit*", "threw up", "throwing up", "puke", "puked", "puking"),
+            es=("vómito*", "vomitar", "vomitando", "vomité", "he vomitado"),
+        ),
+        "drowsiness": Terms(
+            en=(
+                "drowsy",
+                "drowsiness",
+                "can't stay awake",
+                "hard to stay awake",
+                "hard to wake",
+                "very sleepy",
+                "unusually sleepy",
+            ),
+            es=(
+                "somnolient*",
+                "adormilad*",
+                "no puedo mantenerme despierto",
+                "no puedo mantenerme despierta",
+                "no me puedo despertar",
+            ),
+        ),
+        "less_urine": Terms(
+            en=(
+                "no urine",
+                "not peeing",
+                "hardly peeing",
+                "barely peeing",
+                "hardly any urine",
+                "very little urine",
+                "not passing urine",
+                "not passing water",
+                "can't pee",
+                "haven't peed",
+                "not weeing",
+            ),
+            es=(
+                "no orino",
+                "casi no orino",
+                "orino muy poco",
+                "apenas orino",
+                "no hago pis",
+                "casi no hago pis",
+                "no he orinado",
+                "poca orina",
+            ),
+        ),
+        "sudden_weight_gain": Terms(
+            en=("weight gain", "gained weight", "put on weight"),
+            es=("aumento de peso", "he engordado", "subí de peso", "he ganado peso", "gané peso", "engordé"),
+        ),
+        "swelling_legs_face": Terms(
+            en=(
+                "swollen legs",
+                "swollen ankles",
+                "swollen feet",
+                "legs are swollen",
+                "ankles are swollen",
+                "puffy ankles",
+                "puffy face",
+                "puffy eyes",
+                "swelling in my legs",
+                "swelling in my ankles",
+                "oedema",
+                "edema",
+            ),
+            es=(
+                "piernas hinchadas",
+                "tobillos hinchados",
+                "pies hinchados",
+                "se me hinchan las piernas",
+                "se me hinchan los tobillos",
+                "ojos hinchados",
+                "retención de líquidos",
+            ),
+        ),
+        "dark_urine": Terms(
+            en=(
+                "dark urine",
+                "brown urine",
+                "urine is dark",
+                "urine is brown",
+                "dark pee",
+                "brown pee",
+                "pee is dark",
+                "red urine",
+                "blood in my urine",
+                "blood in urine",
+            ),
+            es=(
+                "orina oscura",
+                "orina muy oscura",
+                "orina marrón",
+                "pis oscuro",
+                "orina roja",
+                "sangre en la orina",
+                "orina con sangre",
+            ),
+        ),
+        "yellow_skin_eyes": Terms(
+            en=(
+                "yellow eyes",
+                "yellow skin",
+                "eyes are yellow",
+                "skin is yellow",
+                "eyes look yellow",
+                "skin looks yellow",
+                "jaundice*",
+                "turned yellow",
+                "going yellow",
+            ),
+            es=("ojos amarillos", "piel amarilla", "piel amarillenta", "ojos amarillentos", "ictericia"),
+        ),
+        "painful_swollen_limb": Terms(
+            en=(
+                "swollen leg",
+                "swollen arm",
+                "leg is swollen",
+                "arm is swollen",
+                "swollen calf",
+                "calf is swollen",
+                "calf pain",
+                "pain in my calf",
+                "painful calf",
+                "dvt",
+                "deep vein thrombosis",
+                "blood clot",
+                "clot",
+            ),
+            es=(
+                "pierna hinchada",
+                "brazo hinchado",
+                "pantorrilla hinchada",
+                "dolor en la pantorrilla",
+                "dolor de pantorrilla",
+                "gemelo hinchado",
+                "dolor en el gemelo",
+                "trombosis",
+                "coágulo",
+            ),
+        ),
+    }
+)
 
 # Phrases that hold a term but name no sign; as the longer mention, each hides the term inside it.
 # ("confusion" alone is not a term either: "there was some confusion about the date", "hubo una confusión
 # con la cita".)
 NOT_A_SIGN: tuple[str, ...] = (
-    "vein collapsed", "veins collapsed", "collapsed vein", "collapsed veins", "vena colapsada", "heat stroke",
-    "no veo la hora", "no veo el momento",
-)  # fmt: skip
+    "vein collapsed",
+    "veins collapsed",
+    "collapsed vein",
+    "collapsed veins",
+    "vena colapsada",
+    "heat stroke",
+    "no veo la hora",
+    "no veo el momento",
+)
 
 # A mention is skipped when one of these words comes up to three words before it, in the same clause.
-NEGATIONS: frozenset[str] = frozenset({
-    "no", "not", "never", "without", "nor", "none", "dont", "doesnt", "didnt", "havent", "hasnt", "hadnt", "isnt",
-    "wasnt", "arent", "werent", "denies", "denied",
-    "sin", "nunca", "jamas", "ni", "tampoco", "ningun", "ninguna", "ninguno", "nada",
-})  # fmt: skip
+NEGATIONS: frozenset[str] = frozenset(
+    {
+        "no",
+        "not",
+        "never",
+        "without",
+        "nor",
+        "none",
+        "dont",
+        "doesnt",
+        "didnt",
+        "havent",
+        "hasnt",
+        "hadnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "werent",
+        "denies",
+        "denied",
+        "sin",
+        "nunca",
+        "jamas",
+        "ni",
+        "tampoco",
+        "ningun",
+        "ninguna",
+        "ninguno",
+        "nada",
+    }
+)
 NEGATION_WINDOW = 3
 # ...unless the negation is followed by one of these: "not sure", "not only", "didn't stop vomiting",
 # "no paro de vomitar" say the opposite of a denial.
-NOT_A_DENIAL: frozenset[str] = frozenset({
-    "sure", "certain", "only", "just", "stop", "stops", "stopped", "stopping",
-    "solo", "solamente", "para", "paro", "paraba", "deja", "dejo", "dejaba", "cesa",
-})  # fmt: skip
+NOT_A_DENIAL: frozenset[str] = frozenset(
+    {
+        "sure",
+        "certain",
+        "only",
+        "just",
+        "stop",
+        "stops",
+        "stopped",
+        "stopping",
+        "solo",
+        "solamente",
+        "para",
+        "paro",
+        "paraba",
+        "deja",
+        "dejo",
+        "dejaba",
+        "cesa",
+    }
+)
 # A negation does not reach past these: "no fever, but chest pain"; "sin fiebre, pero me duele el pecho".
 CLAUSE_BREAKS: frozenset[str] = frozenset({"but", "however", "though", "although", "pero", "aunque", "sino", "embargo"})
 # A term that begins with one of these is a complaint in itself ("no puedo respirar", "can't breathe"):
@@ -707,10 +1196,18 @@ def fingerprint() -> str:
     Summaries and sources are left out: rewording them changes no decision.
     """
     table = [
-        [rule.id, str(rule.tier), list(rule.any_of), str(rule.min_grade), list(rule.with_any_of),
-         str(rule.with_min_grade), [str(c) for c in rule.care], rule.notes]
+        [
+            rule.id,
+            str(rule.tier),
+            list(rule.any_of),
+            str(rule.min_grade),
+            list(rule.with_any_of),
+            str(rule.with_min_grade),
+            [str(c) for c in rule.care],
+            rule.notes,
+        ]
         for rule in RULES
-    ]  # fmt: skip
+    ]
     lexicon = {code: [list(terms.en), list(terms.es)] for code, terms in LEXICON.items()}
     lexicon[""] = [list(NOT_A_SIGN)]
     words = [sorted(NEGATIONS), NEGATION_WINDOW, sorted(NOT_A_DENIAL), sorted(CLAUSE_BREAKS), sorted(NEGATIVE_STARTS)]

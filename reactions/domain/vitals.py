@@ -1,4 +1,5 @@
 """Safe-range rules for vitals recorded during an infusion. Pure: no database."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -49,7 +50,7 @@ class DeliveryResult:
     failed: int = 0
     recovered: int = 0
 
-    def __iadd__(self, other: "DeliveryResult") -> "DeliveryResult":
+    def __iadd__(self, other: DeliveryResult) -> DeliveryResult:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
@@ -98,7 +99,9 @@ def email_deliver(
     if email_ids is not None:
         due = due.filter(pk__in=list(email_ids))
     candidates = deque(
-        due.annotate(urgent=Case(When(kind__in=URGENT_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        due.annotate(
+            urgent=Case(When(kind__in=URGENT_KINDS, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
         .order_by("urgent", "due_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -141,7 +144,7 @@ def email_deliver(
     finally:
         try:
             connection.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
+        except Exception:
             logger.debug("closing the SMTP connection failed", exc_info=True)
     return result
 
@@ -161,7 +164,10 @@ def _email_claim(pks: list[int], *, now: datetime, claimed_at: datetime) -> list
         else:  # SQLite: the write transaction is exclusive, so what is still pending here is this worker's
             mine = list(claimable.filter(pk__in=pks).values_list("pk", flat=True))
         OutboundEmail.objects.filter(pk__in=mine).update(
-            status=OutboundEmail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1, lease_until=lease_until
+            status=OutboundEmail.Status.SENDING,
+            claimed_at=claimed_at,
+            attempts=F("attempts") + 1,
+            lease_until=lease_until,
         )
     order = {pk: i for i, pk in enumerate(pks)}
     return sorted(OutboundEmail.objects.filter(pk__in=mine), key=lambda e: order[e.pk])
@@ -221,12 +227,17 @@ def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: dateti
             )
         email.last_error = error_text
         level = logging.ERROR if (permanent or email.kind in URGENT_KINDS or email.attempts >= 3) else logging.WARNING
-        logger.log(level, "E-mail %s (%s) attempt %s failed%s: %r", email.pk, email.kind, email.attempts,
-                   " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}", error)  # fmt: skip
-        try:
+        logger.log(
+            level,
+            "E-mail %s (%s) attempt %s failed%s: %r",
+            email.pk,
+            email.kind,
+            email.attempts,
+            " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}",
+            error,
+        )
+        with contextlib.suppress(Exception):
             connection.close()  # start the next message on a fresh connection
-        except Exception:  # noqa: BLE001
-            pass
         if permanent:
             return "failed"
         return "server_down" if isinstance(error, OSError | SMTPServerDisconnected | SMTPConnectError) else "retrying"
@@ -273,8 +284,12 @@ def _email_record_sent(email: OutboundEmail, *, started_at: datetime, finished_a
         except (OperationalError, InterfaceError):
             if db_connection.in_atomic_block or attempt == RECORD_ATTEMPTS:
                 raise  # inside a caller's transaction a fresh connection would lose its work: let it fail
-            logger.warning("Recording e-mail %s as sent failed (attempt %s); retrying on a fresh connection",
-                           email.pk, attempt, exc_info=True)  # fmt: skip
+            logger.warning(
+                "Recording e-mail %s as sent failed (attempt %s); retrying on a fresh connection",
+                email.pk,
+                attempt,
+                exc_info=True,
+            )
             db_connection.close()
             time.sleep(0.2 * 2**attempt)
 
@@ -304,11 +319,18 @@ def _email_recover_abandoned(*, now: datetime) -> int:
     for pk, claimed_at in stale:
         with transaction.atomic():
             if OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.SENDING, claimed_at=claimed_at).update(
-                status=OutboundEmail.Status.PENDING, claimed_at=None, lease_until=None, due_at=now,
+                status=OutboundEmail.Status.PENDING,
+                claimed_at=None,
+                lease_until=None,
+                due_at=now,
                 last_error="worker stopped mid-send",
-            ):  # fmt: skip
+            ):
                 DeliveryAttempt.objects.create(
-                    email_id=pk, started_at=claimed_at, finished_at=now, succeeded=False, error="worker stopped mid-send"
+                    email_id=pk,
+                    started_at=claimed_at,
+                    finished_at=now,
+                    succeeded=False,
+                    error="worker stopped mid-send",
                 )
                 recovered += 1
     if recovered:

@@ -78,7 +78,9 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
         is_prompt = followup.kind == FollowUp.Kind.PROMPT
         if not patient.is_active or not patient.followups_allowed(now):
             new_status = FollowUp.Status.SKIPPED
-        elif not is_prompt and (followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now):
+        elif not is_prompt and (
+            followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now
+        ):
             new_status = FollowUp.Status.CANCELLED
         else:
             new_status = FollowUp.Status.PROMPTED if is_prompt else FollowUp.Status.DONE
@@ -104,8 +106,11 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
             else:
                 context["preferences_url"] = _preferences_url(patient)
                 kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
-            emails.append(email_build(kind=kind, template=template, to_user=patient, context=context,
-                                      followup=followup, clinic=clinic))  # fmt: skip
+            emails.append(
+                email_build(
+                    kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic
+                )
+            )
     OutboundEmail.objects.bulk_create(emails)
     return len(emails)
 
@@ -125,10 +130,11 @@ def followups_queue_reminders(*, now: datetime) -> int:
             with transaction.atomic():
                 skip = not patient.is_active or not patient.followups_allowed(now)
                 if not FollowUp.objects.filter(pk=followup.pk, status=FollowUp.Status.PROMPTED).update(
-                    status=FollowUp.Status.REMINDED, reminded_at=now,
+                    status=FollowUp.Status.REMINDED,
+                    reminded_at=now,
                     # With e-mails paused, no reminder goes out, and the no-response clock starts now.
                     reminder_sent_at=now if skip else None,
-                ):  # fmt: skip
+                ):
                     continue
                 if skip:
                     continue
@@ -136,11 +142,15 @@ def followups_queue_reminders(*, now: datetime) -> int:
                     kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
                     template="followup-reminder",
                     to_user=patient,
-                    context={"followup": followup, "infusion": followup.infusion, "clinic": clinic,
-                             **_followup_links(followup)},
+                    context={
+                        "followup": followup,
+                        "infusion": followup.infusion,
+                        "clinic": clinic,
+                        **_followup_links(followup),
+                    },
                     followup=followup,
                     clinic=clinic,
-                )  # fmt: skip
+                )
                 queued += 1
     return queued
 
@@ -196,11 +206,17 @@ def flags_queue_alerts(*, now: datetime, flag_ids: Iterable[int] | None = None) 
                     kind=OutboundEmail.Kind.ESCALATION if escalation else OutboundEmail.Kind.SEVERE_ALERT,
                     template="severe-alert",
                     to_user=recipient,
-                    context={"flag": flag, "patient": flag.patient, "clinic": clinic, "url": url,
-                             "escalation": escalation, "round": flag.alerts_sent + 1},
+                    context={
+                        "flag": flag,
+                        "patient": flag.patient,
+                        "clinic": clinic,
+                        "url": url,
+                        "escalation": escalation,
+                        "round": flag.alerts_sent + 1,
+                    },
                     flag=flag,
                     clinic=clinic,
-                )  # fmt: skip
+                )
                 email_ids.append(email.pk)
     return email_ids
 
@@ -224,10 +240,14 @@ def digests_queue(*, now: datetime) -> int:
                         kind=OutboundEmail.Kind.DAILY_DIGEST,
                         template="daily-digest",
                         to_user=clinician,
-                        context={"clinic": clinic, "items": items, "local_date": local_date,
-                                 "url": settings.SITE_URL + reverse("clinic_flags")},
+                        context={
+                            "clinic": clinic,
+                            "items": items,
+                            "local_date": local_date,
+                            "url": settings.SITE_URL + reverse("clinic_flags"),
+                        },
                         clinic=clinic,
-                    )  # fmt: skip
+                    )
                     run.emails_queued += 1
                     queued += 1
                 run.save(update_fields=["emails_queued"])

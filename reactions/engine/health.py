@@ -30,7 +30,11 @@ class EngineHealth:
 
     @property
     def oldest_unsent_age(self) -> float:
-        return 0.0 if self.oldest_unsent_at is None else max(0.0, (self.checked_at - self.oldest_unsent_at).total_seconds())
+        return (
+            0.0
+            if self.oldest_unsent_at is None
+            else max(0.0, (self.checked_at - self.oldest_unsent_at).total_seconds())
+        )
 
     @property
     def problems(self) -> list[str]:
@@ -38,11 +42,15 @@ class EngineHealth:
         if self.tick_age is None:
             found.append("the dispatcher has never run")
         elif self.tick_age > settings.HEALTH_MAX_TICK_AGE_SECONDS:
-            found.append(f"the dispatcher's last pass started {self.tick_age:.0f} s ago "
-                         f"(more than {settings.HEALTH_MAX_TICK_AGE_SECONDS} s: is beat or every worker stopped?)")  # fmt: skip
+            found.append(
+                f"the dispatcher's last pass started {self.tick_age:.0f} s ago "
+                f"(more than {settings.HEALTH_MAX_TICK_AGE_SECONDS} s: is beat or every worker stopped?)"
+            )
         if self.oldest_unsent_age > settings.HEALTH_MAX_UNSENT_AGE_SECONDS:
-            found.append(f"a message has waited {self.oldest_unsent_age:.0f} s unsent "
-                         f"(more than {settings.HEALTH_MAX_UNSENT_AGE_SECONDS} s: is the mail server refusing?)")  # fmt: skip
+            found.append(
+                f"a message has waited {self.oldest_unsent_age:.0f} s unsent "
+                f"(more than {settings.HEALTH_MAX_UNSENT_AGE_SECONDS} s: is the mail server refusing?)"
+            )
         return found
 
 

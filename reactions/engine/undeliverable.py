@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 _PATIENT_MESSAGE_KINDS = (
-    OutboundEmail.Kind.FOLLOWUP_PROMPT, OutboundEmail.Kind.FOLLOWUP_REMINDER, OutboundEmail.Kind.PRE_INFUSION,
-)  # fmt: skip
+    OutboundEmail.Kind.FOLLOWUP_PROMPT,
+    OutboundEmail.Kind.FOLLOWUP_REMINDER,
+    OutboundEmail.Kind.PRE_INFUSION,
+)
 
 
 def email_undeliverable(*, email: OutboundEmail) -> list[int]:
@@ -40,15 +42,17 @@ def email_undeliverable(*, email: OutboundEmail) -> list[int]:
         return []
     if email.kind in URGENT_KINDS and email.flag_id:
         return flag_alert_forward(failed=email)
-    logger.error("E-mail %s (%s) to %s could not be delivered: %s", email.pk, email.kind, email.to_email,
-                 email.last_error)  # fmt: skip
+    logger.error(
+        "E-mail %s (%s) to %s could not be delivered: %s", email.pk, email.kind, email.to_email, email.last_error
+    )
     return []
 
 
 def _refusal(email: OutboundEmail) -> str:
     return _("E-mail to %(address)s could not be delivered: %(error)s") % {
-        "address": email.to_email, "error": email.last_error,
-    }  # fmt: skip
+        "address": email.to_email,
+        "error": email.last_error,
+    }
 
 
 @transaction.atomic
@@ -67,9 +71,10 @@ def followup_undeliverable(*, followup_id: int, reason: str, now: datetime | Non
     )
     patient = followup.patient
     what = (
-        _("the day-before reminder") if followup.kind == FollowUp.Kind.PRE_INFUSION
+        _("the day-before reminder")
+        if followup.kind == FollowUp.Kind.PRE_INFUSION
         else _("the +%(hours)s h follow-up prompt") % {"hours": followup.offset_hours}
-    )  # fmt: skip
+    )
     note = f"{what}: {reason}"
     flag = (
         Flag.objects.select_for_update()
@@ -78,8 +83,14 @@ def followup_undeliverable(*, followup_id: int, reason: str, now: datetime | Non
         .first()
     )
     if flag is None:
-        flag = Flag.objects.create(clinic_id=patient.clinic_id, patient=patient, followup=followup,
-                                   kind=Flag.Kind.UNREACHABLE, reason=reason[:500], created_at=now)  # fmt: skip
+        flag = Flag.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            followup=followup,
+            kind=Flag.Kind.UNREACHABLE,
+            reason=reason[:500],
+            created_at=now,
+        )
     FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
     logger.error("Cannot reach patient %s: follow-up %s undeliverable (%s)", patient.pk, followup_id, reason)
     return flag
@@ -106,20 +117,37 @@ def flag_alert_forward(*, failed: OutboundEmail) -> list[int]:
         .order_by("pk")
     )
     note = _("The alert to %(address)s could not be delivered (%(error)s); sent to the clinic's other staff.") % {
-        "address": failed.to_email, "error": failed.last_error,
-    }  # fmt: skip
+        "address": failed.to_email,
+        "error": failed.last_error,
+    }
     FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
     url = settings.SITE_URL + reverse("flag_detail", args=[flag.pk])
     escalation = flag.alerts_sent > 1
     ids = []
     for recipient in staff:
-        ids.append(email_queue(
-            kind=OutboundEmail.Kind.ESCALATION if escalation else OutboundEmail.Kind.SEVERE_ALERT,
-            template="severe-alert", to_user=recipient, flag=flag, clinic=clinic,
-            context={"flag": flag, "patient": flag.patient, "clinic": clinic, "url": url, "escalation": escalation,
-                     "round": flag.alerts_sent, "forwarded": True},
-        ).pk)  # fmt: skip
+        ids.append(
+            email_queue(
+                kind=OutboundEmail.Kind.ESCALATION if escalation else OutboundEmail.Kind.SEVERE_ALERT,
+                template="severe-alert",
+                to_user=recipient,
+                flag=flag,
+                clinic=clinic,
+                context={
+                    "flag": flag,
+                    "patient": flag.patient,
+                    "clinic": clinic,
+                    "url": url,
+                    "escalation": escalation,
+                    "round": flag.alerts_sent,
+                    "forwarded": True,
+                },
+            ).pk
+        )
     if not ids:
-        logger.error("Severe event %s: the alert to %s bounced and no other staff of clinic %s can be alerted",
-                     flag.pk, failed.to_email, clinic.pk)  # fmt: skip
+        logger.error(
+            "Severe event %s: the alert to %s bounced and no other staff of clinic %s can be alerted",
+            flag.pk,
+            failed.to_email,
+            clinic.pk,
+        )
     return ids

@@ -28,9 +28,24 @@ CHUNK_SIZE = 500
 
 
 EVENT_COLUMNS = [
-    "id", "created", "kind", "status", "outcome", "patient", "patient_id", "source", "level",
-    "infusion_date", "product", "lot", "symptoms", "acknowledged_by", "acknowledged", "assigned_to", "closed",
-]  # fmt: skip
+    "id",
+    "created",
+    "kind",
+    "status",
+    "outcome",
+    "patient",
+    "patient_id",
+    "source",
+    "level",
+    "infusion_date",
+    "product",
+    "lot",
+    "symptoms",
+    "acknowledged_by",
+    "acknowledged",
+    "assigned_to",
+    "closed",
+]
 
 
 def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterator[str]:
@@ -42,9 +57,13 @@ def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterato
     """
     tz = tz or timezone.get_current_timezone()
     flags = queryset.select_related(
-        "patient", "acknowledged_by", "assigned_to",
-        "report__infusion", "vitals__infusion", "followup__infusion",
-    ).prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))  # fmt: skip
+        "patient",
+        "acknowledged_by",
+        "assigned_to",
+        "report__infusion",
+        "vitals__infusion",
+        "followup__infusion",
+    ).prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))
     rows = (_event_row(flag, tz) for flag in flags.iterator(chunk_size=CHUNK_SIZE))
     return csv_lines(chain([EVENT_COLUMNS], rows), tz=tz)
 
@@ -102,9 +121,23 @@ def infusions_queryset(
 
 
 INFUSION_COLUMNS = [
-    "id", "patient", "patient_id", "status", "started", "ended", "product", "lot", "dose_g", "setting",
-    "premedication", "pre_hydrated", "highest_rate", "reports", "highest_level", "symptoms",
-]  # fmt: skip
+    "id",
+    "patient",
+    "patient_id",
+    "status",
+    "started",
+    "ended",
+    "product",
+    "lot",
+    "dose_g",
+    "setting",
+    "premedication",
+    "pre_hydrated",
+    "highest_rate",
+    "reports",
+    "highest_level",
+    "symptoms",
+]
 
 
 _LEVEL_ORDER = {"mild": 1, "review": 2, "severe": 3}
@@ -118,9 +151,13 @@ def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> 
     tz = tz or timezone.get_current_timezone()
     infusions = queryset.select_related("patient").prefetch_related(
         Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
-        Prefetch("reports", queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-            Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")))),
-    )  # fmt: skip
+        Prefetch(
+            "reports",
+            queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
+                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk"))
+            ),
+        ),
+    )
     rows = (_infusion_row(infusion) for infusion in infusions.iterator(chunk_size=CHUNK_SIZE))
     return csv_lines(chain([INFUSION_COLUMNS], rows), tz=tz)
 

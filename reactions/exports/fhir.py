@@ -81,10 +81,12 @@ def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
         ReactionReport.objects.filter(patient=patient).order_by("created_at", "pk").prefetch_related("symptoms")
     )
     entries = [_entry(patient_url, _patient_resource(patient, base_url))]
-    entries += [_entry(full_url(base_url, "MedicationAdministration", i.pk), _administration(i, patient_url))
-                for i in infusions]  # fmt: skip
-    entries += [_entry(full_url(base_url, "AdverseEvent", r.pk), _adverse_event(r, patient_url, base_url))
-                for r in reports]  # fmt: skip
+    entries += [
+        _entry(full_url(base_url, "MedicationAdministration", i.pk), _administration(i, patient_url)) for i in infusions
+    ]
+    entries += [
+        _entry(full_url(base_url, "AdverseEvent", r.pk), _adverse_event(r, patient_url, base_url)) for r in reports
+    ]
     return {
         "resourceType": "Bundle",
         "id": resource_uuid(base_url, "Bundle", f"patient-{patient.pk}"),
@@ -127,8 +129,9 @@ def _administration(infusion: Infusion, patient_url: str) -> dict[str, Any]:
         top = max(rates, key=lambda r: (r.unit == RateChange.Unit.ML_KG_H, r.rate))
         unit = _UCUM_RATE.get(top.unit, top.unit)
         dosage["rateQuantity"] = {"value": _decimal(top.rate), "unit": unit, "system": UCUM, "code": unit}
-        steps = ", ".join(f"{timezone.localtime(r.changed_at):%H:%M} {r.rate.normalize():f} {r.get_unit_display()}"
-                          for r in rates)  # fmt: skip
+        steps = ", ".join(
+            f"{timezone.localtime(r.changed_at):%H:%M} {r.rate.normalize():f} {r.get_unit_display()}" for r in rates
+        )
         dosage["text"] = f"Rate steps: {steps}"
     notes = []
     if infusion.lot_number:
@@ -154,7 +157,8 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
     serious = report.level == "severe"
     event: dict[str, Any] = {
         "coding": [
-            {"system": symptom_system(base_url), "code": s.code, "display": str(s.symptom.clinical_name)} for s in symptoms
+            {"system": symptom_system(base_url), "code": s.code, "display": str(s.symptom.clinical_name)}
+            for s in symptoms
         ],
         "text": "; ".join(
             f"{s.symptom.clinical_name} ({s.get_grade_display().lower()}, {s.get_onset_display().lower()}"

@@ -90,8 +90,13 @@ def _vitals(v: Vitals) -> dict[str, Any]:
 
 
 def _rate(r: RateChange) -> dict[str, Any]:
-    return {"id": r.pk, "changed_at": _iso(r.changed_at), "rate": _dec(r.rate), "unit": r.get_unit_display(),
-            "note": r.note}  # fmt: skip
+    return {
+        "id": r.pk,
+        "changed_at": _iso(r.changed_at),
+        "rate": _dec(r.rate),
+        "unit": r.get_unit_display(),
+        "note": r.note,
+    }
 
 
 def _followup(f: FollowUp) -> dict[str, Any]:
@@ -154,17 +159,65 @@ def patient_data_csv(*, patient: User) -> str:
     infusions = data["infusions"]
     section(
         "Infusions",
-        ["infusion_id", "status", "started_at", "ended_at", "product", "lot_number", "dose_g", "setting",
-         "premedication", "pre_hydrated", "notes"],
-        ([i["id"], i["status"], i["started_at"], i["ended_at"], i["product_name"], i["lot_number"], i["dose_grams"],
-          i["setting"], i["premedication"], i["pre_hydrated"], i["notes"]] for i in infusions),
-    )  # fmt: skip
+        [
+            "infusion_id",
+            "status",
+            "started_at",
+            "ended_at",
+            "product",
+            "lot_number",
+            "dose_g",
+            "setting",
+            "premedication",
+            "pre_hydrated",
+            "notes",
+        ],
+        (
+            [
+                i["id"],
+                i["status"],
+                i["started_at"],
+                i["ended_at"],
+                i["product_name"],
+                i["lot_number"],
+                i["dose_grams"],
+                i["setting"],
+                i["premedication"],
+                i["pre_hydrated"],
+                i["notes"],
+            ]
+            for i in infusions
+        ),
+    )
     section(
         "Vitals",
-        ["infusion_id", "phase", "recorded_at", "systolic", "diastolic", "pulse", "temperature", "out_of_range", "note"],
-        ([i["id"], v["phase"], v["recorded_at"], v["systolic"], v["diastolic"], v["pulse"], v["temperature"],
-          v["out_of_range"], v["note"]] for i in infusions for v in i["vitals"]),
-    )  # fmt: skip
+        [
+            "infusion_id",
+            "phase",
+            "recorded_at",
+            "systolic",
+            "diastolic",
+            "pulse",
+            "temperature",
+            "out_of_range",
+            "note",
+        ],
+        (
+            [
+                i["id"],
+                v["phase"],
+                v["recorded_at"],
+                v["systolic"],
+                v["diastolic"],
+                v["pulse"],
+                v["temperature"],
+                v["out_of_range"],
+                v["note"],
+            ]
+            for i in infusions
+            for v in i["vitals"]
+        ),
+    )
     section(
         "Rate changes",
         ["infusion_id", "changed_at", "rate", "unit", "note"],
@@ -172,18 +225,53 @@ def patient_data_csv(*, patient: User) -> str:
     )
     section(
         "Reported symptoms",
-        ["infusion_id", "report_id", "reported_at", "level", "symptom", "clinical_name", "grade", "onset", "ongoing",
-         "report_notes"],
-        ([i["id"], r["id"], r["created_at"], r["level"], s["label"], s["clinical_name"], s["grade"], s["onset"],
-          s["ongoing"], r["notes"]]
-         for i in infusions for r in i["reports"] for s in (r["symptoms"] or [{"label": "", "clinical_name": "",
-                                                                                "grade": "", "onset": "",
-                                                                                "ongoing": ""}])),
-    )  # fmt: skip
+        [
+            "infusion_id",
+            "report_id",
+            "reported_at",
+            "level",
+            "symptom",
+            "clinical_name",
+            "grade",
+            "onset",
+            "ongoing",
+            "report_notes",
+        ],
+        (
+            [
+                i["id"],
+                r["id"],
+                r["created_at"],
+                r["level"],
+                s["label"],
+                s["clinical_name"],
+                s["grade"],
+                s["onset"],
+                s["ongoing"],
+                r["notes"],
+            ]
+            for i in infusions
+            for r in i["reports"]
+            for s in (r["symptoms"] or [{"label": "", "clinical_name": "", "grade": "", "onset": "", "ongoing": ""}])
+        ),
+    )
     section(
         "Follow-up prompts",
         ["infusion_id", "kind", "offset_hours", "due_at", "status", "sent_at", "answered_at", "answer", "report_id"],
-        ([i["id"], f["kind"], f["offset_hours"], f["due_at"], f["status"], f["sent_at"], f["answered_at"], f["answer"],
-          f["report_id"]] for i in infusions for f in i["followups"]),
-    )  # fmt: skip
+        (
+            [
+                i["id"],
+                f["kind"],
+                f["offset_hours"],
+                f["due_at"],
+                f["status"],
+                f["sent_at"],
+                f["answered_at"],
+                f["answer"],
+                f["report_id"],
+            ]
+            for i in infusions
+            for f in i["followups"]
+        ),
+    )
     return csv_text(rows)

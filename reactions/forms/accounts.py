@@ -49,7 +49,9 @@ class AcceptInvitationForm(CleanTextMixin, forms.Form):
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label=_("Type the password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Type the password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
@@ -89,7 +91,7 @@ class LanguageForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Language names stay in their own language, so that anyone can find theirs.
-        self.fields["language"].choices = [("", _("Browser's language"))] + list(settings.LANGUAGES)
+        self.fields["language"].choices = [("", _("Browser's language")), *list(settings.LANGUAGES)]
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -101,7 +103,8 @@ class LoginForm(auth_forms.AuthenticationForm):
     """
 
     username = auth_forms.UsernameField(
-        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length, widget=forms.TextInput(attrs={"autofocus": True})
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length,
+        widget=forms.TextInput(attrs={"autofocus": True}),
     )
 
     def clean_username(self) -> str:
@@ -115,8 +118,15 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     The account's own language, else the language of the page the reset was asked from.
     """
 
-    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
-                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
         language = getattr(context.get("user"), "language", "") or translation.get_language()
         rendered = render_email("password-reset", {**context, "recipient": context.get("user")}, language=language)
         message = EmailMultiAlternatives(rendered.subject, rendered.text, from_email, [to_email])
@@ -139,10 +149,14 @@ class TokenForm(forms.Form):
 
 
 class DeletionRequestForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Why (optional)"), required=False, max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    password = forms.CharField(label=gettext_lazy("Your password, to confirm"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))  # fmt: skip
+    reason = forms.CharField(
+        label=gettext_lazy("Why (optional)"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Your password, to confirm"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user

@@ -16,16 +16,25 @@ from reactions.models import Clinic
 class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
     followup_offsets = forms.CharField(
         label=_("Follow-up prompts, in hours after the infusion ends"),
-        help_text=_("Comma-separated. Default 2, 24, 72, 168: immediate reactions, clots and meningitis onset, "
-                    "meningitis and kidney, and the whole first week."),
-    )  # fmt: skip
+        help_text=_(
+            "Comma-separated. Default 2, 24, 72, 168: immediate reactions, clots and meningitis onset, "
+            "meningitis and kidney, and the whole first week."
+        ),
+    )
 
     class Meta:
         model = Clinic
         fields = [
-            "name", "emergency_phone", "time_zone", "quiet_hours_start", "quiet_hours_end",
-            "prompt_reminder_after_hours", "escalation_after_minutes", "escalation_repeat_minutes", "daily_reminder_at",
-        ]  # fmt: skip
+            "name",
+            "emergency_phone",
+            "time_zone",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "prompt_reminder_after_hours",
+            "escalation_after_minutes",
+            "escalation_repeat_minutes",
+            "daily_reminder_at",
+        ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -56,7 +65,9 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
     def clean_emergency_phone(self) -> str:
         value = self.cleaned_data["emergency_phone"].strip()
         if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{4,38}", value):
-            raise forms.ValidationError(_("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123."))
+            raise forms.ValidationError(
+                _("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123.")
+            )
         return value
 
     def save(self, commit: bool = True) -> Clinic:

@@ -20,9 +20,9 @@ class QueueFilterForm(forms.Form):
         ("closed", _("Closed")),
         ("all", _("All")),
     ]
-    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
+    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All")), *Flag.Kind.choices])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
-    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All"))] + Infusion.Product.choices)
+    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All")), *Infusion.Product.choices])
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -58,7 +58,9 @@ class DateRangeForm(forms.Form):
 class AuditFilterForm(forms.Form):
     patient = forms.IntegerField(label=gettext_lazy("Patient id"), required=False, min_value=1)
     actor = forms.CharField(label=gettext_lazy("Who (name or e-mail contains)"), required=False, max_length=100)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
@@ -80,7 +82,7 @@ class _DateRangeMixin:
 
 
 class InfusionExportForm(_DateRangeMixin, forms.Form):
-    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All"))] + Infusion.Product.choices)
+    product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All")), *Infusion.Product.choices])
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -93,7 +95,7 @@ class EventExportForm(InfusionExportForm):
         ("snoozed", _("Snoozed")),
         ("all", _("All")),
     ]
-    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All"))] + Flag.Kind.choices)
+    kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All")), *Flag.Kind.choices])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
 
 

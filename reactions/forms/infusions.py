@@ -41,9 +41,18 @@ class InfusionForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = Infusion
         fields = [
-            "status", "started_at", "ended_at", "product", "product_other", "lot_number",
-            "dose_grams", "setting", "premedication", "pre_hydrated", "notes",
-        ]  # fmt: skip
+            "status",
+            "started_at",
+            "ended_at",
+            "product",
+            "product_other",
+            "lot_number",
+            "dose_grams",
+            "setting",
+            "premedication",
+            "pre_hydrated",
+            "notes",
+        ]
         widgets = {
             "status": forms.RadioSelect,
             "started_at": DateTimeLocalInput(),
@@ -108,7 +117,9 @@ class InfusionForm(CleanTextMixin, forms.ModelForm):
             if start < now - OLDEST_INFUSION:
                 self.add_error("started_at", _("This date is more than five years ago. Check the year."))
             if status == Infusion.Status.GIVEN and start > now + CLOCK_SKEW:
-                self.add_error("started_at", _("A given infusion cannot start in the future. Choose “Planned” instead."))
+                self.add_error(
+                    "started_at", _("A given infusion cannot start in the future. Choose “Planned” instead.")
+                )
             if status == Infusion.Status.PLANNED and start > now + FURTHEST_PLANNED:
                 self.add_error("started_at", _("Plan infusions at most a year ahead."))
         if start is not None and end is not None:
@@ -149,10 +160,17 @@ class VitalsForm(CleanTextMixin, forms.ModelForm):
         for name, (low, high) in self.POSSIBLE.items():
             value = data.get(name)
             if value is not None and not (low <= value <= high):
-                self.add_error(name, _("%(value)s is not a possible value (%(low)s–%(high)s). Check for a typo.")
-                               % {"value": value, "low": low, "high": high})  # fmt: skip
+                self.add_error(
+                    name,
+                    _("%(value)s is not a possible value (%(low)s–%(high)s). Check for a typo.")
+                    % {"value": value, "low": low, "high": high},
+                )
         systolic, diastolic = data.get("systolic"), data.get("diastolic")
-        if (systolic is None) != (diastolic is None) and not self.has_error("systolic") and not self.has_error("diastolic"):
+        if (
+            (systolic is None) != (diastolic is None)
+            and not self.has_error("systolic")
+            and not self.has_error("diastolic")
+        ):
             self.add_error("diastolic" if diastolic is None else "systolic", _("Enter both blood pressure values."))
         elif systolic is not None and diastolic is not None and systolic <= diastolic:
             self.add_error("diastolic", _("The diastolic pressure must be lower than the systolic."))
@@ -189,8 +207,11 @@ class RateChangeForm(CleanTextMixin, forms.ModelForm):
         if rate is not None and rate <= 0:
             self.add_error("rate", _("The rate must be above zero."))
         elif rate is not None and unit in self.LIMITS and rate > self.LIMITS[unit]:
-            self.add_error("rate", _("%(rate)s %(unit)s is not a possible IVIG rate. Check the unit.")
-                           % {"rate": rate, "unit": RateChange.Unit(unit).label})  # fmt: skip
+            self.add_error(
+                "rate",
+                _("%(rate)s %(unit)s is not a possible IVIG rate. Check the unit.")
+                % {"rate": rate, "unit": RateChange.Unit(unit).label},
+            )
         if data.get("changed_at") is not None:
             _check_within_infusion(self, "changed_at", data["changed_at"], self.infusion)
         return data
@@ -204,7 +225,10 @@ def _check_within_infusion(form: forms.Form, field: str, at: datetime, infusion:
     if at > now + CLOCK_SKEW:
         form.add_error(field, _("This time is in the future."))
     elif at < infusion.started_at - timedelta(hours=1):
-        form.add_error(field, _("This is before the infusion started (%(start)s).")
-                       % {"start": timezone.localtime(infusion.started_at).strftime("%d %b %H:%M")})  # fmt: skip
+        form.add_error(
+            field,
+            _("This is before the infusion started (%(start)s).")
+            % {"start": timezone.localtime(infusion.started_at).strftime("%d %b %H:%M")},
+        )
     elif infusion.ended_at and at > infusion.ended_at + timedelta(hours=2):
         form.add_error(field, _("This is long after the infusion ended."))

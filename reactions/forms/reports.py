@@ -50,7 +50,7 @@ def _symptom_fields() -> dict[str, forms.Field]:
         )
         fields[f"{prefix}_onset"] = _FixedChoiceField(
             label=_("When did it start?"),
-            choices=[("", _("Choose…"))] + Onset.choices,
+            choices=[("", _("Choose…")), *Onset.choices],
             required=False,
             widget=forms.Select(attrs={"class": "form-select"}),
         )
@@ -118,12 +118,13 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
             elif not catalogue.onset_possible(onset, time_since_end=time_since_end):
                 self.add_error(
                     f"{prefix}_onset",
-                    _("That is later than now: the infusion ended %(ago)s ago.")
-                    % {"ago": _humanize(time_since_end)},
+                    _("That is later than now: the infusion ended %(ago)s ago.") % {"ago": _humanize(time_since_end)},
                 )
             if grade and onset:
                 entries.append(
-                    SymptomEntry(code=symptom.code, grade=grade, onset=onset, ongoing=bool(data.get(f"{prefix}_ongoing")))
+                    SymptomEntry(
+                        code=symptom.code, grade=grade, onset=onset, ongoing=bool(data.get(f"{prefix}_ongoing"))
+                    )
                 )
         if not entries and not self.errors and not data.get("notes", "").strip():
             self.add_error("notes", _("Tick at least one symptom, or describe how you feel here."))

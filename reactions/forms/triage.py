@@ -13,7 +13,10 @@ from reactions.models import Clinic, Flag, User
 
 class AcknowledgeForm(CleanTextMixin, forms.Form):
     note = forms.CharField(
-        label=_("Note (what you did or decided)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note (what you did or decided)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -32,12 +35,14 @@ class FlagNoteForm(CleanTextMixin, forms.Form):
 
 
 class FlagCloseForm(CleanTextMixin, forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Choose…"))] + Flag.Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Choose…")), *Flag.Outcome.choices])
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FlagSnoozeForm(CleanTextMixin, forms.Form):
     days = forms.TypedChoiceField(
-        label=_("Snooze for"), coerce=int, choices=[(1, _("1 day")), (3, _("3 days")), (7, _("1 week")), (14, _("2 weeks"))]
+        label=_("Snooze for"),
+        coerce=int,
+        choices=[(1, _("1 day")), (3, _("3 days")), (7, _("1 week")), (14, _("2 weeks"))],
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -71,7 +71,9 @@ class Clinic(ChoiceLabels):
         constraints = [
             models.CheckConstraint(condition=Q(escalation_after_minutes__gte=1), name="clinic_escalation_positive"),
             models.CheckConstraint(condition=Q(escalation_repeat_minutes__gte=5), name="clinic_escalation_repeat_min"),
-            models.CheckConstraint(condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"),
+            models.CheckConstraint(
+                condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +87,7 @@ class Clinic(ChoiceLabels):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra: object) -> "User":
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -93,17 +95,17 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
         extra.update(is_staff=True, is_superuser=True)
         extra.setdefault("role", User.Role.CLINIC_ADMIN)
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, username: str | None) -> "User":
+    def get_by_natural_key(self, username: str | None) -> User:
         # E-mail is the login and is matched case-insensitively.
         return self.get(email__iexact=username)
 
@@ -125,6 +127,7 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text=_("Can use Django's admin (support staff)."))
+
     class Indication(models.TextChoices):
         RRMS_DMT_FAILED = "rrms_dmt_failed", _("Relapsing-remitting MS, standard therapy not tolerated or failed")
         PREGNANCY = "pregnancy_postpartum", _("Pregnancy / postpartum")
@@ -148,7 +151,9 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
-            models.CheckConstraint(condition=Q(role__in=["patient", "clinician", "clinic_admin"]), name="user_role_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=["patient", "clinician", "clinic_admin"]), name="user_role_valid"
+            ),
             # Everyone but support superusers belongs to exactly one clinic.
             models.CheckConstraint(condition=Q(is_superuser=True) | Q(clinic__isnull=False), name="user_has_clinic"),
         ]

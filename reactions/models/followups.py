@@ -65,8 +65,19 @@ class FollowUp(ChoiceLabels):
                 fields=["infusion"], condition=Q(kind="pre_infusion"), name="followup_pre_infusion_once"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["scheduled", "prompted", "reminded", "answered", "no_response", "done",
-                                        "cancelled", "skipped", "undeliverable"]),
+                condition=Q(
+                    status__in=[
+                        "scheduled",
+                        "prompted",
+                        "reminded",
+                        "answered",
+                        "no_response",
+                        "done",
+                        "cancelled",
+                        "skipped",
+                        "undeliverable",
+                    ]
+                ),
                 name="followup_status_valid",
             ),
             models.CheckConstraint(

@@ -58,8 +58,12 @@ class Infusion(ChoiceLabels):
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")), name="infusion_ends_after_start"
             ),
-            models.CheckConstraint(condition=Q(dose_grams__isnull=True) | Q(dose_grams__gt=0), name="infusion_dose_positive"),
-            models.CheckConstraint(condition=~Q(product="other") | ~Q(product_other=""), name="infusion_other_product_named"),
+            models.CheckConstraint(
+                condition=Q(dose_grams__isnull=True) | Q(dose_grams__gt=0), name="infusion_dose_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(product="other") | ~Q(product_other=""), name="infusion_other_product_named"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "-started_at"])]
 
@@ -107,11 +111,18 @@ class Vitals(ChoiceLabels):
         verbose_name_plural = "vitals"
         constraints = [
             # Physiologically impossible values are refused by the database too.
-            models.CheckConstraint(condition=Q(systolic__isnull=True) | Q(systolic__range=(40, 300)), name="vitals_systolic_possible"),
-            models.CheckConstraint(condition=Q(diastolic__isnull=True) | Q(diastolic__range=(20, 200)), name="vitals_diastolic_possible"),
-            models.CheckConstraint(condition=Q(pulse__isnull=True) | Q(pulse__range=(20, 250)), name="vitals_pulse_possible"),
             models.CheckConstraint(
-                condition=Q(temperature__isnull=True) | Q(temperature__range=(30, 45)), name="vitals_temperature_possible"
+                condition=Q(systolic__isnull=True) | Q(systolic__range=(40, 300)), name="vitals_systolic_possible"
+            ),
+            models.CheckConstraint(
+                condition=Q(diastolic__isnull=True) | Q(diastolic__range=(20, 200)), name="vitals_diastolic_possible"
+            ),
+            models.CheckConstraint(
+                condition=Q(pulse__isnull=True) | Q(pulse__range=(20, 250)), name="vitals_pulse_possible"
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature__isnull=True) | Q(temperature__range=(30, 45)),
+                name="vitals_temperature_possible",
             ),
             models.CheckConstraint(
                 condition=Q(systolic__isnull=True, diastolic__isnull=True)

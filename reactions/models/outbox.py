@@ -85,7 +85,9 @@ class OutboundEmail(ChoiceLabels):
             models.Index(fields=["due_at"], name="email_pending_due", condition=Q(status="pending")),
             models.Index(fields=["lease_until"], name="email_sending_lease", condition=Q(status="sending")),
             # /health/'s oldest message not yet sent.
-            models.Index(fields=["created_at"], name="email_unsent_age", condition=Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["created_at"], name="email_unsent_age", condition=Q(status__in=["pending", "sending"])
+            ),
             models.Index(fields=["kind", "-created_at"]),
         ]
 

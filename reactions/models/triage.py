@@ -51,7 +51,9 @@ class Flag(ChoiceLabels):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     acknowledgement_note = models.TextField(max_length=2000, blank=True)
-    assigned_to = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags")
+    assigned_to = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags"
+    )
     # A review flag (never a severe event) can be snoozed: it leaves the queue until then.
     snoozed_until = models.DateTimeField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=300, blank=True)
@@ -99,7 +101,9 @@ class Flag(ChoiceLabels):
             models.Index(
                 fields=["clinic", "kind", "-created_at"], name="flag_active_queue", condition=~Q(status="closed")
             ),
-            models.Index(fields=["next_alert_at"], name="flag_alert_due", condition=Q(status="open", next_alert_at__isnull=False)),
+            models.Index(
+                fields=["next_alert_at"], name="flag_alert_due", condition=Q(status="open", next_alert_at__isnull=False)
+            ),
             models.Index(fields=["patient", "-created_at"]),
         ]
 
@@ -115,7 +119,7 @@ class Flag(ChoiceLabels):
         return self.status != self.Status.CLOSED
 
     @property
-    def infusion(self) -> "Infusion | None":
+    def infusion(self) -> Infusion | None:
         if self.report_id:
             return self.report.infusion
         if self.vitals_id:

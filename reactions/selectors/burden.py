@@ -46,7 +46,9 @@ def symptom_burden(
     rate_changes: dict[int, list[RateChange]] = defaultdict(list)
     with_rates = [infusion.pk for infusion in chosen if infusion.has_rate_changes]
     if with_rates:
-        for change in RateChange.objects.filter(infusion_id__in=with_rates).only("infusion_id", "rate", "unit").order_by():
+        for change in (
+            RateChange.objects.filter(infusion_id__in=with_rates).only("infusion_id", "rate", "unit").order_by()
+        ):
             rate_changes[change.infusion_id].append(change)
     rows = [
         BurdenRow(

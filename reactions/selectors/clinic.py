@@ -81,14 +81,14 @@ class ClinicOpenItems:
 
 
 def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicOpenItems:
-    """What the daily reminder lists: unacknowledged severe events; review, cannot-reach and no-response flags not closed."""
+    """What the daily reminder lists.
+
+    Unacknowledged severe events; review, cannot-reach and no-response flags not closed."""
     counts = Flag.objects.filter(clinic=clinic).aggregate(
         severe_events=Count("pk", filter=Q(kind=Flag.Kind.SEVERE_EVENT, status=Flag.Status.OPEN)),
         review_flags=Count(
             "pk",
-            filter=Q(kind=Flag.Kind.REVIEW)
-            & ~Q(status=Flag.Status.CLOSED)
-            & not_snoozed(now or timezone.now()),
+            filter=Q(kind=Flag.Kind.REVIEW) & ~Q(status=Flag.Status.CLOSED) & not_snoozed(now or timezone.now()),
         ),
         no_response=Count("pk", filter=Q(kind=Flag.Kind.NO_RESPONSE) & ~Q(status=Flag.Status.CLOSED)),
         unreachable=Count("pk", filter=Q(kind=Flag.Kind.UNREACHABLE) & ~Q(status=Flag.Status.CLOSED)),

@@ -37,6 +37,7 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
         .values_list("product", "product_other", "lot_number", "patient_id", "has_reaction", "has_severe")
         .order_by()  # summed below: the default ordering would only add a sort
     )
+
     # One query for both tables, summed here: per lot, then the lots per product. product_other is part
     # of every group: two different "other" products are two rows.
     def totals() -> list:
@@ -65,10 +66,17 @@ def product_report(*, clinic: Clinic, date_from: date | None = None, date_to: da
             n, patients, with_reaction, severe = groups[key]
             product, product_other = key[0], key[1]
             row: dict[str, Any] = {
-                "product": product, "product_other": product_other, "product_name": names[(product, product_other)],
-                "infusions": n, "patients": len(patients), "with_reaction": with_reaction, "severe": severe,
-                "mild": with_reaction - severe, "mild_rate": (with_reaction - severe) / n, "severe_rate": severe / n,
-            }  # fmt: skip
+                "product": product,
+                "product_other": product_other,
+                "product_name": names[(product, product_other)],
+                "infusions": n,
+                "patients": len(patients),
+                "with_reaction": with_reaction,
+                "severe": severe,
+                "mild": with_reaction - severe,
+                "mild_rate": (with_reaction - severe) / n,
+                "severe_rate": severe / n,
+            }
             if len(key) == 3:
                 row["lot_number"] = key[2]
             out.append(row)

@@ -58,26 +58,40 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
         # Only what a prompt's line shows: a follow-up has eight times, each parsed in Python, ~30 rows a page.
         Prefetch(
             "followups",
-            queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT).exclude(
-                status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED]).order_by("due_at")
-                .only("infusion_id", "offset_hours", "status", "answer", "answered_at"),
+            queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT)
+            .exclude(status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED])
+            .order_by("due_at")
+            .only("infusion_id", "offset_hours", "status", "answer", "answered_at"),
             to_attr="sent_prompts",
         ),
-    )  # fmt: skip
+    )
     _prefetch_where(infusions, "has_vitals", Prefetch("vitals", queryset=Vitals.objects.all(), to_attr="vitals_list"))
     _prefetch_where(
-        infusions, "has_rate_changes", Prefetch("rate_changes", queryset=RateChange.objects.all(), to_attr="rate_change_list")
+        infusions,
+        "has_rate_changes",
+        Prefetch("rate_changes", queryset=RateChange.objects.all(), to_attr="rate_change_list"),
     )
     all_reports = [report for infusion in infusions for report in infusion.report_list]
     attach_symptoms(all_reports)  # as the queue and the home page do
-    _prefetch_where(all_reports, "has_reclassifications", Prefetch(
-        "reclassifications", queryset=ReportReclassification.objects.select_related("by"), to_attr="reclassification_list"
-    ))  # fmt: skip
+    _prefetch_where(
+        all_reports,
+        "has_reclassifications",
+        Prefetch(
+            "reclassifications",
+            queryset=ReportReclassification.objects.select_related("by"),
+            to_attr="reclassification_list",
+        ),
+    )
     shown_events = FlagEvent.objects.filter(action__in=[FlagEvent.Action.NOTE, FlagEvent.Action.CLOSED]).select_related(
         "actor"
     )
-    _prefetch_where(all_reports, "has_flags", Prefetch(
-        "flags", queryset=Flag.objects.prefetch_related(Prefetch("events", queryset=shown_events, to_attr="shown_events")),
-        to_attr="flag_list",
-    ))  # fmt: skip
+    _prefetch_where(
+        all_reports,
+        "has_flags",
+        Prefetch(
+            "flags",
+            queryset=Flag.objects.prefetch_related(Prefetch("events", queryset=shown_events, to_attr="shown_events")),
+            to_attr="flag_list",
+        ),
+    )
     return infusions

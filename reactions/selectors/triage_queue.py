@@ -91,11 +91,27 @@ def clinic_queue(**filters: object) -> QuerySet[Flag]:
         .select_related("patient", "report__infusion")
         # What a row shows: the joined rows are wide (a user's password hash, an infusion's notes).
         .only(
-            "clinic_id", "patient_id", "report_id", "vitals_id", "followup_id", "kind", "status", "outcome", "reason",
-            "created_at", "snoozed_until", "acknowledged_by_id", "assigned_to_id", "patient__full_name",
-            "report__infusion_id", "report__clinician_level", "report__infusion__started_at",
-            "report__infusion__product", "report__infusion__product_other", "report__infusion__lot_number",
-        )  # fmt: skip
+            "clinic_id",
+            "patient_id",
+            "report_id",
+            "vitals_id",
+            "followup_id",
+            "kind",
+            "status",
+            "outcome",
+            "reason",
+            "created_at",
+            "snoozed_until",
+            "acknowledged_by_id",
+            "assigned_to_id",
+            "patient__full_name",
+            "report__infusion_id",
+            "report__clinician_level",
+            "report__infusion__started_at",
+            "report__infusion__product",
+            "report__infusion__product_other",
+            "report__infusion__lot_number",
+        )
         .annotate(kind_rank=KIND_RANK)
         .order_by("kind_rank", "-created_at", "-pk")
     )
@@ -110,9 +126,11 @@ def queue_details(flags: Iterable[Flag]) -> list[Flag]:
     """
     flags = list(flags)
     for present, lookup in (
-        ("vitals_id", "vitals__infusion"), ("followup_id", "followup__infusion"),
-        ("acknowledged_by_id", "acknowledged_by"), ("assigned_to_id", "assigned_to"),
-    ):  # fmt: skip
+        ("vitals_id", "vitals__infusion"),
+        ("followup_id", "followup__infusion"),
+        ("acknowledged_by_id", "acknowledged_by"),
+        ("assigned_to_id", "assigned_to"),
+    ):
         _prefetch_where(flags, present, lookup)
     attach_symptoms([flag.report for flag in flags if flag.report_id])
     return flags

@@ -70,7 +70,11 @@ def invitation_accept(*, invitation: Invitation, full_name: str, password: str) 
     if not claimed:
         raise InvitationError(InvitationProblem.USED)
     user = User.objects.create_user(
-        email=invitation.email, password=password, full_name=full_name.strip(), role=invitation.role, clinic=invitation.clinic
+        email=invitation.email,
+        password=password,
+        full_name=full_name.strip(),
+        role=invitation.role,
+        clinic=invitation.clinic,
     )
     Invitation.objects.filter(pk=invitation.pk).update(accepted_user=user)
     return user
@@ -81,9 +85,12 @@ def two_factor_enrolment_send(*, user: User) -> None:
     url = settings.SITE_URL + reverse("two_factor_enrol_link", args=[two_factor_enrolment_token(user=user)])
     with transaction.atomic():
         queued = email_queue(
-            kind=OutboundEmail.Kind.TWO_FACTOR_ENROLMENT, template="two-factor-enrolment", to_user=user,
-            clinic=user.clinic, context={"url": url, "valid_minutes": settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE // 60},
-        )  # fmt: skip
+            kind=OutboundEmail.Kind.TWO_FACTOR_ENROLMENT,
+            template="two-factor-enrolment",
+            to_user=user,
+            clinic=user.clinic,
+            context={"url": url, "valid_minutes": settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE // 60},
+        )
     jobs.enqueue_on_commit(jobs.DELIVER_EMAILS, [queued.pk])
 
 
@@ -111,8 +118,9 @@ def deletion_request_create(*, patient: User, reason: str = "") -> DeletionReque
     existing = DeletionRequest.objects.filter(patient=patient, confirmed_at__isnull=True).first()
     if existing:
         return existing
-    return DeletionRequest.objects.create(patient=patient, patient_ref=patient.pk, clinic_id=patient.clinic_id,
-                                          reason=reason)  # fmt: skip
+    return DeletionRequest.objects.create(
+        patient=patient, patient_ref=patient.pk, clinic_id=patient.clinic_id, reason=reason
+    )
 
 
 @transaction.atomic
@@ -158,7 +166,9 @@ BACKUP_CODES = 10
 
 def two_factor_device_pending(*, user: User) -> TOTPDevice:
     """The authenticator being set up (unconfirmed until the user types a code from it)."""
-    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "Authenticator app"})
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": "Authenticator app"}
+    )
     return device
 
 

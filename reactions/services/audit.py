@@ -19,9 +19,16 @@ def audit_record(*, actor: User, ip: str | None, patients: Iterable[User | int],
     label = f"{actor.full_name} <{actor.email}> ({actor.get_role_display()})"
     AuditEvent.objects.bulk_create(
         AuditEvent(
-            actor=actor, actor_label=label, clinic_id=actor.clinic_id, patient_id=pk, patient_ref=pk,
-            action=action, what=what[:200], ip_address=ip, created_at=now,
+            actor=actor,
+            actor_label=label,
+            clinic_id=actor.clinic_id,
+            patient_id=pk,
+            patient_ref=pk,
+            action=action,
+            what=what[:200],
+            ip_address=ip,
+            created_at=now,
         )
         for pk in ids
-    )  # fmt: skip
+    )
     return len(ids)

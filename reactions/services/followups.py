@@ -21,7 +21,6 @@ from reactions.models import (
 security_logger = logging.getLogger("reactions.security")
 
 
-
 # A prompt whose time passed more than this long ago when the infusion was logged is
 # not created: a patient logging last week's infusion is not sent a burst of stale prompts.
 FOLLOWUP_LATE_GRACE = timedelta(hours=1)
@@ -44,9 +43,12 @@ def followups_sync(*, infusion: Infusion, now: datetime | None = None) -> None:
     wanted: dict[int, datetime] = {}
     if infusion.status == Infusion.Status.GIVEN and infusion.ended_at is not None:
         for hours, due in schedule.followup_due_times(
-            ended_at=infusion.ended_at, offsets_hours=clinic.followup_offsets_hours, tz=tz,
-            quiet_start=quiet[0], quiet_end=quiet[1],
-        ):  # fmt: skip
+            ended_at=infusion.ended_at,
+            offsets_hours=clinic.followup_offsets_hours,
+            tz=tz,
+            quiet_start=quiet[0],
+            quiet_end=quiet[1],
+        ):
             if due >= now - FOLLOWUP_LATE_GRACE:
                 wanted[hours] = due
     for hours, due in wanted.items():
@@ -63,11 +65,16 @@ def followups_sync(*, infusion: Infusion, now: datetime | None = None) -> None:
 
     pre = infusion.followups.filter(kind=FollowUp.Kind.PRE_INFUSION).first()
     if infusion.status == Infusion.Status.PLANNED and infusion.started_at > now + timedelta(hours=2):
-        due = max(now, schedule.pre_infusion_reminder_time(
-            starts_at=infusion.started_at, tz=tz, quiet_start=quiet[0], quiet_end=quiet[1]
-        ))  # fmt: skip
+        due = max(
+            now,
+            schedule.pre_infusion_reminder_time(
+                starts_at=infusion.started_at, tz=tz, quiet_start=quiet[0], quiet_end=quiet[1]
+            ),
+        )
         if pre is None:
-            FollowUp.objects.create(infusion=infusion, patient=infusion.patient, kind=FollowUp.Kind.PRE_INFUSION, due_at=due)
+            FollowUp.objects.create(
+                infusion=infusion, patient=infusion.patient, kind=FollowUp.Kind.PRE_INFUSION, due_at=due
+            )
         elif pre.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED):
             FollowUp.objects.filter(pk=pre.pk, status=pre.status).update(
                 status=FollowUp.Status.SCHEDULED, due_at=due, closed_at=None
@@ -85,9 +92,9 @@ def _followups_cancel(*, now: datetime, **lookup: Any) -> int:
 def followups_answer_for_infusion(*, infusion: Infusion, report: ReactionReport, now: datetime) -> int:
     """A report made in the app answers the infusion's open prompts; their pending reminders are dropped."""
     open_ids = list(
-        FollowUp.objects.filter(infusion=infusion, kind=FollowUp.Kind.PROMPT, status__in=OPEN_PROMPT_STATUSES).values_list(
-            "pk", flat=True
-        )
+        FollowUp.objects.filter(
+            infusion=infusion, kind=FollowUp.Kind.PROMPT, status__in=OPEN_PROMPT_STATUSES
+        ).values_list("pk", flat=True)
     )
     if not open_ids:
         return 0
@@ -111,6 +118,8 @@ def followup_answer(*, followup: FollowUp, answer: str, report: ReactionReport |
                 status=OutboundEmail.Status.CANCELLED
             )
         else:
-            security_logger.info("Refused follow-up link: follow-up %s already answered or closed (replay)", followup.pk)
+            security_logger.info(
+                "Refused follow-up link: follow-up %s already answered or closed (replay)", followup.pk
+            )
     followup.refresh_from_db()
     return bool(updated)

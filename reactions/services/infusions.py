@@ -61,9 +61,18 @@ def infusion_create(
 @transaction.atomic
 def infusion_update(*, infusion: Infusion, **fields: object) -> Infusion:
     allowed = {
-        "status", "started_at", "ended_at", "product", "product_other", "lot_number",
-        "dose_grams", "setting", "premedication", "pre_hydrated", "notes",
-    }  # fmt: skip
+        "status",
+        "started_at",
+        "ended_at",
+        "product",
+        "product_other",
+        "lot_number",
+        "dose_grams",
+        "setting",
+        "premedication",
+        "pre_hydrated",
+        "notes",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"infusion_update() got unexpected fields: {sorted(unknown)}")
@@ -77,7 +86,7 @@ def infusion_update(*, infusion: Infusion, **fields: object) -> Infusion:
     return infusion
 
 
-class InfusionHasReports(Exception):
+class InfusionHasReportsError(Exception):
     pass
 
 
@@ -85,7 +94,7 @@ class InfusionHasReports(Exception):
 def infusion_delete(*, infusion: Infusion) -> None:
     """Delete an infusion logged by mistake; one with reports is kept (nothing reported is lost)."""
     if infusion.reports.exists():
-        raise InfusionHasReports()
+        raise InfusionHasReportsError()
     # Unsent messages about this infusion must not go out; sent ones keep their record.
     OutboundEmail.objects.filter(followup__infusion=infusion, status=OutboundEmail.Status.PENDING).update(
         status=OutboundEmail.Status.CANCELLED
@@ -110,9 +119,14 @@ def vitals_record(
     values = {"systolic": systolic, "diastolic": diastolic, "pulse": pulse, "temperature": temperature}
     outside = vitals_rules.out_of_range(values, infusion.patient.clinic.vitals_safe_ranges)
     vitals = Vitals(
-        infusion=infusion, phase=phase, recorded_at=recorded_at, note=note, recorded_by=by,
-        out_of_range=bool(outside), **values,
-    )  # fmt: skip
+        infusion=infusion,
+        phase=phase,
+        recorded_at=recorded_at,
+        note=note,
+        recorded_by=by,
+        out_of_range=bool(outside),
+        **values,
+    )
     vitals.full_clean()
     vitals.save()
     if outside:
@@ -120,9 +134,11 @@ def vitals_record(
             clinic_id=infusion.patient.clinic_id, patient=infusion.patient, vitals=vitals, kind=Flag.Kind.REVIEW
         )
         FlagEvent.objects.create(
-            flag=flag, actor=by, action=FlagEvent.Action.NOTE,
+            flag=flag,
+            actor=by,
+            action=FlagEvent.Action.NOTE,
             note="Outside the safe range: " + ", ".join(vitals_rules.describe(name, values[name]) for name in outside),
-        )  # fmt: skip
+        )
     return vitals
 
 

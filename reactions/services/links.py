@@ -99,8 +99,9 @@ def email_preferences_token(*, user: User) -> str:
 
 
 def user_from_email_preferences_token(*, token: str) -> User:
-    payload = _load_token(token, salt=EMAIL_PREFS_SALT, max_age=settings.EMAIL_PREFERENCES_LINK_MAX_AGE,
-                          kind="e-mail preferences")  # fmt: skip
+    payload = _load_token(
+        token, salt=EMAIL_PREFS_SALT, max_age=settings.EMAIL_PREFERENCES_LINK_MAX_AGE, kind="e-mail preferences"
+    )
     user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
     if user is None:
         raise LinkError(InvitationProblem.INVALID)
@@ -116,8 +117,12 @@ def two_factor_enrolment_token(*, user: User) -> str:
 
 def user_from_two_factor_enrolment_token(*, token: str) -> User:
     """The user a set-up link was e-mailed to. It stops working once they have a device (single use)."""
-    payload = _load_token(token, salt=TWO_FACTOR_ENROLMENT_SALT, max_age=settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE,
-                          kind="two-factor set-up")  # fmt: skip
+    payload = _load_token(
+        token,
+        salt=TWO_FACTOR_ENROLMENT_SALT,
+        max_age=settings.TWO_FACTOR_ENROLMENT_LINK_MAX_AGE,
+        kind="two-factor set-up",
+    )
     user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
     if user is None:
         raise LinkError(InvitationProblem.INVALID)

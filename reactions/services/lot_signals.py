@@ -50,8 +50,9 @@ def lot_signal_check(*, infusion: Infusion) -> LotSignal | None:
         report__infusion__product=infusion.product,
         report__infusion__lot_number=infusion.lot_number,
     )
-    summary = events.aggregate(n=Count("pk"), patients=Count("patient", distinct=True), first=Min("created_at"),
-                               last=Max("created_at"))  # fmt: skip
+    summary = events.aggregate(
+        n=Count("pk"), patients=Count("patient", distinct=True), first=Min("created_at"), last=Max("created_at")
+    )
     if summary["n"] < LOT_SIGNAL_MIN_EVENTS:
         return None
     if LotSignal.objects.filter(
@@ -59,17 +60,29 @@ def lot_signal_check(*, infusion: Infusion) -> LotSignal | None:
     ).exists():
         return None
     signal = LotSignal.objects.create(
-        clinic_id=clinic_id, product=infusion.product, lot_number=infusion.lot_number,
-        severe_events=summary["n"], patients=summary["patients"],
-        first_event_at=summary["first"], last_event_at=summary["last"],
-    )  # fmt: skip
+        clinic_id=clinic_id,
+        product=infusion.product,
+        lot_number=infusion.lot_number,
+        severe_events=summary["n"],
+        patients=summary["patients"],
+        first_event_at=summary["first"],
+        last_event_at=summary["last"],
+    )
     clinic = infusion.patient.clinic
     url = settings.SITE_URL + reverse("product_report")
     for admin in User.objects.filter(clinic_id=clinic_id, role=User.Role.CLINIC_ADMIN, is_active=True):
         email_queue(
-            kind=OutboundEmail.Kind.LOT_SIGNAL, template="lot-signal", to_user=admin, clinic=clinic,
+            kind=OutboundEmail.Kind.LOT_SIGNAL,
+            template="lot-signal",
+            to_user=admin,
+            clinic=clinic,
             context={"signal": signal, "clinic": clinic, "product_name": infusion.product_name, "url": url},
-        )  # fmt: skip
-    logger.warning("Lot signal: clinic %s, %s lot %s, %s severe events", clinic_id, infusion.product, infusion.lot_number,
-                   summary["n"])  # fmt: skip
+        )
+    logger.warning(
+        "Lot signal: clinic %s, %s lot %s, %s severe events",
+        clinic_id,
+        infusion.product,
+        infusion.lot_number,
+        summary["n"],
+    )
     return signal

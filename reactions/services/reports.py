@@ -100,10 +100,17 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     if wanted_kind and not any(f.kind == wanted_kind for f in active):
         now = timezone.now()
         flag, created = Flag.objects.get_or_create(
-            report=report, kind=wanted_kind,
-            defaults={"clinic_id": report.patient.clinic_id, "patient": report.patient, "created_at": now,
-                      "status": Flag.Status.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": by},
-        )  # fmt: skip
+            report=report,
+            kind=wanted_kind,
+            defaults={
+                "clinic_id": report.patient.clinic_id,
+                "patient": report.patient,
+                "created_at": now,
+                "status": Flag.Status.ACKNOWLEDGED,
+                "acknowledged_at": now,
+                "acknowledged_by": by,
+            },
+        )
         if not created:  # a closed flag of that kind: reopen it
             Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None)
         FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)

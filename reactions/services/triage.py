@@ -64,8 +64,17 @@ def flag_close(*, flag: Flag, by: User, outcome: str, note: str = "") -> None:
         raise FlagActionError(_("Choose an outcome."))
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
-    if not Flag.objects.filter(pk=flag.pk).exclude(status=Flag.Status.CLOSED).update(
-        status=Flag.Status.CLOSED, outcome=outcome, closed_at=now, closed_by=by, snoozed_until=None, next_alert_at=None
+    if (
+        not Flag.objects.filter(pk=flag.pk)
+        .exclude(status=Flag.Status.CLOSED)
+        .update(
+            status=Flag.Status.CLOSED,
+            outcome=outcome,
+            closed_at=now,
+            closed_by=by,
+            snoozed_until=None,
+            next_alert_at=None,
+        )
     ):
         raise FlagActionError(_("This flag is already closed."))
     label = Flag.Outcome(outcome).label
@@ -94,7 +103,9 @@ def flag_snooze(*, flag: Flag, by: User, until: datetime, reason: str) -> None:
     _flag_acknowledge_implicitly(flag, by, now)
     Flag.objects.filter(pk=flag.pk).update(snoozed_until=until, snooze_reason=reason)
     FlagEvent.objects.create(
-        flag=flag, actor=by, action=FlagEvent.Action.SNOOZED,
+        flag=flag,
+        actor=by,
+        action=FlagEvent.Action.SNOOZED,
         note=f"Until {timezone.localtime(until):%d %b %Y %H:%M}: {reason}",
-    )  # fmt: skip
+    )
     flag.refresh_from_db()

@@ -98,7 +98,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         if codes is not None:
             otp_login(request, device)
             request.session.pop(FIRST_DEVICE_SESSION_KEY, None)
-            return render(request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _next_url(request)})
+            return render(
+                request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _next_url(request)}
+            )
         form.add_error("token", _("That code does not match. Check the time on your phone and try the newest code."))
     context: dict[str, Any] = {
         "form": form,
@@ -130,7 +132,9 @@ def two_factor_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
     except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
     if user.pk != request.user.pk:
-        return render(request, "reactions/link_problem.html", {"problem": services.links.InvitationProblem.INVALID}, status=400)
+        return render(
+            request, "reactions/link_problem.html", {"problem": services.links.InvitationProblem.INVALID}, status=400
+        )
     if request.method == "POST":
         allow_first_device(request, user)
         return redirect("two_factor_setup")

@@ -52,7 +52,9 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
 def clinic_patients(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.clinic.clinic_patient_rows(clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", ""))
+    rows = selectors.clinic.clinic_patient_rows(
+        clinic=request.user.clinic, query=filters.get("q", ""), sort=filters.get("sort", "")
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     audit(request, patients=[p.pk for p in page.object_list], action="view", what="patient list")
     query = request.GET.copy()
@@ -102,15 +104,19 @@ def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_staff_required
 @require_POST
 def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(ReactionReport.objects.select_related("patient", "infusion"), pk=pk,
-                               patient__clinic=request.user.clinic)  # fmt: skip
+    report = get_object_or_404(
+        ReactionReport.objects.select_related("patient", "infusion"), pk=pk, patient__clinic=request.user.clinic
+    )
     form = ReclassifyForm(request.POST)
     if form.is_valid():
         try:
-            services.reports.report_reclassify(report=report, by=request.user, to_level=form.cleaned_data["to_level"],
-                                       reason=form.cleaned_data["reason"])  # fmt: skip
-            audit(request, patients=[report.patient_id], action="change",
-                                  what=f"report {report.pk}: reclassified")  # fmt: skip
+            services.reports.report_reclassify(
+                report=report,
+                by=request.user,
+                to_level=form.cleaned_data["to_level"],
+                reason=form.cleaned_data["reason"],
+            )
+            audit(request, patients=[report.patient_id], action="change", what=f"report {report.pk}: reclassified")
             messages.success(request, _("Report reclassified; the patient's own answers are kept."))
         except services.triage.FlagActionError as error:
             messages.error(request, str(error))
@@ -124,7 +130,9 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A clinician logs an infusion on the patient's behalf; the patient gets the same follow-ups."""
     patient = _get_patient_for_clinic(request, pk)
-    form = InfusionForm(bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC})
+    form = InfusionForm(
+        bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC}
+    )
     if request.method == "POST" and form.is_valid():
         infusion = services.infusions.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
         audit(request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
@@ -138,17 +146,29 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """During the infusion: vitals and rate changes, each a small form on this page."""
     infusion = _get_infusion_for_clinic(request, pk)
-    audit(request, patients=[infusion.patient_id],
-                          action="change" if request.method == "POST" else "view", what=f"infusion {infusion.pk}")  # fmt: skip
-    vitals_form = VitalsForm(infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)})
-    rate_form = RateChangeForm(infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)})
+    audit(
+        request,
+        patients=[infusion.patient_id],
+        action="change" if request.method == "POST" else "view",
+        what=f"infusion {infusion.pk}",
+    )
+    vitals_form = VitalsForm(
+        infusion=infusion, prefix="v", initial={"recorded_at": timezone.localtime().replace(second=0, microsecond=0)}
+    )
+    rate_form = RateChangeForm(
+        infusion=infusion, prefix="r", initial={"changed_at": timezone.localtime().replace(second=0, microsecond=0)}
+    )
     if request.method == "POST":
         if "v-phase" in request.POST:
             vitals_form = VitalsForm(request.POST, infusion=infusion, prefix="v")
             if vitals_form.is_valid():
-                vitals = services.infusions.vitals_record(infusion=infusion, by=request.user, **vitals_form.cleaned_data)
+                vitals = services.infusions.vitals_record(
+                    infusion=infusion, by=request.user, **vitals_form.cleaned_data
+                )
                 if vitals.out_of_range:
-                    messages.warning(request, _("Saved. Some values are outside the safe range: a review flag is open."))
+                    messages.warning(
+                        request, _("Saved. Some values are outside the safe range: a review flag is open.")
+                    )
                 else:
                     messages.success(request, _("Vitals saved."))
                 return redirect("clinic_infusion_detail", pk=infusion.pk)
@@ -181,8 +201,11 @@ def product_report(request: HttpRequest) -> HttpResponse:
     page = Paginator(report["lots"], PRODUCT_LOTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "reactions/product_report.html",
-                  {"form": form, **report, "lots": page.object_list, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "reactions/product_report.html",
+        {"form": form, **report, "lots": page.object_list, "page": page, "query": query.urlencode()},
+    )
 
 
 @clinic_staff_required
@@ -196,6 +219,8 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         services.accounts.clinic_update_settings(
             clinic=request.user.clinic, followup_offsets_hours=form.cleaned_data["followup_offsets"], **settings_
         )
-        messages.success(request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on."))
+        messages.success(
+            request, _("Clinic settings saved. New follow-up times apply to infusions logged from now on.")
+        )
         return redirect("clinic_settings")
     return render(request, "reactions/clinic_settings.html", {"form": form})

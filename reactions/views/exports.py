@@ -55,9 +55,15 @@ def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     if not form.is_valid():
         return _bad_filters(form)
     # What the queue shows with the same filters, oldest first.
-    flags = selectors.triage_queue.flags_filtered(clinic=request.user.clinic, **form.cleaned_data).order_by("created_at", "pk")
-    audit(request, patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
-                          action="export", what="events CSV")  # fmt: skip
+    flags = selectors.triage_queue.flags_filtered(clinic=request.user.clinic, **form.cleaned_data).order_by(
+        "created_at", "pk"
+    )
+    audit(
+        request,
+        patients=flags.order_by().values_list("patient_id", flat=True).distinct(),
+        action="export",
+        what="events CSV",
+    )
     return _csv_response(events_csv(flags), f"ivigtrack-events-{timezone.localdate():%Y-%m-%d}.csv")
 
 
@@ -68,14 +74,19 @@ def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     if not form.is_valid():
         return _bad_filters(form)
     infusions = infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
-    audit(request, patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
-                          action="export", what="infusions CSV")  # fmt: skip
+    audit(
+        request,
+        patients=infusions.order_by().values_list("patient_id", flat=True).distinct(),
+        action="export",
+        what="infusions CSV",
+    )
     return _csv_response(infusions_csv(infusions), f"ivigtrack-infusions-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 def _patient_of_clinic(request: HttpRequest, pk: int) -> User:
-    return get_object_or_404(User.objects.select_related("clinic"), pk=pk, role=User.Role.PATIENT,
-                             clinic=request.user.clinic)  # fmt: skip
+    return get_object_or_404(
+        User.objects.select_related("clinic"), pk=pk, role=User.Role.PATIENT, clinic=request.user.clinic
+    )
 
 
 @clinic_staff_required

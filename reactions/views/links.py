@@ -29,7 +29,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.links.invitation_from_token(token=token)
     except services.links.InvitationError as error:
         return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
-    form = AcceptInvitationForm(bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name})
+    form = AcceptInvitationForm(
+        bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user = services.accounts.invitation_accept(
@@ -60,9 +62,13 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
         return followup
     if request.method == "POST":
         recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
-        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token})
+        return render(
+            request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token}
+        )
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
-        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+        return render(
+            request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token}
+        )
     return render(request, "reactions/followup_answer.html", {"followup": followup, "token": token})
 
 
@@ -72,11 +78,15 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(followup, HttpResponse):
         return followup
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
-        return render(request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token})
+        return render(
+            request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token}
+        )
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        report = services.reports.report_create(
+            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"]
+        )
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,
@@ -86,9 +96,14 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "reactions/report_form.html",
-        {"form": form, "infusion": infusion, "clinic": followup.patient.clinic, "token_link": True,
-         "cancel_url": reverse("followup_answer", args=[token])},
-    )  # fmt: skip
+        {
+            "form": form,
+            "infusion": infusion,
+            "clinic": followup.patient.clinic,
+            "token_link": True,
+            "cancel_url": reverse("followup_answer", args=[token]),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

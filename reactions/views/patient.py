@@ -77,7 +77,9 @@ def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:
 def infusion_create(request: HttpRequest) -> HttpResponse:
     form = InfusionForm(bound_data(request), initial=_infusion_initial(request))
     if request.method == "POST" and form.is_valid():
-        infusion = services.infusions.infusion_create(patient=request.user, logged_by=request.user, **form.service_kwargs())
+        infusion = services.infusions.infusion_create(
+            patient=request.user, logged_by=request.user, **form.service_kwargs()
+        )
         messages.success(request, _("Infusion saved."))
         return redirect("infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "creating": True})
@@ -124,7 +126,7 @@ def infusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.infusions.infusion_delete(infusion=infusion)
-        except services.infusions.InfusionHasReports:
+        except services.infusions.InfusionHasReportsError:
             messages.error(request, _("This infusion has reports and cannot be deleted. Edit it instead."))
             return redirect("infusion_detail", pk=infusion.pk)
         messages.success(request, _("Infusion deleted."))
@@ -141,16 +143,22 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("infusion_detail", pk=infusion.pk)
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"])
+        report = services.reports.report_create(
+            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"]
+        )
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
         return redirect("report_detail", pk=report.pk)
     return render(
         request,
         "reactions/report_form.html",
-        {"form": form, "infusion": infusion, "clinic": request.user.clinic,
-         "cancel_url": reverse("infusion_detail", args=[infusion.pk])},
-    )  # fmt: skip
+        {
+            "form": form,
+            "infusion": infusion,
+            "clinic": request.user.clinic,
+            "cancel_url": reverse("infusion_detail", args=[infusion.pk]),
+        },
+    )
 
 
 @patient_required

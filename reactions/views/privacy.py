@@ -30,7 +30,9 @@ def my_access_log(request: HttpRequest) -> HttpResponse:
     event, newest first, a page at a time, with repeats in a row on one line (selectors.audit.audit_runs)."""
     events = AuditEvent.objects.filter(patient_ref=request.user.pk).only("actor_label", "action", "what", "created_at")
     page = Paginator(events, ACCESS_LOG_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reactions/my_access_log.html", {"page": page, "runs": selectors.audit.audit_runs(page.object_list)})
+    return render(
+        request, "reactions/my_access_log.html", {"page": page, "runs": selectors.audit.audit_runs(page.object_list)}
+    )
 
 
 @patient_required
@@ -81,8 +83,17 @@ def clinic_audit_csv(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     _form, events = _audit_events(request)
     rows = [["when", "who", "action", "patient_id", "what", "ip_address"]]
-    rows += [[timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_label, e.action, e.patient_ref,
-              e.what, e.ip_address or ""] for e in events.iterator(chunk_size=2000)]  # fmt: skip
+    rows += [
+        [
+            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor_label,
+            e.action,
+            e.patient_ref,
+            e.what,
+            e.ip_address or "",
+        ]
+        for e in events.iterator(chunk_size=2000)
+    ]
     buffer = io.StringIO()
     csv.writer(buffer).writerows([[safe_cell(cell) for cell in row] for row in rows])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
@@ -95,15 +106,23 @@ def clinic_audit_csv(request: HttpRequest) -> HttpResponse:
 def clinic_deletions(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     if request.method == "POST":
-        deletion = get_object_or_404(DeletionRequest, pk=request.POST.get("request_id") or 0, clinic=request.user.clinic)
+        deletion = get_object_or_404(
+            DeletionRequest, pk=request.POST.get("request_id") or 0, clinic=request.user.clinic
+        )
         try:
             services.accounts.deletion_confirm(deletion=deletion, by=request.user)
         except services.triage.FlagActionError as error:
             messages.error(request, str(error))
         else:
-            audit(request, patients=[deletion.patient_ref], action="delete",
-                                  what="account deleted at the patient's request")  # fmt: skip
+            audit(
+                request,
+                patients=[deletion.patient_ref],
+                action="delete",
+                what="account deleted at the patient's request",
+            )
             messages.success(request, _("The patient's data has been deleted and the account anonymised."))
         return redirect("clinic_deletions")
-    requests = DeletionRequest.objects.filter(clinic=request.user.clinic).select_related("patient", "confirmed_by")[:100]
+    requests = DeletionRequest.objects.filter(clinic=request.user.clinic).select_related("patient", "confirmed_by")[
+        :100
+    ]
     return render(request, "reactions/clinic_deletions.html", {"requests": requests})

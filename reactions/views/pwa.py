@@ -4,6 +4,7 @@ These are views rather than static files because they must name the hashed stati
 deployment, and the service worker must be served from the site root to control every page.
 None of them holds patient data, so they are public.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 # What the service worker keeps on the device: enough to draw the offline page and its styles.
-SHELL_ASSETS = ("vendor/bootstrap-5.3.9/bootstrap.purged.min.css", "css/app.css", "js/outbox.js", "js/app.js",
-                "icons/icon.svg", "icons/icon-192.png")  # fmt: skip
+SHELL_ASSETS = (
+    "vendor/bootstrap-5.3.9/bootstrap.purged.min.css",
+    "css/app.css",
+    "js/outbox.js",
+    "js/app.js",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+)
 
 
 def _shell_urls() -> list[str]:
@@ -41,8 +48,13 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pwa/sw.js",
-        {"shell_json": json.dumps(shell), "version": version, "outbox_js": static("js/outbox.js"),
-         "static_prefix": settings.STATIC_URL, "hashed_static": not settings.DEBUG},
+        {
+            "shell_json": json.dumps(shell),
+            "version": version,
+            "outbox_js": static("js/outbox.js"),
+            "static_prefix": settings.STATIC_URL,
+            "hashed_static": not settings.DEBUG,
+        },
         content_type="text/javascript",
     )
 

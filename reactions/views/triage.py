@@ -28,12 +28,17 @@ QUEUE_FLAGS_PER_PAGE = 25
 def _get_flag_for_clinic(request: HttpRequest, pk: int) -> Flag:
     return get_object_or_404(
         Flag.objects.select_related(
-            "patient", "report__infusion", "vitals__infusion", "followup__infusion", "acknowledged_by",
-            "assigned_to", "closed_by",
+            "patient",
+            "report__infusion",
+            "vitals__infusion",
+            "followup__infusion",
+            "acknowledged_by",
+            "assigned_to",
+            "closed_by",
         ).prefetch_related("report__symptoms", "report__reclassifications__by"),
         pk=pk,
         clinic=request.user.clinic,
-    )  # fmt: skip
+    )
 
 
 @clinic_staff_required
@@ -54,12 +59,14 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.triage_queue.queue_details(page.object_list)
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
-    audit(request, patients=[f.patient_id for f in page.object_list], action="view",
-                          what="triage queue")  # fmt: skip
+    audit(request, patients=[f.patient_id for f in page.object_list], action="view", what="triage queue")
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "reactions/clinic_flags.html", {"form": form, "page": page,
-                  "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS})  # fmt: skip
+    return render(
+        request,
+        "reactions/clinic_flags.html",
+        {"form": form, "page": page, "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS},
+    )
 
 
 @clinic_staff_required
@@ -86,35 +93,45 @@ def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[
 # Each action: (form name in the template context, form factory, service call).
 _FLAG_ACTIONS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
     "acknowledge": (
-        "ack_form", lambda r, d: AcknowledgeForm(d),
+        "ack_form",
+        lambda r, d: AcknowledgeForm(d),
         lambda r, f, c: services.triage.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
     ),
     "assign": (
-        "assign_form", lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
+        "assign_form",
+        lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
         lambda r, f, c: services.triage.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
     ),
     "note": (
-        "note_form", lambda r, d: FlagNoteForm(d),
+        "note_form",
+        lambda r, d: FlagNoteForm(d),
         lambda r, f, c: services.triage.flag_add_note(flag=f, by=r.user, note=c["note"]),
     ),
     "close": (
-        "close_form", lambda r, d: FlagCloseForm(d),
+        "close_form",
+        lambda r, d: FlagCloseForm(d),
         lambda r, f, c: services.triage.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
     ),
     "snooze": (
-        "snooze_form", lambda r, d: FlagSnoozeForm(d),
+        "snooze_form",
+        lambda r, d: FlagSnoozeForm(d),
         lambda r, f, c: services.triage.flag_snooze(
-            flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]),
+            flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]
+        ),
     ),
     "reopen": (
-        "note_form", lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
+        "note_form",
+        lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
         lambda r, f, c: services.triage.flag_reopen(flag=f, by=r.user, note=c["note"]),
     ),
     "reclassify": (
-        "reclassify_form", lambda r, d: ReclassifyForm(d),
-        lambda r, f, c: services.reports.report_reclassify(report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]),
+        "reclassify_form",
+        lambda r, d: ReclassifyForm(d),
+        lambda r, f, c: services.reports.report_reclassify(
+            report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]
+        ),
     ),
-}  # fmt: skip
+}
 
 
 @clinic_staff_required
@@ -128,7 +145,9 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action == "reclassify" and flag.report_id is None:
         form.add_error(None, _("Only a patient's report can be reclassified."))
     if not form.is_valid():
-        return render(request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400)
+        return render(
+            request, "reactions/flag_detail.html", _flag_context(request, flag, **{form_name: form}), status=400
+        )
     try:
         result = perform(request, flag, form.cleaned_data)
         audit(request, patients=[flag.patient_id], action="change", what=f"flag {flag.pk}: {action}")
@@ -136,7 +155,9 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("flag_detail", pk=flag.pk)
     if action == "acknowledge" and result is False:
-        messages.info(request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")})
+        messages.info(
+            request, _("%(name)s acknowledged this first.") % {"name": flag.acknowledged_by or _("A colleague")}
+        )
     else:
         messages.success(request, _("Saved."))
     if action in ("close", "snooze"):

@@ -1,4 +1,5 @@
 """The free-text red flags: every term of the lexicon, in English and Spanish, with its negations."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -8,8 +9,12 @@ import pytest
 from reactions.domain import catalogue, triage
 from reactions.domain.triage import LEXICON, red_flags
 
-TERMS = [(code, language, term) for code, terms in LEXICON.items()
-         for language in ("en", "es") for term in getattr(terms, language)]  # fmt: skip
+TERMS = [
+    (code, language, term)
+    for code, terms in LEXICON.items()
+    for language in ("en", "es")
+    for term in getattr(terms, language)
+]
 IDS = [f"{language}:{term}" for _code, language, term in TERMS]
 NEGATIONS = {"en": ["no", "not", "never", "without", "I don't have"], "es": ["no", "sin", "nunca", "ni"]}
 
@@ -78,7 +83,7 @@ def _a_term_itself(word: str) -> bool:
 
 @pytest.mark.parametrize(("code", "language", "term"), MULTI_WORD, ids=[f"{la}:{term}" for _c, la, term in MULTI_WORD])
 def test_the_words_of_a_term_one_by_one_are_not_the_term(code, language, term):
-    """"chest" or "pain" alone, "respirar" alone: none names chest pain or breathing trouble."""
+    """ "chest" or "pain" alone, "respirar" alone: none names chest pain or breathing trouble."""
     words = triage.normalise(term).rstrip("*").split()
     for word in words:
         if not _a_term_itself(word):  # e.g. "clot" in "blood clot" is a term of its own

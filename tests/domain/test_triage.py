@@ -1,4 +1,5 @@
 """Triage: the three tiers, the rule table, the free-text red flags. Pure: no database, no request."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,14 +21,34 @@ RELEASED = {
 
 # What the brief asks of each sign, written out here rather than read back from the table.
 EMERGENCY_SIGNS = [
-    "breathing_trouble", "sudden_breathless", "hard_to_breathe", "throat_swelling", "blue_lips", "chest_pain",
-    "face_droop", "one_sided_weakness", "trouble_speaking", "vision_loss", "sudden_confusion", "collapse",
-]  # fmt: skip
+    "breathing_trouble",
+    "sudden_breathless",
+    "hard_to_breathe",
+    "throat_swelling",
+    "blue_lips",
+    "chest_pain",
+    "face_droop",
+    "one_sided_weakness",
+    "trouble_speaking",
+    "vision_loss",
+    "sudden_confusion",
+    "collapse",
+]
 URGENT_SIGNS = [
-    "faint_collapse", "widespread_hives", "headache_stiff_neck", "light_hurts_eyes", "vomiting", "drowsiness",
-    "less_urine", "sudden_weight_gain", "swelling_legs_face", "dark_urine", "yellow_skin_eyes", "fast_heartbeat",
+    "faint_collapse",
+    "widespread_hives",
+    "headache_stiff_neck",
+    "light_hurts_eyes",
+    "vomiting",
+    "drowsiness",
+    "less_urine",
+    "sudden_weight_gain",
+    "swelling_legs_face",
+    "dark_urine",
+    "yellow_skin_eyes",
+    "fast_heartbeat",
     "painful_swollen_limb",
-]  # fmt: skip
+]
 MILD_CODES = [s.code for s in catalogue.MILD_SYMPTOMS]
 DOC = Path(settings.BASE_DIR) / "docs" / "clinical-facts.md"
 
@@ -53,9 +74,12 @@ def test_three_tiers_most_urgent_first():
 def test_care_choices():
     with translation.override("en"):
         assert [(value, str(label)) for value, label in Care.choices] == [
-            ("", "Not answered"), ("none", "No"), ("gp_clinic", "GP or clinic"),
-            ("urgent_care", "Urgent care or A&E"), ("admitted", "Admitted to hospital"),
-        ]  # fmt: skip
+            ("", "Not answered"),
+            ("none", "No"),
+            ("gp_clinic", "GP or clinic"),
+            ("urgent_care", "Urgent care or A&E"),
+            ("admitted", "Admitted to hospital"),
+        ]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +118,7 @@ def test_an_unknown_care_answer_is_an_error():
 
 def test_the_brief_names_every_warning_sign_once():
     assert sorted(EMERGENCY_SIGNS + URGENT_SIGNS) == sorted(s.code for s in catalogue.WARNING_SIGNS)
-    assert triage.EMERGENCY_SIGNS == frozenset(EMERGENCY_SIGNS)
+    assert frozenset(EMERGENCY_SIGNS) == triage.EMERGENCY_SIGNS
 
 
 @pytest.mark.parametrize("grade", Grade.values)
@@ -362,10 +386,11 @@ def test_the_table_cannot_change_without_a_new_version():
     "change",
     [
         lambda rules: rules[:-1],
-        lambda rules: (dataclasses.replace(rules[0], tier=Tier.URGENT),) + rules[1:],
-        lambda rules: (dataclasses.replace(rules[0], any_of=rules[0].any_of[:1]),) + rules[1:],
-        lambda rules: tuple(dataclasses.replace(r, min_grade=Grade.MODERATE) if r.id == "U-meningitis" else r
-                            for r in rules),
+        lambda rules: (dataclasses.replace(rules[0], tier=Tier.URGENT), *rules[1:]),
+        lambda rules: (dataclasses.replace(rules[0], any_of=rules[0].any_of[:1]), *rules[1:]),
+        lambda rules: tuple(
+            dataclasses.replace(r, min_grade=Grade.MODERATE) if r.id == "U-meningitis" else r for r in rules
+        ),
     ],
 )
 def test_the_fingerprint_sees_a_change_to_the_rules(monkeypatch, change):
@@ -380,6 +405,6 @@ def test_the_fingerprint_sees_a_change_to_the_lexicon_and_ignores_rewording(monk
     monkeypatch.setattr(triage, "RULES", reworded)
     assert triage.fingerprint() == before
     lexicon = dict(triage.LEXICON)
-    lexicon["chest_pain"] = triage.Terms(en=lexicon["chest_pain"].en + ("heartburn",), es=lexicon["chest_pain"].es)
+    lexicon["chest_pain"] = triage.Terms(en=(*lexicon["chest_pain"].en, "heartburn"), es=lexicon["chest_pain"].es)
     monkeypatch.setattr(triage, "LEXICON", lexicon)
     assert triage.fingerprint() != before

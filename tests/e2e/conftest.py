@@ -4,6 +4,7 @@
 `executable_path`. Without Chromium the tests are skipped with a loud reason; `make test`
 installs it with apt first where it can.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,9 +27,14 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # What this machine's Chromium needs: no sandbox as root, no GPU, and no calls home (the network is closed).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _why_no_browser() -> str | None:
@@ -65,8 +71,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     db = settings.DATABASES["default"]
     database_url = os.environ.get("DATABASE_URL", "") if db["ENGINE"].endswith("postgresql") else ""
-    live = LiveStack(tmp_path_factory.mktemp("e2e-stack"), database_url=database_url, redis_url=settings.REDIS_URL,
-                     extra_env={"QUEUE_REFRESH_SECONDS": "3"})  # fmt: skip
+    live = LiveStack(
+        tmp_path_factory.mktemp("e2e-stack"),
+        database_url=database_url,
+        redis_url=settings.REDIS_URL,
+        extra_env={"QUEUE_REFRESH_SECONDS": "3"},
+    )
     live.start()
     yield live
     live.stop()

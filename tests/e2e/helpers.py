@@ -1,4 +1,5 @@
 """What every browser test does: sign in, open a phone, check a page for accessibility."""
+
 from __future__ import annotations
 
 import re

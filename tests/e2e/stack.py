@@ -6,6 +6,7 @@ clinic, sending mail to an SMTP listener in this process. With DATABASE_URL/REDI
 at PostgreSQL and Redis (as in CI) it uses them, on a database and Redis db of its own;
 otherwise SQLite and Celery's filesystem broker, like `make run`.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ def _postgres_database(base_url: str, name: str) -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path, *, database_url: str = "", redis_url: str = "",
-                 extra_env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, workdir: Path, *, database_url: str = "", redis_url: str = "", extra_env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.base_url = f"http://localhost:{self.port}"
@@ -64,39 +66,54 @@ class LiveStack:
 
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-        env.update({
-            "DEBUG": "false",
-            "SECRET_KEY": self.secret_key,
-            "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "SITE_URL": self.base_url,
-            # Plain HTTP on loopback: no redirect to HTTPS, no HSTS. Browsers treat localhost as a
-            # secure context, so the Secure session and CSRF cookies still work.
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": self.database_url,
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp.port}",
-            "VAR_DIR": str(self.workdir / "var"),
-            "STATIC_ROOT": str(self.workdir / "static"),
-            "DISPATCH_INTERVAL_SECONDS": "2",
-            "CONN_MAX_AGE": "0",
-            "PYTHONUNBUFFERED": "1",
-        })  # fmt: skip
+        env.update(
+            {
+                "DEBUG": "false",
+                "SECRET_KEY": self.secret_key,
+                "ALLOWED_HOSTS": "localhost,127.0.0.1",
+                "SITE_URL": self.base_url,
+                # Plain HTTP on loopback: no redirect to HTTPS, no HSTS. Browsers treat localhost as a
+                # secure context, so the Secure session and CSRF cookies still work.
+                "SECURE_SSL_REDIRECT": "false",
+                "SECURE_HSTS_SECONDS": "0",
+                "DATABASE_URL": self.database_url,
+                "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp.port}",
+                "VAR_DIR": str(self.workdir / "var"),
+                "STATIC_ROOT": str(self.workdir / "static"),
+                "DISPATCH_INTERVAL_SECONDS": "2",
+                "CONN_MAX_AGE": "0",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         env.update(self.extra_env)
         return env
 
     def _manage(self, *args: str, **env: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], check=False, cwd=ROOT, env={**self.env(), **env},
-                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            check=False,
+            cwd=ROOT,
+            env={**self.env(), **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if result.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         return result.stdout
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(dies_with_parent(args), cwd=ROOT, env=self.env(), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            dies_with_parent(args),
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         proc.log_path = log.name  # type: ignore[attr-defined]
         self.procs.append(proc)
 
@@ -114,11 +131,34 @@ class LiveStack:
         # seed_demo refuses to run without DEBUG (it must never touch a production database); this
         # database is a throwaway one.
         self._manage("seed_demo", "--password", DEMO_PASSWORD, DEBUG="true")
-        self._spawn("web", [sys.executable, "-m", "gunicorn", "ivigtrack.wsgi", "-b", f"127.0.0.1:{self.port}",
-                            "-w", "2", "--access-logfile", "-"])  # fmt: skip
+        self._spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ivigtrack.wsgi",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "-w",
+                "2",
+                "--access-logfile",
+                "-",
+            ],
+        )
         celery = [sys.executable, "-m", "celery", "-A", "ivigtrack"]
-        self._spawn("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=1", "--without-gossip",
-                               "--without-mingle", "--without-heartbeat"])  # fmt: skip
+        self._spawn(
+            "worker",
+            [
+                *celery,
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+        )
         self._spawn("beat", [*celery, "beat", "--loglevel=INFO", "-s", str(self.workdir / "beat-schedule")])
         self._wait_until_serving()
         return self
@@ -146,7 +186,8 @@ class LiveStack:
 
     def logs(self) -> str:
         return "\n".join(
-            f"--- {Path(p.log_path).stem} ---\n" + Path(p.log_path).read_text(errors="replace")[-3000:] for p in self.procs
+            f"--- {Path(p.log_path).stem} ---\n" + Path(p.log_path).read_text(errors="replace")[-3000:]
+            for p in self.procs
         )
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 Every page a journey visits is checked with axe-core (WCAG 2.1 A and AA), for touch targets and
 visible focus. The transfer budget and the offline behaviour have their own tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,9 @@ from tests.e2e.stack import LiveStack
 
 
 @pytest.mark.parametrize("device", PHONES)
-def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, browser: Browser, playwright, device,
-                                                           shots):  # fmt: skip
+def test_patient_on_a_phone_from_invitation_to_urgent_care(
+    stack: LiveStack, browser: Browser, playwright, device, shots
+):
     email = f"new.patient.{device.replace(' ', '').lower()}@example.test"
 
     # A clinician invites the patient (on a desktop).
@@ -67,8 +69,9 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(stack: LiveStack, bro
     infusion_url = page.url
 
     # The follow-up e-mail arrives; its one-tap link opens a page whose button records the answer.
-    prompt = stack.wait_for_mail(lambda m: m["To"] == email and m["Subject"].startswith("How are you"),
-                                 what="the follow-up prompt")  # fmt: skip
+    prompt = stack.wait_for_mail(
+        lambda m: m["To"] == email and m["Subject"].startswith("How are you"), what="the follow-up prompt"
+    )
     page.goto(link_in(prompt, r"http://\S+/f/[^/\s]+/"))
     check_page(page)
     shots(page, "one-tap-followup", docs="phone-one-tap" if device == "Pixel 7" else "")
@@ -130,8 +133,11 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     phone.close()
 
     # Within seconds every clinician of the clinic gets the alert e-mail…
-    alert = stack.wait_for_mail(lambda m: m["To"] == "clinician@demo.test" and "Jo Chen" in m["Subject"]
-                                and m["Subject"].startswith("URGENT"), timeout=20, what="the severe alert")  # fmt: skip
+    alert = stack.wait_for_mail(
+        lambda m: m["To"] == "clinician@demo.test" and "Jo Chen" in m["Subject"] and m["Subject"].startswith("URGENT"),
+        timeout=20,
+        what="the severe alert",
+    )
     # …and the open queue shows it at the top without a click (it refreshes itself), severe first.
     first = page.locator(".flag-severe").first
     expect(first).to_contain_text("Jo Chen", timeout=15_000)

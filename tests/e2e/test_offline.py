@@ -1,4 +1,5 @@
 """Installable and offline-tolerant: a report filled without a connection is kept, then sent."""
+
 from __future__ import annotations
 
 import re
@@ -67,6 +68,9 @@ def test_a_report_filled_offline_is_kept_on_the_phone_and_sent_when_the_connecti
     expect(urgent).to_be_visible(timeout=20_000)
     assert page.evaluate("IvigOutbox.all().then(entries => entries.length)") == 0
     # The clinic hears about it as about any severe report.
-    stack.wait_for_mail(lambda m: "Alex Morgan" in m["Subject"] and m["Subject"].startswith("URGENT"),
-                        timeout=20, what="the severe alert for the report sent after reconnecting")  # fmt: skip
+    stack.wait_for_mail(
+        lambda m: "Alex Morgan" in m["Subject"] and m["Subject"].startswith("URGENT"),
+        timeout=20,
+        what="the severe alert for the report sent after reconnecting",
+    )
     context.close()

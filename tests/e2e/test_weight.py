@@ -1,4 +1,5 @@
 """Patient pages on a phone's first visit: at most 60 KB transferred, compressed, in total."""
+
 from __future__ import annotations
 
 import re

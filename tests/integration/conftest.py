@@ -4,6 +4,7 @@ The worker runs as a separate process, against the test database that pytest-dja
 created and the machine's Redis, and sends mail to an aiosmtpd listener in this process.
 Tests here use `transaction=True` so that the worker sees committed rows.
 """
+
 from __future__ import annotations
 
 import os
@@ -109,11 +110,19 @@ class CeleryProcesses:
 
     def worker(self, name: str = "w1", concurrency: int = 2, **extra: str) -> subprocess.Popen:
         proc = self._start(
-            ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-n", f"{name}@%h"],
+            [
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}@%h",
+            ],
             name,
             **extra,
-        )  # fmt: skip
+        )
         self._wait_for_log(proc, b"ready.")
         return proc
 

@@ -1,4 +1,5 @@
 """The follow-up and alert engine against real services: Celery worker + beat, Redis, PostgreSQL, SMTP."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,9 @@ def _due_prompts(count: int, clinic=None) -> list[FollowUp]:
     for _ in range(count):
         patient = PatientFactory(clinic=clinic)
         now = timezone.now()
-        infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
+        infusion = InfusionFactory(
+            patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2)
+        )
         services.followups.followups_sync(infusion=infusion)
         followups.append(infusion.followups.get(offset_hours=2))
     return followups
@@ -95,7 +98,9 @@ def test_flushing_redis_loses_nothing(celery_procs, smtp, redis_client):
     infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
     with transaction.atomic():
         # With no worker running, this enqueues the urgent alert task in Redis…
-        services.reports.report_create(infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")])
+        services.reports.report_create(
+            infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")]
+        )
     assert redis_client.llen("celery") >= 1
     redis_client.flushall()  # …and this wipes it, with everything else Redis held.
     assert redis_client.llen("celery") == 0
@@ -164,11 +169,17 @@ def test_a_worker_killed_mid_batch_loses_nothing(celery_procs, smtp):
 
     smtp.delay_seconds = 0
     celery_procs.worker("survivor")
-    wait_until(lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts}, timeout=60,
-               what="every prompt after the crash")  # fmt: skip
+    wait_until(
+        lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts},
+        timeout=60,
+        what="every prompt after the crash",
+    )
     # The message in flight at the kill reached the server but stays claimed until its lease ends.
-    wait_until(lambda: not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists(), timeout=30,
-               what="every message recorded as sent")  # fmt: skip
+    wait_until(
+        lambda: not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists(),
+        timeout=30,
+        what="every message recorded as sent",
+    )
     time.sleep(1)
     per_recipient = Counter(m["To"] for m in smtp.messages)
     # The one message in flight at the kill may go out twice (the server took it, the
@@ -185,9 +196,14 @@ def test_a_dead_worker_delays_a_severe_alert_by_its_short_lease_only(celery_proc
     smtp.delay_seconds = 2  # a slow mail server: the worker is killed while the first alert is in flight
     worker = celery_procs.worker("doomed", concurrency=1, EMAIL_URGENT_LEASE_SECONDS="5")
     with transaction.atomic():
-        services.reports.report_create(infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")])
-    wait_until(lambda: OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists(), timeout=10,
-               what="the alerts claimed")  # fmt: skip
+        services.reports.report_create(
+            infusion=infusion, symptoms=[services.reports.SymptomEntry("chest_pain", "severe", "1_6h")]
+        )
+    wait_until(
+        lambda: OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING).exists(),
+        timeout=10,
+        what="the alerts claimed",
+    )
     time.sleep(0.5)
     celery_procs.kill(worker)
     killed = time.monotonic()
@@ -215,8 +231,11 @@ def test_a_slow_mail_server_never_runs_a_task_into_celerys_time_limit(celery_pro
     smtp.delay_seconds = 1  # a second a message
     worker = celery_procs.worker(EMAIL_DELIVERY_BUDGET_SECONDS="3")
     celery_procs.beat()
-    wait_until(lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts}, timeout=90,
-               what="every prompt through a slow server")  # fmt: skip
+    wait_until(
+        lambda: {m["To"] for m in smtp.messages} >= {f.patient.email for f in prompts},
+        timeout=90,
+        what="every prompt through a slow server",
+    )
     time.sleep(2)
     assert Counter(m["To"] for m in smtp.messages).most_common(1)[0][1] == 1  # no duplicates
     log = Path(worker.log_path).read_text()
@@ -229,8 +248,11 @@ def test_health_answers_503_once_beat_stops(celery_procs, smtp, settings):
     settings.HEALTH_MAX_TICK_AGE_SECONDS = 8
     celery_procs.worker()
     beat = celery_procs.beat()
-    wait_until(lambda: Heartbeat.objects.filter(name="dispatcher", finished_at__isnull=False).exists(), timeout=30,
-               what="a first dispatcher pass")  # fmt: skip
+    wait_until(
+        lambda: Heartbeat.objects.filter(name="dispatcher", finished_at__isnull=False).exists(),
+        timeout=30,
+        what="a first dispatcher pass",
+    )
     assert Client().get(reverse("health")).status_code == 200
     celery_procs.kill(beat)
     wait_until(lambda: Client().get(reverse("health")).status_code == 503, timeout=20, what="health to fail")

@@ -3,6 +3,7 @@
 Idempotent: running it again resets the demo passwords and adds nothing twice.
 Refuses to run with DEBUG off, so it can never touch a production database.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -65,7 +66,9 @@ class Command(BaseCommand):
             ]
             clinician = User.objects.get(email=STAFF[0][0])
             created = [self._history(patient, clinician, seed) for seed, patient in enumerate(patients)]
-        self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {clinic.name} ({sum(created)} patients given history)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo clinic ready: {clinic.name} ({sum(created)} patients given history).")
+        )
         self.stdout.write("Sign in at /accounts/login/ with any of:")
         for email, _name, role in STAFF:
             self.stdout.write(f"  {email:<22} ({role.label.lower()})")
@@ -74,12 +77,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Password for all of them: {password}")
         self.stdout.write(
             "Clinicians and admins also need two-factor sign-in: use a demo backup code "
-            f"({', '.join(DEMO_BACKUP_CODES[:3])} … {DEMO_BACKUP_CODES[-1]}; each works once, reset by every seed_demo)."
+            f"({', '.join(DEMO_BACKUP_CODES[:3])} … {DEMO_BACKUP_CODES[-1]}; "
+            "each works once, reset by every seed_demo)."
         )
 
     def _demo_backup_codes(self, user: User) -> None:
         """Known single-use codes so that a newcomer can pass two-factor sign-in without an app."""
-        device, _ = StaticDevice.objects.get_or_create(user=user, name="Demo backup codes", defaults={"confirmed": True})
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name="Demo backup codes", defaults={"confirmed": True}
+        )
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_BACKUP_CODES)
 
@@ -105,8 +111,11 @@ class Command(BaseCommand):
                 infusion = self._given(patient, start, Infusion.Product.PRIVIGEN, f"P1004{months_ago}7", premed=premed)
                 self._nursing(infusion, clinician, top_rate=Decimal("4.8") if not premed else Decimal("2.4"))
                 grade = "moderate" if months_ago > 2 else "mild"
-                self._report(infusion, [SymptomEntry("headache", grade, "6_24h"), SymptomEntry("fatigue", "mild", "1_3d")],
-                             at=start + timedelta(days=2))
+                self._report(
+                    infusion,
+                    [SymptomEntry("headache", grade, "6_24h"), SymptomEntry("fatigue", "mild", "1_3d")],
+                    at=start + timedelta(days=2),
+                )
             recent = self._given(patient, now - timedelta(hours=5), Infusion.Product.PRIVIGEN, "P100511", premed=True)
             self._nursing(recent, clinician, top_rate=Decimal("2.4"), fever=True)
             self._planned(patient, now + timedelta(days=27), Infusion.Product.PRIVIGEN)
@@ -114,25 +123,43 @@ class Command(BaseCommand):
             # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event.
             patient.indication = User.Indication.PREGNANCY
             earlier = self._given(patient, now - timedelta(days=35), Infusion.Product.GAMUNEX_C, "G7731A")
-            self._report(earlier, [SymptomEntry("chills", "mild", "during"), SymptomEntry("nausea", "mild", "within_1h")],
-                         at=earlier.ended_at + timedelta(hours=2))
+            self._report(
+                earlier,
+                [SymptomEntry("chills", "mild", "during"), SymptomEntry("nausea", "mild", "within_1h")],
+                at=earlier.ended_at + timedelta(hours=2),
+            )
             last = self._given(patient, now - timedelta(days=3), Infusion.Product.GAMUNEX_C, "G7790C")
-            self._report(last, [SymptomEntry("painful_swollen_limb", "severe", "1_3d", ongoing=True),
-                                SymptomEntry("headache", "moderate", "6_24h")],
-                         at=now - timedelta(hours=1), notes="Left calf swollen and warm since yesterday evening.")
+            self._report(
+                last,
+                [
+                    SymptomEntry("painful_swollen_limb", "severe", "1_3d", ongoing=True),
+                    SymptomEntry("headache", "moderate", "6_24h"),
+                ],
+                at=now - timedelta(hours=1),
+                notes="Left calf swollen and warm since yesterday evening.",
+            )
         else:
             # Jo: first infusion, Gamunex-C from the same lot as Sam's: a severe headache with a stiff
             # neck (aseptic meningitis signs), treated in clinic and closed; together with Sam's event
             # it raises a lot signal. The very severe headache also left a review flag. Next infusion tomorrow.
             patient.indication = User.Indication.RELAPSE
             first = self._given(patient, now - timedelta(days=6), Infusion.Product.GAMUNEX_C, "G7790C")
-            report = self._report(first, [SymptomEntry("headache", "very_severe", "1_3d"),
-                                          SymptomEntry("headache_stiff_neck", "severe", "1_3d")],
-                                  at=now - timedelta(days=4))
+            report = self._report(
+                first,
+                [
+                    SymptomEntry("headache", "very_severe", "1_3d"),
+                    SymptomEntry("headache_stiff_neck", "severe", "1_3d"),
+                ],
+                at=now - timedelta(days=4),
+            )
             severe = report.flags.get(kind=Flag.Kind.SEVERE_EVENT)
             services.triage.flag_acknowledge(flag=severe, by=clinician, note="Called Jo; seen in clinic the same day.")
-            services.triage.flag_close(flag=severe, by=clinician, outcome=Flag.Outcome.TREATED_IN_CLINIC,
-                                note="Aseptic meningitis, resolved with analgesia and fluids. Next infusion slower.")
+            services.triage.flag_close(
+                flag=severe,
+                by=clinician,
+                outcome=Flag.Outcome.TREATED_IN_CLINIC,
+                note="Aseptic meningitis, resolved with analgesia and fluids. Next infusion slower.",
+            )
             self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
         patient.save(update_fields=["indication"])
         return True
@@ -141,30 +168,56 @@ class Command(BaseCommand):
         """Rate started slowly and raised while there was no reaction; vitals at start, during, end."""
         start = infusion.started_at
         for minutes, rate in ((0, Decimal("0.5")), (30, Decimal("1.0")), (60, top_rate)):
-            services.infusions.rate_change_record(infusion=infusion, by=nurse, changed_at=start + timedelta(minutes=minutes),
-                                        rate=rate, unit="ml_kg_h")  # fmt: skip
-        readings = [("start", 0, 122, 78, 72, Decimal("36.8")), ("during", 90, 128, 80, 78, Decimal("37.1")),
-                    ("end", 175, 118, 76, 74, Decimal("38.2") if fever else Decimal("37.0"))]  # fmt: skip
+            services.infusions.rate_change_record(
+                infusion=infusion, by=nurse, changed_at=start + timedelta(minutes=minutes), rate=rate, unit="ml_kg_h"
+            )
+        readings = [
+            ("start", 0, 122, 78, 72, Decimal("36.8")),
+            ("during", 90, 128, 80, 78, Decimal("37.1")),
+            ("end", 175, 118, 76, 74, Decimal("38.2") if fever else Decimal("37.0")),
+        ]
         for phase, minutes, systolic, diastolic, pulse, temperature in readings:
-            services.infusions.vitals_record(infusion=infusion, by=nurse, phase=phase, recorded_at=start + timedelta(minutes=minutes),
-                                   systolic=systolic, diastolic=diastolic, pulse=pulse, temperature=temperature)  # fmt: skip
+            services.infusions.vitals_record(
+                infusion=infusion,
+                by=nurse,
+                phase=phase,
+                recorded_at=start + timedelta(minutes=minutes),
+                systolic=systolic,
+                diastolic=diastolic,
+                pulse=pulse,
+                temperature=temperature,
+            )
 
     def _given(self, patient: User, start: datetime, product: str, lot: str, premed: bool = False) -> Infusion:
         return services.infusions.infusion_create(
-            patient=patient, logged_by=patient, status=Infusion.Status.GIVEN, started_at=start,
-            ended_at=start + timedelta(hours=3), product=product, lot_number=lot, dose_grams=Decimal("35.0"),
-            setting=Infusion.Setting.CLINIC, premedication="paracetamol 1 g, cetirizine 10 mg" if premed else "",
+            patient=patient,
+            logged_by=patient,
+            status=Infusion.Status.GIVEN,
+            started_at=start,
+            ended_at=start + timedelta(hours=3),
+            product=product,
+            lot_number=lot,
+            dose_grams=Decimal("35.0"),
+            setting=Infusion.Setting.CLINIC,
+            premedication="paracetamol 1 g, cetirizine 10 mg" if premed else "",
             pre_hydrated=True,
-        )  # fmt: skip
+        )
 
     def _planned(self, patient: User, start: datetime, product: str) -> Infusion:
         start = start.replace(hour=9, minute=30, second=0, microsecond=0)
         return services.infusions.infusion_create(
-            patient=patient, logged_by=patient, status=Infusion.Status.PLANNED, started_at=start,
-            ended_at=start + timedelta(hours=3), product=product, dose_grams=Decimal("35.0"),
-        )  # fmt: skip
+            patient=patient,
+            logged_by=patient,
+            status=Infusion.Status.PLANNED,
+            started_at=start,
+            ended_at=start + timedelta(hours=3),
+            product=product,
+            dose_grams=Decimal("35.0"),
+        )
 
-    def _report(self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = "") -> ReactionReport:
+    def _report(
+        self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = ""
+    ) -> ReactionReport:
         report = services.reports.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
         # Backdate so the demo timeline reads naturally.
         ReactionReport.objects.filter(pk=report.pk).update(created_at=at)

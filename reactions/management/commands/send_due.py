@@ -1,4 +1,5 @@
 """Run one dispatcher pass by hand: for operators, and for cron-only deployments."""
+
 from __future__ import annotations
 
 from typing import Any
