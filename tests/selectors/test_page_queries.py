@@ -1,6 +1,6 @@
 """Patient pages benchmarked in bench/ use a constant number of queries, whatever the data size.
 
-(The clinician pages are covered in tests/test_workspace.py.)
+(The clinician pages are covered in tests/views/test_workspace.py.)
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def _postgresql_only():
     if connection.vendor != "postgresql":
         pytest.skip(
             "QUERY PLAN TESTS SKIPPED: they need PostgreSQL. "
-            "Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench pytest tests/test_query_plans.py"
+            "Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench pytest tests/selectors/test_query_plans.py"
         )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

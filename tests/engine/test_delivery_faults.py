@@ -321,7 +321,7 @@ def test_a_severe_event_reported_during_a_long_pass_is_alerted_within_a_chunk(cl
     for n in range(25):
         _prompted_patient(clinic, email=f"p{n}@example.test")
     _ReportArrivesMidPass.infusion = InfusionFactory(patient=PatientFactory(clinic=clinic))
-    settings.EMAIL_BACKEND = "tests.test_delivery_faults._ReportArrivesMidPass"
+    settings.EMAIL_BACKEND = "tests.engine.test_delivery_faults._ReportArrivesMidPass"
     engine.dispatcher.dispatch_due()
     recipients = [m.to[0] for m in mail.outbox]
     assert len(recipients) == 26

@@ -350,7 +350,7 @@ def test_a_slow_mail_server_never_lets_a_claimed_row_outlive_its_lease(open_clin
     # Rows are claimed in chunks; if sending the chunk takes too long, the rest goes back to pending
     # (and is claimed afresh) well before the lease would let another worker recover (and send again)
     # a row still held.
-    settings.EMAIL_BACKEND = "tests.test_followups._SlowBackend"
+    settings.EMAIL_BACKEND = "tests.engine.test_followups._SlowBackend"
     settings.EMAIL_SENDING_LEASE_SECONDS = 0.45  # a third of it: less than one slow message
     emails = [_one_pending_email(open_clinic) for _ in range(4)]
     assert engine.delivery.email_deliver().sent == 4
@@ -379,7 +379,7 @@ class _RecordCheckingBackend(locmem.EmailBackend):
 
 
 def test_each_accepted_message_is_recorded_before_the_next_goes(open_clinic, settings):
-    settings.EMAIL_BACKEND = "tests.test_followups._RecordCheckingBackend"
+    settings.EMAIL_BACKEND = "tests.engine.test_followups._RecordCheckingBackend"
     infusions = [_given(PatientFactory(clinic=open_clinic)) for _ in range(3)]
     assert engine.dispatcher.dispatch_due().delivery.sent == 3
     followups = FollowUp.objects.filter(infusion__in=infusions, offset_hours=2)
@@ -401,7 +401,7 @@ def test_each_accepted_message_is_recorded_before_the_next_goes(open_clinic, set
 
 
 def test_what_the_server_accepted_is_recorded_even_if_the_worker_breaks_mid_chunk(open_clinic, settings):
-    settings.EMAIL_BACKEND = "tests.test_followups._BrokenAfterTwoBackend"
+    settings.EMAIL_BACKEND = "tests.engine.test_followups._BrokenAfterTwoBackend"
     emails = [_one_pending_email(open_clinic) for _ in range(4)]
     with pytest.raises(RuntimeError):
         engine.delivery.email_deliver()
