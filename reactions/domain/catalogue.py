@@ -16,6 +16,7 @@ not offered on new forms: ``OFFERED`` is what a form shows. Each warning sign be
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -278,6 +279,14 @@ OFFERED_WARNING_SIGNS: tuple[Symptom, ...] = tuple(s for s in WARNING_SIGNS if n
 def offered_warning_signs_by_group() -> tuple[tuple[SignGroup, tuple[Symptom, ...]], ...]:
     """The warning-sign screen: each group, in screen order, with the signs offered under it."""
     return tuple((group, tuple(s for s in OFFERED_WARNING_SIGNS if s.group is group)) for group in SignGroup)
+
+
+_CATALOGUE_ORDER: dict[str, int] = {s.code: i for i, s in enumerate(SYMPTOMS)}
+
+
+def in_catalogue_order(codes: Iterable[str]) -> tuple[str, ...]:
+    """These codes, each once, in the order of the catalogue (the order patients see them)."""
+    return tuple(sorted(set(codes), key=_CATALOGUE_ORDER.__getitem__))
 
 
 def get(code: str) -> Symptom:
