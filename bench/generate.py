@@ -144,7 +144,7 @@ class _ClinicRows:
             [
                 "id",
                 "name",
-                "emergency_phone",
+                "out_of_hours_phone",
                 "time_zone",
                 "followup_offsets_hours",
                 "quiet_hours_start",

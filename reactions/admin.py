@@ -8,7 +8,7 @@ from reactions.models import Clinic, Flag, Infusion, Invitation, ReactionReport,
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "emergency_phone", "time_zone"]
+    list_display = ["name", "out_of_hours_phone", "time_zone"]
     search_fields = ["name"]
 
 

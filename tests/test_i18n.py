@@ -156,7 +156,7 @@ def test_urgent_care_page_in_spanish(patient_client, patient):
     page = response.content.decode()
     assert "Busque atención urgente ahora" in page
     assert "llame ahora a su número de emergencias" in page
-    assert f'href="tel:{patient.clinic.emergency_phone}"' in page and 'role="alert"' in page
+    assert f'href="tel:{patient.clinic.out_of_hours_phone}"' in page and 'role="alert"' in page
     assert "ivigtrack no sustituye a los servicios de emergencia" in page
     assert "Seek urgent care now" not in page
 

@@ -36,7 +36,7 @@ def _queue_row(flag: Flag) -> str:
 
 def test_report_badge_says_how_serious_the_report_is():
     severe = make_report(symptoms=[("breathing_trouble", "severe")])
-    review = make_report(symptoms=[("headache", "very_severe")])
+    review = make_report(symptoms=[("headache", "severe")])
     mild = make_report(symptoms=[("headache", "mild")])
     badge = "reactions/_badges.html#report-badge"
     html = _render(badge, report=severe)
@@ -236,7 +236,7 @@ def test_the_timeline_card_escapes_notes_reasons_and_names(clinician, clinician_
 
 
 def test_the_timeline_card_in_spanish(clinician):
-    report = make_report(symptoms=[("headache", "very_severe")])
+    report = make_report(symptoms=[("headache", "severe")])
     services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="ok")
     with translation.override("es"):
         html = _render(

@@ -41,7 +41,7 @@ def _profile(patient: User) -> dict[str, Any]:
         "full_name": patient.full_name,
         "email": patient.email,
         "clinic": patient.clinic.name if patient.clinic_id else None,
-        "clinic_phone": patient.clinic.emergency_phone if patient.clinic_id else None,
+        "clinic_phone": patient.clinic.out_of_hours_phone if patient.clinic_id else None,
         "time_zone": str(patient.tzinfo),
         "indication": patient.get_indication_display() if patient.indication else "",
         "followup_emails": patient.followup_state,

@@ -26,7 +26,7 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         model = Clinic
         fields = [
             "name",
-            "emergency_phone",
+            "out_of_hours_phone",
             "time_zone",
             "quiet_hours_start",
             "quiet_hours_end",
@@ -62,8 +62,8 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
-    def clean_emergency_phone(self) -> str:
-        value = self.cleaned_data["emergency_phone"].strip()
+    def clean_out_of_hours_phone(self) -> str:
+        value = self.cleaned_data["out_of_hours_phone"].strip()
         if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{4,38}", value):
             raise forms.ValidationError(
                 _("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123.")

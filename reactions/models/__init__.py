@@ -17,7 +17,7 @@ from .audit import AuditEvent, AuditEventQuerySet, DeletionRequest
 from .followups import FollowUp
 from .infusions import Infusion, RateChange, Vitals
 from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
-from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification
+from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification, ReportSource
 from .triage import Flag, FlagEvent, LotSignal
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "OutboundEmail",
     "RateChange",
     "ReactionReport",
+    "ReportSource",
     "ReportReclassification",
     "ReportedSymptom",
     "User",

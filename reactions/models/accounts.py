@@ -10,12 +10,12 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import schedule
+from reactions.domain import contacts, schedule
 from reactions.models.base import ChoiceLabels
 
 
@@ -36,6 +36,10 @@ def default_vitals_safe_ranges() -> dict[str, list[float]]:
     return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
 
 
+def default_open_days() -> list[int]:
+    return list(contacts.DEFAULT_OPEN_DAYS)
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
@@ -43,9 +47,33 @@ def validate_time_zone(value: str) -> None:
 
 class Clinic(ChoiceLabels):
     name = models.CharField(max_length=120)
-    emergency_phone = models.CharField(
-        max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=contacts.COUNTRIES,
+        default="GB",
+        help_text=_("Decides the emergency number patients are told to call."),
     )
+    emergency_number = models.CharField(
+        _("emergency number"),
+        max_length=15,
+        blank=True,
+        help_text=_("Leave empty to use the country's emergency number (999 in the United Kingdom, 112 in Spain)."),
+    )
+    phone = models.CharField(
+        _("clinic phone (opening hours)"),
+        max_length=40,
+        blank=True,
+        help_text=_("Given to patients with an urgent problem while the clinic is open. Empty: the line below."),
+    )
+    out_of_hours_phone = models.CharField(
+        _("out-of-hours phone"),
+        max_length=40,
+        help_text=_("A number answered at all hours, given to patients with an urgent problem when the clinic is closed."),
+    )
+    opens_at = models.TimeField(_("opens at"), default=contacts.DEFAULT_OPENS_AT)
+    closes_at = models.TimeField(_("closes at"), default=contacts.DEFAULT_CLOSES_AT)
+    open_days = models.JSONField(_("open on"), default=default_open_days)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     # The follow-up engine's settings, changed by the clinic admin in the app.
     followup_offsets_hours = models.JSONField(
@@ -74,6 +102,7 @@ class Clinic(ChoiceLabels):
             models.CheckConstraint(
                 condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"
             ),
+            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="clinic_opens_before_it_closes"),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +111,27 @@ class Clinic(ChoiceLabels):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def emergency_call_number(self) -> str:
+        """The one number a patient with an emergency sign is told to call."""
+        return contacts.emergency_number(self.country, self.emergency_number)
+
+    def urgent_line(self, at: datetime | None = None) -> contacts.Line:
+        """The number an urgent report calls at this moment (now by default), in the clinic's own hours."""
+        local = (at or timezone.now()).astimezone(self.tzinfo)
+        return contacts.urgent_line(
+            local,
+            phone=self.phone,
+            out_of_hours_phone=self.out_of_hours_phone,
+            days=self.open_days,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+        )
+
+    @property
+    def urgent_line_now(self) -> contacts.Line:
+        return self.urgent_line()
 
 
 class UserManager(BaseUserManager["User"]):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.triage import Care, Tier
 from reactions.models.accounts import User
 from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
@@ -17,14 +18,37 @@ from reactions.models.infusions import Infusion
 SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
 
 
+class ReportSource(models.TextChoices):
+    """Who gave the report: the patient in the app, or someone to the clinic's staff, who entered it."""
+
+    PATIENT = "patient", _("The patient, in the app")
+    PHONE_CALL = "phone_call", _("Phone call to the clinic")
+    CLINIC_VISIT = "clinic_visit", _("Clinic visit")
+    CAREGIVER = "caregiver", _("A caregiver, to the clinic")
+
+
 class ReactionReport(ChoiceLabels):
     """What a patient reported about how they felt after one infusion."""
+
+    Source = ReportSource
 
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
     # PROTECT: an infusion with reports cannot be deleted; nothing reported is lost.
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="reports")
     notes = models.TextField(_("anything else"), max_length=2000, blank=True)
-    # Derived from the symptoms by reactions.domain.severity when the report is saved.
+    care = models.CharField(_("medical care needed"), max_length=12, choices=Care.choices, blank=True, default="")
+    source = models.CharField(max_length=12, choices=ReportSource.choices, default=ReportSource.PATIENT)
+    # The member of staff who entered a report given by phone or in person; empty when the patient did.
+    entered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_entered"
+    )
+    # Decided by reactions.domain.triage when the report is saved, and never recomputed: the report keeps
+    # the decision, the rules that made it and the version of the rule table they came from.
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.ROUTINE)
+    rules_version = models.CharField(max_length=20, blank=True)
+    rules = models.JSONField(default=list, blank=True)  # ids of the rules that fired
+    notes_signs = models.JSONField(default=list, blank=True)  # warning signs the notes name, not ticked
+    # Emergency or urgent: a severe event that alerts clinicians at once.
     is_severe = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=False)
     # A clinician's reclassification after review (empty: as the patient reported).
@@ -39,6 +63,17 @@ class ReactionReport(ChoiceLabels):
             # The few severe reports, by infusion: the product/lot report asks of every infusion whether
             # it had one; without it each question read all of that infusion's reports.
             models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="report_tier_valid"),
+            models.CheckConstraint(condition=Q(care__in=Care.values), name="report_care_valid"),
+            models.CheckConstraint(condition=Q(source__in=ReportSource.values), name="report_source_valid"),
+            # One meaning for "severe": the tier says it.
+            models.CheckConstraint(
+                condition=Q(is_severe=True, tier__in=[Tier.EMERGENCY, Tier.URGENT])
+                | Q(is_severe=False, tier=Tier.ROUTINE),
+                name="report_severe_is_emergency_or_urgent",
+            ),
         ]
 
     def __str__(self) -> str:

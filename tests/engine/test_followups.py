@@ -257,7 +257,7 @@ def test_daily_reminder_once_a_day_only_when_something_is_open():
     morning = timezone.now().replace(hour=9, minute=0)
     assert engine.dispatcher.digests_queue(now=morning) == 0  # nothing open: no e-mail
     assert DigestRun.objects.filter(clinic=clinic).count() == 1
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)), symptoms=[("rash", "very_severe")])
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)), symptoms=[("rash", "severe")])
     assert engine.dispatcher.digests_queue(now=morning + timedelta(hours=1)) == 0  # already ran today
     tomorrow_early = morning + timedelta(days=1, hours=-2)  # 07:00
     assert engine.dispatcher.digests_queue(now=tomorrow_early) == 0
@@ -474,7 +474,7 @@ def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompte
     )
     page = response.content.decode()
     assert response.status_code == 200 and "Seek urgent care now" in page
-    assert followup.patient.clinic.emergency_phone in page
+    assert followup.patient.clinic.out_of_hours_phone in page
     followup.refresh_from_db()
     assert followup.status == "answered" and followup.report.is_severe
 
@@ -499,7 +499,7 @@ def test_clinic_admin_changes_follow_up_settings_with_errors_at_the_field(login,
     clinic = clinic_admin.clinic
     data = {
         "name": clinic.name,
-        "emergency_phone": "+44 20 7946 0000",
+        "out_of_hours_phone": "+44 20 7946 0000",
         "time_zone": "Europe/London",
         "quiet_hours_start": "21:00",
         "quiet_hours_end": "07:30",

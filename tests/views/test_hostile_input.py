@@ -231,7 +231,7 @@ def test_invitation_form(world, data):
     data=posts(
         [
             "name",
-            "emergency_phone",
+            "out_of_hours_phone",
             "time_zone",
             "quiet_hours_start",
             "quiet_hours_end",

@@ -234,7 +234,7 @@ def test_a_warning_sign_shows_the_urgent_care_message_with_the_clinic_phone(pati
     )
     page = response.content.decode()
     assert "Seek urgent care now" in page
-    assert patient.clinic.emergency_phone in page and f'href="tel:{patient.clinic.emergency_phone}"' in page
+    assert patient.clinic.out_of_hours_phone in page and f'href="tel:{patient.clinic.out_of_hours_phone}"' in page
     assert "does not replace emergency services" in page
     assert 'role="alert"' in page
     flag = Flag.objects.get()

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             clinic, _ = Clinic.objects.get_or_create(
                 name=CLINIC_NAME,
                 defaults={
-                    "emergency_phone": "+44 20 7946 0999",
+                    "out_of_hours_phone": "+44 20 7946 0999",
                     "time_zone": "Europe/London",
                     # Quiet hours off in the demo (start == end), so that the follow-up of the infusion
                     # that ended two hours ago arrives within a minute at any hour. Real clinics
