@@ -456,6 +456,31 @@ def assess(symptoms: Iterable[tuple[str, str]], *, notes: str = "", care: str = 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RuleText:
+    """A rule as a clinic admin reads it: what it looks for, in the catalogue's clinical names."""
+
+    rule: Rule
+    reads: tuple[StrOrPromise, ...]
+    with_reads: tuple[StrOrPromise, ...]
+
+
+def _names(codes: tuple[str, ...]) -> tuple[StrOrPromise, ...]:
+    if ANY_SYMPTOM in codes:
+        return (_("any symptom"),)
+    return tuple(catalogue.get(code).clinical_name for code in codes)
+
+
+def rule_table() -> tuple[RuleText, ...]:
+    """The rule table in reading order, for the page that shows it to clinic staff."""
+    return tuple(RuleText(rule, _names(rule.any_of), _names(rule.with_any_of)) for rule in RULES)
+
+
+def tier_alone(code: str) -> Tier:
+    """The tier of a report of this sign alone, at the mildest grade (what the sign itself calls for)."""
+    return assess([(code, Grade.MILD)]).tier
+
+
 def fingerprint() -> str:
     """A short hash of what decides a tier: each rule's id, tier and matching, the lexicon and the negations.
 

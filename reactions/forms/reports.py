@@ -9,10 +9,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import catalogue
+from reactions.domain import catalogue, triage
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.triage import Care
 from reactions.forms.common import CleanTextMixin
-from reactions.models import Infusion
+from reactions.models import Infusion, ReportSource
 from reactions.services.reports import SymptomEntry
 
 
@@ -69,6 +70,13 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Optional: a report must never be held back because this was left unanswered (docs/clinical-safety.md).
+    care = forms.ChoiceField(
+        label=_("Did you need medical care for this?"),
+        choices=[(value, label) for value, label in Care.choices if value],
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
         self.infusion = infusion
@@ -88,6 +96,8 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
                     "grade": self[f"{prefix}_grade"],
                     "onset": self[f"{prefix}_onset"],
                     "ongoing": self[f"{prefix}_ongoing"],
+                    # For the offline message: what this sign alone calls for (app.js).
+                    "tier": triage.tier_alone(symptom.code),
                 }
             )
         return rows
@@ -134,6 +144,18 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
 
 # After the declared ones (notes first), as the metaclass would have collected them.
 ReactionReportForm.base_fields.update(_symptom_fields())
+
+
+class StaffReportForm(ReactionReportForm):
+    """A report that a member of staff enters for a patient who phoned, came in, or whose caregiver called."""
+
+    source = forms.ChoiceField(
+        label=_("How was it reported?"),
+        choices=[(value, label) for value, label in ReportSource.choices if value != ReportSource.PATIENT],
+        widget=forms.RadioSelect,
+    )
+
+    field_order = ["source"]
 
 
 def _humanize(delta: timedelta) -> str:

@@ -69,7 +69,9 @@ class Clinic(ChoiceLabels):
     out_of_hours_phone = models.CharField(
         _("out-of-hours phone"),
         max_length=40,
-        help_text=_("A number answered at all hours, given to patients with an urgent problem when the clinic is closed."),
+        help_text=_(
+            "A number answered at all hours, given to patients with an urgent problem when the clinic is closed."
+        ),
     )
     opens_at = models.TimeField(_("opens at"), default=contacts.DEFAULT_OPENS_AT)
     closes_at = models.TimeField(_("closes at"), default=contacts.DEFAULT_CLOSES_AT)

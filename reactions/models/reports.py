@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
-from reactions.domain.triage import Care, Tier
+from reactions.domain.triage import BY_ID, EMERGENCY_SIGNS, Care, Tier
 from reactions.models.accounts import User
 from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
@@ -89,6 +89,20 @@ class ReactionReport(ChoiceLabels):
     @property
     def level(self) -> str:
         return self.clinician_level or self.patient_level
+
+    @property
+    def shows_emergency_advice(self) -> bool:
+        """An emergency, or notes naming an emergency sign the patient did not tick: tell them to call an ambulance."""
+        return self.tier == Tier.EMERGENCY or any(code in EMERGENCY_SIGNS for code in self.notes_signs)
+
+    @property
+    def notes_sign_labels(self) -> list[str]:
+        return [str(catalogue.get_translated(code).label) for code in self.notes_signs]
+
+    @property
+    def rule_summaries(self) -> list[str]:
+        """Why the report got its tier, in the words of the rule table (rules since retired are named by id)."""
+        return [str(BY_ID[rule].summary) if rule in BY_ID else rule for rule in self.rules]
 
 
 class ReportedSymptom(ChoiceLabels):

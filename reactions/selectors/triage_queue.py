@@ -107,6 +107,7 @@ def clinic_queue(**filters: object) -> QuerySet[Flag]:
             "patient__full_name",
             "report__infusion_id",
             "report__clinician_level",
+            "report__tier",
             "report__infusion__started_at",
             "report__infusion__product",
             "report__infusion__product_other",

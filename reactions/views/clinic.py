@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
+from reactions.domain import triage
 from reactions.forms.accounts import (
     InvitationForm,
     PatientDetailsForm,
@@ -19,8 +20,8 @@ from reactions.forms.accounts import (
 from reactions.forms.clinic import ClinicSettingsForm
 from reactions.forms.filters import DateRangeForm, PatientSearchForm
 from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
-from reactions.forms.reports import ReclassifyForm
-from reactions.models import Infusion, ReactionReport, User
+from reactions.forms.reports import ReclassifyForm, StaffReportForm
+from reactions.models import Flag, Infusion, ReactionReport, User
 from reactions.selectors.burden import symptom_burden
 from reactions.views.decorators import audit, bound_data, clinic_staff_required
 
@@ -143,6 +144,43 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
+def clinic_report_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff enter a report given by phone, in the clinic or by a caregiver: the same rules and alerts apply."""
+    infusion = _get_infusion_for_clinic(request, pk)
+    form = StaffReportForm(bound_data(request), infusion=infusion)
+    if request.method == "POST" and form.is_valid():
+        report = services.reports.report_create(
+            infusion=infusion,
+            symptoms=form.entries,
+            notes=form.cleaned_data["notes"],
+            care=form.cleaned_data["care"],
+            source=form.cleaned_data["source"],
+            entered_by=request.user,
+        )
+        audit(request, patients=[infusion.patient_id], action="change", what=f"report {report.pk}: entered by staff")
+        severe = report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).first()
+        if severe:
+            messages.warning(
+                request, _("Saved as “%(tier)s”: clinicians are being alerted.") % {"tier": report.get_tier_display()}
+            )
+            return redirect("flag_detail", pk=severe.pk)
+        messages.success(request, _("Report saved for %(name)s.") % {"name": infusion.patient.full_name})
+        return redirect("clinic_patient_detail", pk=infusion.patient_id)
+    return render(
+        request,
+        "reactions/report_form.html",
+        {
+            "form": form,
+            "infusion": infusion,
+            "clinic": infusion.patient.clinic,
+            "staff_entry": True,
+            "cancel_url": reverse("clinic_patient_detail", args=[infusion.patient_id]),
+        },
+    )
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
 def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """During the infusion: vitals and rate changes, each a small form on this page."""
     infusion = _get_infusion_for_clinic(request, pk)
@@ -224,3 +262,17 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         )
         return redirect("clinic_settings")
     return render(request, "reactions/clinic_settings.html", {"form": form})
+
+
+@clinic_staff_required
+def triage_rules(request: HttpRequest) -> HttpResponse:
+    """The rule table that triages every report, with its version and sources, readable by clinic staff."""
+    return render(
+        request,
+        "reactions/triage_rules.html",
+        {
+            "rules": triage.rule_table(),
+            "version": triage.RULES_VERSION,
+            "emergency_number": request.user.clinic.emergency_call_number,
+        },
+    )

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_one_field_per_question_of_every_symptom_after_the_notes():
     form = ReactionReportForm(infusion=InfusionFactory())
     names = list(form.fields)
-    assert names[0] == "notes"
-    assert names[1:5] == ["s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing"]
-    assert len(names) == 1 + 4 * len(catalogue.SYMPTOMS)
+    assert names[:2] == ["notes", "care"]
+    assert names[2:6] == ["s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing"]
+    assert len(names) == 2 + 4 * len(catalogue.SYMPTOMS)
 
 
 def test_each_form_changes_only_its_own_fields():
