@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import schedule
-from reactions.models.base import ChoiceLabels
 
 
 def default_followup_offsets() -> list[int]:
@@ -41,7 +40,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
 
 
-class Clinic(ChoiceLabels):
+class Clinic(models.Model):
     name = models.CharField(max_length=120)
     emergency_phone = models.CharField(
         max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
@@ -110,7 +109,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in. The e-mail address is the login."""
 
     class Role(models.TextChoices):
@@ -201,7 +200,7 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo("UTC")
 
 
-class Invitation(ChoiceLabels):
+class Invitation(models.Model):
     """An e-mailed, signed, expiring, single-use invitation to join a clinic."""
 
     email = models.EmailField(max_length=254)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels, _choice_labels
 
 
-class Infusion(ChoiceLabels):
+class Infusion(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         GIVEN = "given", _("Given")
@@ -79,14 +78,14 @@ class Infusion(ChoiceLabels):
         """The product as shown: the name the patient typed for "other", else the product's label."""
         if product == cls.Product.OTHER:
             return product_other
-        return _choice_labels(cls._meta.get_field("product"), translation.get_language()).get(product, product)
+        return str(dict(cls.Product.choices).get(product, product))
 
     @property
     def is_given(self) -> bool:
         return self.status == self.Status.GIVEN
 
 
-class Vitals(ChoiceLabels):
+class Vitals(models.Model):
     """Blood pressure, pulse and temperature recorded during a clinic or home-nurse infusion."""
 
     class Phase(models.TextChoices):
@@ -139,7 +138,7 @@ class Vitals(ChoiceLabels):
         return f"Vitals ({self.phase}) for infusion {self.infusion_id}"
 
 
-class RateChange(ChoiceLabels):
+class RateChange(models.Model):
     """Each infusion rate set during an infusion: started slowly, raised when there is no reaction."""
 
     class Unit(models.TextChoices):

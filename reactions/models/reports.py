@@ -10,14 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 
 # ReactionReport.level == "severe" as a filter: a clinician's reclassification wins over the patient's answers.
 SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
 
 
-class ReactionReport(ChoiceLabels):
+class ReactionReport(models.Model):
     """What a patient reported about how they felt after one infusion."""
 
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
@@ -56,7 +55,7 @@ class ReactionReport(ChoiceLabels):
         return self.clinician_level or self.patient_level
 
 
-class ReportedSymptom(ChoiceLabels):
+class ReportedSymptom(models.Model):
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
     code = models.CharField(max_length=40, choices=catalogue.choices())
     grade = models.CharField(max_length=12, choices=Grade.choices)
@@ -78,7 +77,7 @@ class ReportedSymptom(ChoiceLabels):
         return catalogue.get_translated(self.code)
 
 
-class ReportReclassification(ChoiceLabels):
+class ReportReclassification(models.Model):
     """A clinician's change of a report's severity. The patient's own answers are never altered."""
 
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
@@ -90,3 +89,6 @@ class ReportReclassification(ChoiceLabels):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Report {self.report_id}: {self.from_level} to {self.to_level}"
