@@ -15,24 +15,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import schedule
+from reactions.domain import schedule, vitals
 
 
 def default_followup_offsets() -> list[int]:
     return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
 
 
-# Adult ranges in which a value during an infusion needs no review; a clinic can change them.
-DEFAULT_VITALS_SAFE_RANGES: dict[str, list[float]] = {
-    "systolic": [90, 160],
-    "diastolic": [50, 100],
-    "pulse": [50, 110],
-    "temperature": [35.5, 37.9],
-}
-
-
 def default_vitals_safe_ranges() -> dict[str, list[float]]:
-    return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
+    return {name: list(bounds) for name, bounds in vitals.DEFAULT_SAFE_RANGES.items()}
 
 
 def validate_time_zone(value: str) -> None:

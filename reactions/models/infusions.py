@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reactions.domain import vitals
 from reactions.models.accounts import User
 
 
@@ -109,19 +113,12 @@ class Vitals(models.Model):
         ordering = ["recorded_at", "pk"]
         verbose_name_plural = "vitals"
         constraints = [
-            # Physiologically impossible values are refused by the database too.
-            models.CheckConstraint(
-                condition=Q(systolic__isnull=True) | Q(systolic__range=(40, 300)), name="vitals_systolic_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(diastolic__isnull=True) | Q(diastolic__range=(20, 200)), name="vitals_diastolic_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(pulse__isnull=True) | Q(pulse__range=(20, 250)), name="vitals_pulse_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(temperature__isnull=True) | Q(temperature__range=(30, 45)),
-                name="vitals_temperature_possible",
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__range": bounds}),
+                    name=f"vitals_{name}_possible",
+                )
+                for name, bounds in vitals.POSSIBLE.items()
             ),
             models.CheckConstraint(
                 condition=Q(systolic__isnull=True, diastolic__isnull=True)
@@ -141,9 +138,7 @@ class Vitals(models.Model):
 class RateChange(models.Model):
     """Each infusion rate set during an infusion: started slowly, raised when there is no reaction."""
 
-    class Unit(models.TextChoices):
-        ML_KG_H = "ml_kg_h", "mL/kg/h"
-        ML_H = "ml_h", "mL/h"
+    Unit = vitals.RateUnit
 
     infusion = models.ForeignKey("Infusion", on_delete=models.CASCADE, related_name="rate_changes")
     changed_at = models.DateTimeField()
@@ -158,7 +153,10 @@ class RateChange(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rate__gt=0), name="rate_positive"),
             models.CheckConstraint(
-                condition=Q(unit="ml_h", rate__lte=1000) | Q(unit="ml_kg_h", rate__lte=15), name="rate_possible"
+                condition=functools.reduce(
+                    operator.or_, (Q(unit=unit, rate__lte=limit) for unit, limit in vitals.RATE_LIMITS.items())
+                ),
+                name="rate_possible",
             ),
         ]
 
