@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.severity import ReportLevel
 from reactions.forms.common import CleanTextMixin
 from reactions.models import Infusion
 from reactions.services.reports import SymptomEntry
@@ -132,6 +133,6 @@ def _humanize(delta: timedelta) -> str:
 class ReclassifyForm(CleanTextMixin, forms.Form):
     to_level = forms.ChoiceField(
         label=_("Reclassify as"),
-        choices=[("severe", _("Severe event")), ("review", _("Needs review")), ("mild", _("Mild / expected"))],
+        choices=ReportLevel.choices,
     )
     reason = forms.CharField(label=_("Why"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

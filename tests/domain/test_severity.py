@@ -4,7 +4,7 @@ import pytest
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, SevereType
-from reactions.domain.severity import assess
+from reactions.domain.severity import ReportLevel, assess, most_severe, report_level
 
 
 @pytest.mark.parametrize("grade", Grade.values)
@@ -52,3 +52,29 @@ def test_nothing_reported_raises_nothing():
 def test_an_unknown_symptom_is_an_error_not_silently_ignored():
     with pytest.raises(KeyError):
         assess([("unknown_code", Grade.MILD)])
+
+
+@pytest.mark.parametrize(
+    ("is_severe", "needs_review", "level"),
+    [
+        (True, True, ReportLevel.SEVERE),
+        (True, False, ReportLevel.SEVERE),
+        (False, True, ReportLevel.REVIEW),
+        (False, False, ReportLevel.MILD),
+    ],
+)
+def test_a_reports_level_from_the_patients_answers(is_severe, needs_review, level):
+    assert report_level(is_severe=is_severe, needs_review=needs_review) is level
+
+
+@pytest.mark.parametrize(
+    ("levels", "highest"),
+    [
+        ([], None),
+        (["mild"], ReportLevel.MILD),
+        (["mild", "review", "mild"], ReportLevel.REVIEW),
+        (["review", "severe", "mild"], ReportLevel.SEVERE),
+    ],
+)
+def test_the_most_severe_of_several_levels(levels, highest):
+    assert most_severe(levels) is highest
