@@ -191,7 +191,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     _sign(
         "widespread_hives", _A, _BREATHING, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")
     ),
-    # Retired: near-duplicates of breathing_trouble that made patients choose between three breathing items.
+    # Retired: near-duplicates of breathing_trouble; one breathing item is easier to answer than three.
     _sign(
         "sudden_breathless",
         _T,

@@ -37,7 +37,7 @@ class ReactionReport(models.Model):
             models.Index(fields=["infusion", "-created_at"]),
             models.Index(fields=["patient", "-created_at"]),
             # The few severe reports, by infusion: the product/lot report asks of every infusion whether
-            # it had one; without it each question read all of that infusion's reports.
+            # it had one, and this answers from the severe rows alone rather than all of its reports.
             models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
         ]
         constraints = [
