@@ -24,7 +24,7 @@ from django.utils.translation.template import templatize
 from reactions import engine, services
 from reactions.domain import catalogue
 from reactions.emails import email_language
-from reactions.models import User
+from reactions.models import Infusion, User
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, clinic_for_engine_tests, make_report
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
@@ -138,6 +138,26 @@ def test_every_symptom_label_has_a_spanish_translation():
         english = {s.code: str(s.label) for s in catalogue.SYMPTOMS}
     assert english["headache"] == "Headache" and spanish["headache"] == "Dolor de cabeza"
     assert [code for code in english if spanish[code] == english[code]] == []
+
+
+def test_choice_labels_follow_the_language_of_each_request():
+    """The same process serves one request in Spanish and the next in English: no label is kept from the first."""
+    infusion = Infusion(setting=Infusion.Setting.HOME, product=Infusion.Product.OTHER, product_other="Hizentra")
+    seen = []
+    for language in ("es", "en", "es"):
+        with translation.override(language):
+            symptom = catalogue.get_translated("fever")
+            seen.append((infusion.get_setting_display(), symptom.label, symptom.clinical_name))
+    assert seen == [
+        ("Domicilio", "Fiebre o sensación de calor", "Pirexia"),
+        ("Home", "Fever or feeling hot", "Pyrexia"),
+        ("Domicilio", "Fiebre o sensación de calor", "Pirexia"),
+    ]
+    assert infusion.product_name == "Hizentra"
+    with translation.override("es"):
+        assert Infusion.name_of_product(Infusion.Product.OTHER.value, "Hizentra") == "Hizentra"
+        assert Infusion.name_of_product(Infusion.Product.PRIVIGEN.value, "") == "Privigen"
+        assert Infusion.name_of_product("retired_brand", "") == "retired_brand"
 
 
 def test_urgent_care_page_in_spanish(patient_client, patient):

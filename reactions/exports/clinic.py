@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from reactions.charts import highest_rate
 from reactions.domain import dates
+from reactions.domain.severity import most_severe
 from reactions.exports.spreadsheet import csv_lines, symptoms_text
 from reactions.models import (
     Clinic,
@@ -140,9 +141,6 @@ INFUSION_COLUMNS = [
 ]
 
 
-_LEVEL_ORDER = {"mild": 1, "review": 2, "severe": 3}
-
-
 def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> Iterator[str]:
     """CSV lines (header first) for these infusions, read lazily in chunks (see events_csv).
 
@@ -164,7 +162,6 @@ def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> 
 
 def _infusion_row(infusion: Infusion) -> list[Any]:
     reports = list(infusion.reports.all())
-    levels = [report.level for report in reports]
     return [
         infusion.pk,
         infusion.patient.full_name,
@@ -180,6 +177,6 @@ def _infusion_row(infusion: Infusion) -> list[Any]:
         infusion.pre_hydrated,
         highest_rate(list(infusion.rate_changes.all())),
         len(reports),
-        max(levels, key=lambda level: _LEVEL_ORDER.get(level, 0)) if levels else "",
+        most_severe(report.level for report in reports) or "",
         " | ".join(symptoms_text(report.symptoms.all()) for report in reports if report.symptoms.all()),
     ]

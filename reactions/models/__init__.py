@@ -4,7 +4,6 @@ Everything is re-exported here: code, migrations and Django itself find every mo
 """
 
 from .accounts import (
-    DEFAULT_VITALS_SAFE_RANGES,
     Clinic,
     Invitation,
     User,
@@ -21,7 +20,6 @@ from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, Repor
 from .triage import Flag, FlagEvent, LotSignal
 
 __all__ = [
-    "DEFAULT_VITALS_SAFE_RANGES",
     "SEVERE_AFTER_REVIEW",
     "AuditEvent",
     "AuditEventQuerySet",

@@ -15,25 +15,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import contacts, schedule
-from reactions.models.base import ChoiceLabels
+from reactions.domain import contacts, schedule, vitals
 
 
 def default_followup_offsets() -> list[int]:
     return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
 
 
-# Adult ranges in which a value during an infusion needs no review; a clinic can change them.
-DEFAULT_VITALS_SAFE_RANGES: dict[str, list[float]] = {
-    "systolic": [90, 160],
-    "diastolic": [50, 100],
-    "pulse": [50, 110],
-    "temperature": [35.5, 37.9],
-}
-
-
 def default_vitals_safe_ranges() -> dict[str, list[float]]:
-    return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
+    return {name: list(bounds) for name, bounds in vitals.DEFAULT_SAFE_RANGES.items()}
 
 
 def default_open_days() -> list[int]:
@@ -45,7 +35,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
 
 
-class Clinic(ChoiceLabels):
+class Clinic(models.Model):
     name = models.CharField(max_length=120)
     country = models.CharField(
         _("country"),
@@ -162,7 +152,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in. The e-mail address is the login."""
 
     class Role(models.TextChoices):
@@ -253,7 +243,7 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo("UTC")
 
 
-class Invitation(ChoiceLabels):
+class Invitation(models.Model):
     """An e-mailed, signed, expiring, single-use invitation to join a clinic."""
 
     email = models.EmailField(max_length=254)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.severity import ReportLevel, report_level
 from reactions.domain.triage import BY_ID, EMERGENCY_SIGNS, Care, Tier
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 
-# ReactionReport.level == "severe" as a filter: a clinician's reclassification wins over the patient's answers.
-SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
+# ReactionReport.level == SEVERE as a filter: a clinician's reclassification wins over the patient's answers.
+SEVERE_AFTER_REVIEW = Q(clinician_level=ReportLevel.SEVERE) | Q(clinician_level="", is_severe=True)
 
 
 class ReportSource(models.TextChoices):
@@ -27,7 +27,7 @@ class ReportSource(models.TextChoices):
     CAREGIVER = "caregiver", _("A caregiver, to the clinic")
 
 
-class ReactionReport(ChoiceLabels):
+class ReactionReport(models.Model):
     """What a patient reported about how they felt after one infusion."""
 
     Source = ReportSource
@@ -52,7 +52,7 @@ class ReactionReport(ChoiceLabels):
     is_severe = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=False)
     # A clinician's reclassification after review (empty: as the patient reported).
-    clinician_level = models.CharField(max_length=20, blank=True)
+    clinician_level = models.CharField(max_length=20, blank=True, choices=ReportLevel.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -61,7 +61,7 @@ class ReactionReport(ChoiceLabels):
             models.Index(fields=["infusion", "-created_at"]),
             models.Index(fields=["patient", "-created_at"]),
             # The few severe reports, by infusion: the product/lot report asks of every infusion whether
-            # it had one; without it each question read all of that infusion's reports.
+            # it had one, and this answers from the severe rows alone rather than all of its reports.
             models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
         ]
         constraints = [
@@ -74,6 +74,9 @@ class ReactionReport(ChoiceLabels):
                 | Q(is_severe=False, tier=Tier.ROUTINE),
                 name="report_severe_is_emergency_or_urgent",
             ),
+            models.CheckConstraint(
+                condition=Q(clinician_level__in=["", *ReportLevel.values]), name="report_clinician_level_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,13 +85,14 @@ class ReactionReport(ChoiceLabels):
     SEVERE_AFTER_REVIEW = SEVERE_AFTER_REVIEW
 
     @property
-    def patient_level(self) -> str:
-        """'severe', 'review' or 'mild', from the patient's own answers."""
-        return "severe" if self.is_severe else "review" if self.needs_review else "mild"
+    def patient_level(self) -> ReportLevel:
+        """The level from the patient's own answers."""
+        return report_level(is_severe=self.is_severe, needs_review=self.needs_review)
 
     @property
-    def level(self) -> str:
-        return self.clinician_level or self.patient_level
+    def level(self) -> ReportLevel:
+        """The level that counts: the clinician's reclassification, else the patient's answers."""
+        return ReportLevel(self.clinician_level) if self.clinician_level else self.patient_level
 
     @property
     def shows_emergency_advice(self) -> bool:
@@ -105,7 +109,7 @@ class ReactionReport(ChoiceLabels):
         return [str(BY_ID[rule].summary) if rule in BY_ID else rule for rule in self.rules]
 
 
-class ReportedSymptom(ChoiceLabels):
+class ReportedSymptom(models.Model):
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
     code = models.CharField(max_length=40, choices=catalogue.choices())
     grade = models.CharField(max_length=12, choices=Grade.choices)
@@ -127,15 +131,23 @@ class ReportedSymptom(ChoiceLabels):
         return catalogue.get_translated(self.code)
 
 
-class ReportReclassification(ChoiceLabels):
+class ReportReclassification(models.Model):
     """A clinician's change of a report's severity. The patient's own answers are never altered."""
 
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
-    from_level = models.CharField(max_length=20)
-    to_level = models.CharField(max_length=20)
+    from_level = models.CharField(max_length=20, choices=ReportLevel.choices)
+    to_level = models.CharField(max_length=20, choices=ReportLevel.choices)
     reason = models.TextField(max_length=2000)
     by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(from_level__in=ReportLevel.values), name="reclassification_from_valid"),
+            models.CheckConstraint(condition=Q(to_level__in=ReportLevel.values), name="reclassification_to_valid"),
+            models.CheckConstraint(condition=~Q(to_level=F("from_level")), name="reclassification_changes_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.report_id}: {self.from_level} to {self.to_level}"

@@ -8,12 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import Clinic, User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 from reactions.models.reports import ReactionReport
 
 
-class Flag(ChoiceLabels):
+class Flag(models.Model):
     """Something a clinician must act on: a severe event, a review flag, or a prompt with no response.
 
     Its source is exactly one of: a reaction report, out-of-range vitals, an unanswered follow-up.
@@ -129,7 +128,7 @@ class Flag(ChoiceLabels):
         return None
 
 
-class FlagEvent(ChoiceLabels):
+class FlagEvent(models.Model):
     """Every action on a flag, with who and when: the flag's history and its notes thread."""
 
     class Action(models.TextChoices):
@@ -155,7 +154,7 @@ class FlagEvent(ChoiceLabels):
         return f"{self.get_action_display()} by {self.actor} on flag {self.flag_id}"
 
 
-class LotSignal(ChoiceLabels):
+class LotSignal(models.Model):
     """Two or more severe events on the same product lot within 30 days, in one clinic."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="lot_signals")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reactions import jobs
-from reactions.domain import triage
+from reactions.domain import severity, triage
 from reactions.models import (
     Flag,
     FlagEvent,
@@ -91,9 +91,6 @@ def report_create(
     return report
 
 
-REPORT_LEVELS = ("severe", "review", "mild")
-
-
 @transaction.atomic
 def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason: str) -> ReportReclassification:
     """A clinician's reassessment of a report. The patient's answers stay as they were; the change is recorded.
@@ -101,7 +98,7 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     Upgrading to severe opens a severe event (so it is triaged and counts for lot signals);
     downgrading a severe event stops its alerts, and the clinician closes it with an outcome.
     """
-    if to_level not in REPORT_LEVELS:
+    if to_level not in severity.ReportLevel.values:
         raise FlagActionError(_("Choose severe, review or mild."))
     if not reason.strip():
         raise FlagActionError(_("Say why you reclassify this report."))
@@ -117,9 +114,12 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     active = list(report.flags.exclude(status=Flag.Status.CLOSED))
     for flag in active:
         FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
-    if from_level == "severe":
+    if from_level == severity.ReportLevel.SEVERE:
         report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).update(next_alert_at=None)
-    wanted_kind = {"severe": Flag.Kind.SEVERE_EVENT, "review": Flag.Kind.REVIEW}.get(to_level)
+    wanted_kind = {
+        severity.ReportLevel.SEVERE: Flag.Kind.SEVERE_EVENT,
+        severity.ReportLevel.REVIEW: Flag.Kind.REVIEW,
+    }.get(to_level)
     if wanted_kind and not any(f.kind == wanted_kind for f in active):
         now = timezone.now()
         flag, created = Flag.objects.get_or_create(

@@ -44,8 +44,8 @@ HOME_REPORTS_PER_INFUSION = 3
 def patient_home(request: HttpRequest) -> HttpResponse:
     patient = request.user
     # Each infusion shows its latest few reports; the infusion's own page lists them all. How many it
-    # has in all comes with them, counted by a window over the same rows: annotating the infusions
-    # instead made the page count join and group every report of the patient.
+    # has in all comes with them, counted by a window over the same rows: a count annotated on the
+    # infusions would make the page count join and group every report of the patient.
     recent_reports = ReactionReport.objects.annotate(
         infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id"))
     ).order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
@@ -58,7 +58,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     for infusion in page.object_list:
         shown = infusion.recent_reports
         infusion.older_reports = shown[0].infusion_report_count - len(shown) if shown else 0
-    # Their symptoms in one query, grouped here: a prefetch inside the reports' prefetch cost more than its query.
+    # Their symptoms in one query (selectors.prefetch.attach_symptoms says why not a nested prefetch).
     selectors.prefetch.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
     context = {
         "next_action": selectors.patient_home.patient_next_action(patient=patient),

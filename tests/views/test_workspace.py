@@ -23,6 +23,7 @@ from reactions.models import (
     LotSignal,
     OutboundEmail,
     RateChange,
+    ReactionReport,
     ReportReclassification,
     Vitals,
 )
@@ -117,6 +118,19 @@ def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, pat
         services.reports.report_reclassify(report=report, by=clinician, to_level="severe", reason="again")
     with pytest.raises(services.triage.FlagActionError):
         services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="  ")
+
+
+def test_the_database_holds_only_report_levels_and_real_changes(clinician, patient):
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "moderate")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReactionReport.objects.filter(pk=report.pk).update(clinician_level="urgent")
+    for from_level, to_level in (("mild", "urgent"), ("urgent", "mild"), ("mild", "mild")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReportReclassification.objects.create(
+                report=report, from_level=from_level, to_level=to_level, reason="x", by=clinician
+            )
+    with pytest.raises(services.triage.FlagActionError):
+        services.reports.report_reclassify(report=report, by=clinician, to_level="urgent", reason="Worse")
 
 
 # --- Vitals and rate changes -----------------------------------------------------------------

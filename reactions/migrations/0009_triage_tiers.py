@@ -19,7 +19,7 @@ def label_earlier_reports(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reactions', '0007_symptom_catalogue_2026_12'),
+        ('reactions', '0008_privapi'),
     ]
 
     operations = [
