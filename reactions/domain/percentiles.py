@@ -28,6 +28,14 @@ class DurationSummary:
     median: timedelta | None
     p90: timedelta | None
 
+    @property
+    def median_minutes(self) -> float | None:
+        return None if self.median is None else self.median.total_seconds() / 60
+
+    @property
+    def p90_minutes(self) -> float | None:
+        return None if self.p90 is None else self.p90.total_seconds() / 60
+
 
 def summarise(durations: Sequence[timedelta]) -> DurationSummary:
     seconds = [d.total_seconds() for d in durations]
