@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from html.parser import HTMLParser
@@ -92,6 +94,15 @@ def test_contacting_records_the_first_contact_acknowledges_the_open_flag_and_aud
     assert flag.events.filter(action=FlagEvent.Action.CONTACTED).count() == 2
     html = clinician_client.get(reverse("flag_detail", args=[flag.pk])).content.decode()
     assert "First contacted" in html and "Contacted the patient" in html
+
+
+def test_the_events_csv_has_the_first_contact_time(clinician_client, clinician, patient):
+    flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
+    services.triage.flag_record_contact(flag=flag, by=clinician)
+    response = clinician_client.get(reverse("export_events_csv"), {"status": "all"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    expected = timezone.localtime(Flag.objects.get(pk=flag.pk).contacted_at).isoformat(timespec="minutes")
+    assert [row["contacted"] for row in rows] == [expected]
 
 
 def test_contacting_a_flag_a_colleague_acknowledged_keeps_their_acknowledgement(clinician, patient):
