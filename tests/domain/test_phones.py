@@ -18,3 +18,9 @@ def test_a_number_from_another_country_keeps_its_country_code_on_screen():
     assert phone_display(number, home_region="GB") == "+34 612 34 56 78"
     assert phone_display(number, home_region="ES") == "612 34 56 78"
     assert phone_dial(number) == "+34612345678"
+
+
+def test_stored_text_that_is_no_number_is_shown_as_it_is_and_never_dialled():
+    number = phonenumbers.PhoneNumber(raw_input="ask at reception")
+    assert phone_display(number, home_region="GB") == "ask at reception"
+    assert phone_dial(number) == ""
