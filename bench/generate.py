@@ -193,6 +193,7 @@ class _ClinicRows:
             "is_staff",
             "indication",
             "language",
+            "phone",
             "followups_paused_until",
             "followups_stopped_at",
             "date_joined",
@@ -214,6 +215,7 @@ class _ClinicRows:
                     False,
                     "",
                     "",
+                    "",
                     None,
                     None,
                     now - timedelta(days=400),
@@ -233,6 +235,7 @@ class _ClinicRows:
                     False,
                     "rrms_dmt_failed",
                     "",
+                    f"+447700900{k % 1000:03d}",  # Ofcom's drama range: reaches nobody
                     None,
                     None,
                     now - timedelta(days=380),

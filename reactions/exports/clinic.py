@@ -44,6 +44,7 @@ EVENT_COLUMNS = [
     "symptoms",
     "acknowledged_by",
     "acknowledged",
+    "contacted",
     "assigned_to",
     "closed",
 ]
@@ -95,6 +96,7 @@ def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
         symptoms,
         flag.acknowledged_by.full_name if flag.acknowledged_by else "",
         flag.acknowledged_at,
+        flag.contacted_at,
         flag.assigned_to.full_name if flag.assigned_to else "",
         flag.closed_at,
     ]

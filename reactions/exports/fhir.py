@@ -110,8 +110,13 @@ def _patient_resource(patient: User, base_url: str) -> dict[str, Any]:
         "active": patient.is_active,
         "name": [{"text": patient.full_name}],
     }
+    telecom = []
+    if patient.phone:
+        telecom.append({"system": "phone", "value": patient.phone_dial})
     if patient.email:
-        resource["telecom"] = [{"system": "email", "value": patient.email}]
+        telecom.append({"system": "email", "value": patient.email})
+    if telecom:
+        resource["telecom"] = telecom
     if patient.clinic_id:
         resource["managingOrganization"] = {"display": patient.clinic.name}
     return resource

@@ -40,6 +40,7 @@ def _profile(patient: User) -> dict[str, Any]:
         "id": patient.pk,
         "full_name": patient.full_name,
         "email": patient.email,
+        "phone": patient.phone_dial,
         "clinic": patient.clinic.name if patient.clinic_id else None,
         "clinic_phone": patient.clinic.out_of_hours_phone if patient.clinic_id else None,
         "time_zone": str(patient.tzinfo),

@@ -14,8 +14,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
-from reactions.domain import contacts, schedule, vitals
+from reactions.domain import contacts, phones, schedule, vitals
 
 
 def default_followup_offsets() -> list[int]:
@@ -177,6 +178,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         OTHER = "other", _("Other")
 
     indication = models.CharField(max_length=30, choices=Indication.choices, blank=True)
+    # The number a clinician calls back on after a severe event; the patient and clinic staff can change it.
+    phone = PhoneNumberField(_("phone number"), blank=True)
     # Empty: follow the browser's Accept-Language. Also the language of this user's e-mails.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
@@ -235,6 +238,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return "on"
 
     @property
+    def phone_display(self) -> str:
+        """The number as staff read it: national format at home, international from abroad."""
+        if not self.phone:
+            return ""
+        return phones.phone_display(self.phone, home_region=settings.PHONENUMBER_DEFAULT_REGION)
+
+    @property
+    def phone_dial(self) -> str:
+        """The number for a tel: link (E.164)."""
+        return phones.phone_dial(self.phone) if self.phone else ""
+
+    @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         if self.time_zone:
             return zoneinfo.ZoneInfo(self.time_zone)
@@ -250,6 +265,8 @@ class Invitation(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=User.Role.choices, default=User.Role.PATIENT)
     full_name = models.CharField(max_length=150, blank=True)
+    # Clinic staff usually have the patient's number: copied to the account, which the patient can correct.
+    phone = PhoneNumberField(blank=True)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     # Random per invitation and part of the signed token: a token is bound to one row.
     nonce = models.CharField(max_length=32)

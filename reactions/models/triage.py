@@ -53,6 +53,8 @@ class Flag(models.Model):
     assigned_to = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags"
     )
+    # When a clinician first reached the patient about this flag (each contact is a CONTACTED event).
+    contacted_at = models.DateTimeField(null=True, blank=True)
     # A review flag (never a severe event) can be snoozed: it leaves the queue until then.
     snoozed_until = models.DateTimeField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=300, blank=True)
@@ -86,6 +88,10 @@ class Flag(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="severe_event") | Q(snoozed_until__isnull=True), name="flag_severe_never_snoozed"
+            ),
+            # Reaching the patient is acting on the flag: it is acknowledged at the latest then.
+            models.CheckConstraint(
+                condition=Q(contacted_at__isnull=True) | ~Q(status="open"), name="flag_contacted_not_open"
             ),
             models.CheckConstraint(
                 condition=(
@@ -135,6 +141,7 @@ class FlagEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ASSIGNED = "assigned", _("Assigned")
         NOTE = "note", _("Note")
+        CONTACTED = "contacted", _("Contacted the patient")
         SNOOZED = "snoozed", _("Snoozed")
         RECLASSIFIED = "reclassified", _("Reclassified")
         CLOSED = "closed", _("Closed with outcome")

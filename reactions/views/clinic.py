@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reactions import selectors, services
 from reactions.domain import triage
+from reactions.exports.response_times import response_times_csv
 from reactions.forms.accounts import (
     InvitationForm,
     PatientDetailsForm,
+    PhoneForm,
 )
 from reactions.forms.clinic import ClinicSettingsForm
 from reactions.forms.filters import DateRangeForm, PatientSearchForm
@@ -42,6 +44,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
             full_name=form.cleaned_data["full_name"],
             role=form.cleaned_data["role"],
             invited_by=request.user,
+            phone=form.cleaned_data["phone"],
         )
         messages.success(request, _("The invitation to %(email)s is on its way.") % {"email": invitation.email})
         return redirect("invitation_create")
@@ -71,9 +74,18 @@ def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
     return get_object_or_404(Infusion.objects.select_related("patient"), pk=pk, patient__clinic=request.user.clinic)
 
 
+def _clinic_admin_only(request: HttpRequest) -> None:
+    if request.user.role != User.Role.CLINIC_ADMIN:
+        raise Http404
+
+
 @clinic_staff_required
 def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _get_patient_for_clinic(request, pk)
+    return _patient_page(request, _get_patient_for_clinic(request, pk))
+
+
+def _patient_page(request: HttpRequest, patient: User, *, phone_form: PhoneForm | None = None) -> HttpResponse:
+    """The patient's timeline; with a phone form that did not validate, shown again with its errors."""
     audit(request, patients=[patient], action="view", what="timeline")
     timeline = selectors.timeline.patient_timeline(patient=patient)
     page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -83,9 +95,25 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "infusions": selectors.timeline.timeline_details(page.object_list),
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
+        "phone_form": phone_form or PhoneForm(initial={"phone": patient.phone}, by_staff=True),
         "reclassify_form": ReclassifyForm(),
     }
-    return render(request, "reactions/clinic_patient_detail.html", context)
+    status = 400 if phone_form is not None else 200
+    return render(request, "reactions/clinic_patient_detail.html", context, status=status)
+
+
+@clinic_staff_required
+@require_POST
+def clinic_patient_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """Clinic staff set or correct the number the patient is called back on."""
+    patient = _get_patient_for_clinic(request, pk)
+    form = PhoneForm(request.POST, by_staff=True)
+    if not form.is_valid():
+        return _patient_page(request, patient, phone_form=form)
+    services.accounts.user_set_phone(user=patient, phone=form.cleaned_data["phone"])
+    audit(request, patients=[patient], action="change", what="phone number")
+    messages.success(request, _("Phone number saved."))
+    return redirect(reverse("clinic_patient_detail", args=[patient.pk]) + "#phone-title")
 
 
 @clinic_staff_required
@@ -249,8 +277,7 @@ def product_report(request: HttpRequest) -> HttpResponse:
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    if request.user.role != User.Role.CLINIC_ADMIN:
-        raise Http404
+    _clinic_admin_only(request)
     form = ClinicSettingsForm(bound_data(request), instance=request.user.clinic)
     if request.method == "POST" and form.is_valid():
         settings_ = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -276,3 +303,26 @@ def triage_rules(request: HttpRequest) -> HttpResponse:
             "emergency_number": request.user.clinic.emergency_call_number,
         },
     )
+
+
+@clinic_staff_required
+@require_GET
+def clinic_response_times(request: HttpRequest) -> HttpResponse:
+    """For clinic admins: how fast severe events were acknowledged and patients reached, last 30 days."""
+    _clinic_admin_only(request)
+    times = selectors.response_times.severe_response_times(clinic=request.user.clinic)
+    return render(request, "reactions/clinic_response_times.html", {"times": times})
+
+
+@clinic_staff_required
+@require_GET
+def clinic_response_times_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _clinic_admin_only(request)
+    times = selectors.response_times.severe_response_times(clinic=request.user.clinic)
+    response = StreamingHttpResponse(
+        response_times_csv(times, clinic=request.user.clinic), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="ivigtrack-response-times-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    return response
