@@ -1,6 +1,18 @@
 """Reads: one module per page family, each in a bounded number of queries."""
 
-from . import audit, burden, clinic, history, patient_home, plans, prefetch, products, timeline, triage_queue
+from . import (
+    audit,
+    burden,
+    clinic,
+    history,
+    patient_home,
+    pharmacovigilance,
+    plans,
+    prefetch,
+    products,
+    timeline,
+    triage_queue,
+)
 
 __all__ = [
     "audit",
@@ -8,6 +20,7 @@ __all__ = [
     "clinic",
     "history",
     "patient_home",
+    "pharmacovigilance",
     "plans",
     "prefetch",
     "products",

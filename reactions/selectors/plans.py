@@ -125,13 +125,14 @@ class PlanPage:
 
 
 def infusion_plan_page(*, infusion: Infusion) -> PlanPage:
-    state = _with_current_plan(with_plan_state(Infusion.objects.filter(pk=infusion.pk))).get()
+    """The plan page of one planned infusion: its state (set on it as attach_plan_states does) and every plan."""
+    attach_plan_states([infusion])
     history = list(infusion.plans.select_related("decided_by"))
     return PlanPage(
         infusion=infusion,
-        needs_plan=state.needs_plan,
-        severe_flag_id=state.severe_flag_id,
-        current_plan=_current_plan(state),
+        needs_plan=infusion.needs_plan,
+        severe_flag_id=infusion.severe_flag_id,
+        current_plan=infusion.current_plan,
         history=history,
     )
 
