@@ -24,7 +24,7 @@ def infusion_plan_record(*, infusion: Infusion, by: User, decision: str, note: s
     """
     if decision not in InfusionPlan.Decision.values:
         raise PlanError(_("Choose a decision."))
-    infusion = Infusion.objects.select_for_update().select_related("patient__clinic").get(pk=infusion.pk)
+    infusion = Infusion.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=infusion.pk)
     if infusion.status != Infusion.Status.PLANNED:
         raise PlanError(_("Only a planned infusion can have a plan."))
     now = timezone.now()
