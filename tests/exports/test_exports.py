@@ -126,6 +126,29 @@ def test_events_csv_lists_the_clinics_flags_with_symptoms_and_grades(clinician_c
     assert all(r["lot"] != "FOREIGN-LOT" and r["patient"] != "Far Away" for r in records)
 
 
+def test_events_csv_carries_the_clinicians_assessment_of_each_report(clinician_client, clinician, events):
+    services.pharmacovigilance.event_assessment_record(
+        report=events["severe"].report,
+        by=clinician,
+        criteria=["life_threatening", "hospitalisation"],
+        causality="probable",
+        action_taken="premedication_added",
+        outcome="recovered_with_sequelae",
+    )
+    records = _records(clinician_client.get(reverse("export_events_csv"), {"status": "all"}))
+    by_id = {r["id"]: r for r in records}
+    severe = by_id[str(events["severe"].pk)]
+    assert (severe["serious"], severe["seriousness_criteria"]) == ("yes", "life_threatening; hospitalisation")
+    assert (severe["causality"], severe["action_taken"], severe["event_outcome"]) == (
+        "probable",
+        "premedication_added",
+        "recovered_with_sequelae",
+    )
+    assert severe["assessed_by"] == "Nora Nurse" and severe["assessed"]
+    for unassessed in (by_id[str(events["review"].pk)], by_id[str(events["vitals"].pk)]):
+        assert unassessed["serious"] == unassessed["causality"] == unassessed["assessed"] == ""
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
