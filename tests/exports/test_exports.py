@@ -517,6 +517,34 @@ def test_summary_shows_infusions_reactions_vitals_rates_and_chart(patient_client
     assert response.context["date_to"] == today and response.context["date_from"] == months_before(today, 6)
 
 
+def test_summary_and_data_export_show_the_clinicians_assessment(patient_client, patient, clinician, summary_data):
+    report = summary_data["recent"].reports.get()
+    html = patient_client.get(reverse("my_summary")).content.decode()
+    assert "Clinician's assessment" not in html and "assessed as serious" not in html
+    services.pharmacovigilance.event_assessment_record(
+        report=report,
+        by=clinician,
+        criteria=["hospitalisation"],
+        causality="probable",
+        action_taken="rate_reduced",
+        outcome="recovered",
+    )
+    html = patient_client.get(reverse("my_summary")).content.decode()
+    assert "1 assessed as serious (ICH E2A)" in html
+    assert "<strong>serious</strong> (Requires or prolongs hospitalisation)" in html
+    assert "causality (WHO-UMC): Probable / likely; action taken: Rate reduced; outcome: Recovered / resolved" in html
+    assert "Nora Nurse" in html
+    data = json.loads(patient_client.get(reverse("my_data_json")).content)
+    (exported,) = [r for i in data["infusions"] for r in i["reports"]]
+    assessment = exported["clinician_assessment"]
+    assert (assessment["serious"], assessment["seriousness_criteria"], assessment["causality"]) == (
+        True,
+        ["hospitalisation"],
+        "probable",
+    )
+    assert assessment["recorded_by"] == "Nora Nurse"
+
+
 def test_summary_date_range(patient_client, summary_data):
     start = timezone.localdate() - timedelta(days=401)
     end = timezone.localdate() - timedelta(days=399)
