@@ -143,7 +143,8 @@ def test_plan_needed_shows_in_the_queue_timeline_and_flag_page_until_a_plan_is_r
     assert AuditEvent.objects.filter(patient=patient, what__contains="plan premedicate").exists()
     assert "Plan needed before the next infusion" not in clinician_client.get(reverse("clinic_flags")).content.decode()
     timeline = clinician_client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
-    assert "⚠ Plan needed" not in timeline and "✓ Plan: Premedicate" in timeline and "Cetirizine 10 mg" in timeline
+    assert "⚠ Plan needed" not in timeline and "Plan: <strong>Premedicate</strong> — Nora Nurse" in timeline
+    assert "Cetirizine 10 mg" in timeline
 
 
 def test_stop_through_the_plan_page(clinician_client, patient):
