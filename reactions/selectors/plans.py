@@ -20,6 +20,7 @@ from django.db.models import (
     BooleanField,
     Case,
     DateTimeField,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -66,6 +67,15 @@ def with_plan_state(infusions: QuerySet[Infusion]) -> QuerySet[Infusion]:
         plan_decision=Subquery(plan.values("decision")[:1]),
         plan_decided_at=Subquery(plan.values("decided_at")[:1]),
     ).annotate(needs_plan=Case(When(_NEEDS_PLAN, then=Value(True)), default=Value(False), output_field=BooleanField()))
+
+
+def stopped_by_plan() -> Exists:
+    """Whether an infusion's current plan is "stop" (an annotation: ``.annotate(stopped=stopped_by_plan())``)."""
+    return Exists(
+        InfusionPlan.objects.filter(
+            infusion=OuterRef("pk"), superseded_at__isnull=True, decision=InfusionPlan.Decision.STOP
+        )
+    )
 
 
 def _with_current_plan(infusions: QuerySet[Infusion]) -> QuerySet[Infusion]:

@@ -178,3 +178,18 @@ def test_the_queue_pages_use_a_constant_number_of_queries_with_plans_needed(clin
     small = count_queries(clinician_client, reverse("clinic_flags"))
     add(5)
     assert count_queries(clinician_client, reverse("clinic_flags")) == small
+
+
+def test_the_patient_sees_that_a_stopped_infusion_will_not_be_given(patient_client, clinician, patient):
+    make_severe_flag(infusion=InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3)))
+    message = "Your care team has decided not to give this infusion"
+    later = _planned(patient, in_hours=24 * 28)  # the "next planned infusion" card
+    assert message not in patient_client.get(reverse("home")).content.decode()
+    services.plans.infusion_plan_record(infusion=later, by=clinician, decision=InfusionPlan.Decision.STOP)
+    assert message in patient_client.get(reverse("home")).content.decode()
+    soon = _planned(patient, in_hours=-1)  # its time has come: the home page asks whether it was given
+    home = patient_client.get(reverse("home")).content.decode()
+    assert "Log this infusion as given" in home and home.count(message) == 1  # the later one's card
+    services.plans.infusion_plan_record(infusion=soon, by=clinician, decision=InfusionPlan.Decision.STOP)
+    home = patient_client.get(reverse("home")).content.decode()
+    assert "Log this infusion as given" not in home and home.count(message) == 2
