@@ -108,6 +108,12 @@ def clinic_plans_needed(*, clinic: Clinic) -> list[Infusion]:
     )
 
 
+def clinic_plans_needed_count(*, clinic: Clinic) -> int:
+    """How many of the clinic's planned infusions need a plan (the daily reminder counts them)."""
+    infusions = Infusion.objects.filter(patient__clinic=clinic, status=Infusion.Status.PLANNED)
+    return with_plan_state(infusions).filter(needs_plan=True).count()
+
+
 def attach_plan_states(infusions: Iterable[Infusion]) -> None:
     """Set ``needs_plan``, ``severe_flag_id`` and ``current_plan`` on each planned infusion, in two queries
     for them all (none when none is planned); a given infusion gets ``needs_plan = False`` and no plan."""

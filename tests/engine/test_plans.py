@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from reactions import engine, services
-from reactions.models import FollowUp, Infusion, InfusionPlan, OutboundEmail
+from reactions import engine, selectors, services
+from reactions.models import Flag, FollowUp, Infusion, InfusionPlan, OutboundEmail
 from tests.factories import (
+    ClinicFactory,
     ClinicianFactory,
     InfusionFactory,
     PatientFactory,
@@ -117,3 +118,20 @@ def test_a_plan_that_replaces_a_stop_brings_the_reminder_back(patient, clinician
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.SLOWER_RATE)
     engine.dispatcher.dispatch_due()
     assert len(_reminder_emails()) == 1
+
+
+def test_the_daily_reminder_counts_infusions_that_need_a_plan(clinician):
+    # The severe event itself was acknowledged and closed: only the plan is still to do.
+    clinic = ClinicFactory(time_zone="UTC", daily_reminder_at=time(8))
+    ClinicianFactory(clinic=clinic)
+    patient = PatientFactory(clinic=clinic)
+    flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
+    services.triage.flag_close(flag=flag, by=clinician, outcome=Flag.Outcome.RESOLVED)
+    infusion = _planned_tomorrow(patient)
+    assert selectors.clinic.clinic_open_items(clinic=clinic).plans_needed == 1
+    morning = timezone.now().replace(hour=9, minute=0) + timedelta(days=1)
+    assert engine.dispatcher.digests_queue(now=morning) == 1
+    email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.DAILY_DIGEST)
+    assert "1 open item" in email.subject and "need a plan after a severe event: 1" in email.body_text
+    services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.PROCEED)
+    assert selectors.clinic.clinic_open_items(clinic=clinic).total == 0
