@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import AuditEvent, EventAssessment, FollowUp, Infusion, InfusionPlan
+from reactions.models import AuditEvent, EventAssessment, FollowUp, Infusion, InfusionPlan, User
 from tests.factories import InfusionFactory, PatientFactory, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +194,19 @@ def test_the_patient_sees_that_a_stopped_infusion_will_not_be_given(patient_clie
     services.plans.infusion_plan_record(infusion=soon, by=clinician, decision=InfusionPlan.Decision.STOP)
     home = patient_client.get(reverse("home")).content.decode()
     assert "Log this infusion as given" not in home and home.count(message) == 2
+
+
+def test_support_staff_see_assessments_and_plans_in_djangos_admin_read_only(clinician, patient):
+    flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
+    services.pharmacovigilance.event_assessment_record(
+        report=flag.report, by=clinician, criteria=[], causality="possible", action_taken="none", outcome="recovered"
+    )
+    planned = _planned(patient)
+    services.plans.infusion_plan_record(infusion=planned, by=clinician, decision="proceed", note="Seen today")
+    support = User.objects.create_superuser(email="support@example.test", password="x", full_name="Support")
+    client = Client()
+    client.force_login(support)
+    report_page = client.get(reverse("admin:reactions_reactionreport_change", args=[flag.report_id]))
+    assert report_page.status_code == 200 and "Possible" in report_page.content.decode()
+    infusion_page = client.get(reverse("admin:reactions_infusion_change", args=[planned.pk]))
+    assert infusion_page.status_code == 200 and "Seen today" in infusion_page.content.decode()
