@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reactions import services
@@ -124,3 +125,12 @@ def test_a_patient_in_another_clinic_is_not_listed(patient, other_clinic):
     _planned(foreign)
     assert plans.clinic_plans_needed(clinic=patient.clinic) == []
     assert len(plans.clinic_plans_needed(clinic=other_clinic)) == 1
+
+
+def test_the_database_allows_one_current_plan_per_infusion_and_only_the_five_decisions(patient, clinician):
+    planned = _planned(patient)
+    InfusionPlan.objects.create(infusion=planned, decision="proceed", decided_by=clinician)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InfusionPlan.objects.create(infusion=planned, decision="stop", decided_by=clinician)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InfusionPlan.objects.create(infusion=_planned(patient, in_hours=48), decision="postpone", decided_by=clinician)
