@@ -4,7 +4,9 @@ A planned infusion needs a plan when the patient had a severe event (a flag of k
 raised it: the patient's answers or a clinician's reclassification) after their previous given infusion
 began and before this one starts, and no clinician has recorded a plan for it since that event. A plan
 recorded before a later severe event no longer answers it. With no given infusion before it, any severe
-event before it counts.
+event before it counts. The flag counts whatever became of it (acknowledged, closed, its report downgraded):
+only a recorded plan answers it. Every planned infusion after that event needs one, not only the next: each
+was planned before anyone had decided.
 
 The triage queue's "plan needed" list, the patient's timeline, the flag page and the dispatcher (which
 holds the day-before reminder while a plan is needed) all read it through ``with_plan_state``.
