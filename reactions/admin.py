@@ -2,8 +2,20 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model
+from django.http import HttpRequest
 
-from reactions.models import Clinic, Flag, Infusion, Invitation, ReactionReport, ReportedSymptom, User
+from reactions.models import (
+    Clinic,
+    EventAssessment,
+    Flag,
+    Infusion,
+    InfusionPlan,
+    Invitation,
+    ReactionReport,
+    ReportedSymptom,
+    User,
+)
 
 
 @admin.register(Clinic)
@@ -38,6 +50,18 @@ class InvitationAdmin(admin.ModelAdmin):
     exclude = ["nonce"]
 
 
+class InfusionPlanInline(admin.TabularInline):
+    """Clinicians' plans are their record: shown to support staff, changed only in the app."""
+
+    model = InfusionPlan
+    extra = 0
+    can_delete = False
+    readonly_fields = ["decision", "note", "decided_by", "decided_at", "superseded_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Infusion)
 class InfusionAdmin(admin.ModelAdmin):
     list_display = ["patient", "status", "started_at", "product", "lot_number", "dose_grams"]
@@ -45,6 +69,7 @@ class InfusionAdmin(admin.ModelAdmin):
     search_fields = ["patient__email", "lot_number"]
     list_select_related = ["patient"]
     raw_id_fields = ["patient", "logged_by"]
+    inlines = [InfusionPlanInline]
 
 
 class ReportedSymptomInline(admin.TabularInline):
@@ -52,11 +77,36 @@ class ReportedSymptomInline(admin.TabularInline):
     extra = 0
 
 
+class EventAssessmentInline(admin.TabularInline):
+    """Clinicians' assessments are their record: shown to support staff, changed only in the app."""
+
+    model = EventAssessment
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "death",
+        "life_threatening",
+        "hospitalisation",
+        "disability",
+        "congenital_anomaly",
+        "medically_important",
+        "causality",
+        "action_taken",
+        "outcome",
+        "recorded_by",
+        "recorded_at",
+        "superseded_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(ReactionReport)
 class ReactionReportAdmin(admin.ModelAdmin):
     list_display = ["patient", "infusion", "created_at", "is_severe", "needs_review"]
     list_filter = ["is_severe", "needs_review"]
-    inlines = [ReportedSymptomInline]
+    inlines = [ReportedSymptomInline, EventAssessmentInline]
     raw_id_fields = ["patient", "infusion"]
     list_select_related = ["patient", "infusion"]
 

@@ -4,7 +4,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from reactions.forms.accounts import LoginForm, PasswordResetForm
-from reactions.views import accounts, clinic, exports, health, links, patient, privacy, pwa, triage
+from reactions.views import (
+    accounts,
+    clinic,
+    exports,
+    health,
+    links,
+    patient,
+    pharmacovigilance,
+    privacy,
+    pwa,
+    triage,
+)
 
 urlpatterns = [
     # The patient's own pages.
@@ -42,6 +53,8 @@ urlpatterns = [
     path("clinic/infusions/<int:pk>/", clinic.clinic_infusion_detail, name="clinic_infusion_detail"),
     path("clinic/infusions/<int:pk>/report/", clinic.clinic_report_create, name="clinic_report_create"),
     path("clinic/reports/<int:pk>/reclassify/", clinic.report_reclassify, name="report_reclassify"),
+    path("clinic/reports/<int:pk>/assessment/", pharmacovigilance.report_assessment, name="report_assessment"),
+    path("clinic/infusions/<int:pk>/plan/", pharmacovigilance.infusion_plan, name="infusion_plan"),
     path("clinic/products/", clinic.product_report, name="product_report"),
     path("clinic/export/events.csv", exports.export_events_csv, name="export_events_csv"),
     path("clinic/export/infusions.csv", exports.export_infusions_csv, name="export_infusions_csv"),

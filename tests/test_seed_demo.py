@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from reactions.models import Clinic, Flag, Infusion, LotSignal, ReactionReport, User, Vitals
+from reactions.models import (
+    Clinic,
+    EventAssessment,
+    Flag,
+    Infusion,
+    InfusionPlan,
+    LotSignal,
+    ReactionReport,
+    User,
+    Vitals,
+)
+from reactions.selectors import plans
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +53,12 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
     # Patients can be called back, on numbers from Ofcom's drama range (+44 7700 900xxx) that reach nobody.
     phones = [p.phone_dial for p in User.objects.filter(role=User.Role.PATIENT).order_by("email")]
     assert phones == ["+447700900101", "+447700900202", "+447700900303"]
+    # Sam's next infusion waits for a plan after the severe event; Jo's event is assessed and has one.
+    (needed,) = plans.clinic_plans_needed(clinic=Clinic.objects.get())
+    assert needed.patient.email == "patient2@demo.test"
+    assert needed.started_at - timezone.now() < timedelta(days=2)
+    assert EventAssessment.objects.get().report.patient.email == "patient3@demo.test"
+    assert InfusionPlan.objects.get().infusion.patient.email == "patient3@demo.test"
     _seed(password="demo-pass-123")
     assert (
         User.objects.count(),

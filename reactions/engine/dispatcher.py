@@ -29,6 +29,7 @@ from reactions.models import (
     OutboundEmail,
     User,
 )
+from reactions.selectors import plans
 from reactions.selectors.clinic import clinic_open_items
 from reactions.services.links import _followup_links, _preferences_url
 from reactions.services.outbox import email_build, email_queue
@@ -71,6 +72,7 @@ def followups_due_count(*, limit: int) -> int:
 def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
     """Claim locked SCHEDULED rows and queue their e-mails; call inside the transaction that locked them."""
     by_status: dict[str, list[FollowUp]] = {}
+    holds = plans.reminder_holds(infusion_ids=[f.infusion_id for f in rows if f.kind == FollowUp.Kind.PRE_INFUSION])
     for followup in rows:
         patient, clinic = followup.patient, followup.patient.clinic
         if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
@@ -79,9 +81,15 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
         if not patient.is_active or not patient.followups_allowed(now):
             new_status = FollowUp.Status.SKIPPED
         elif not is_prompt and (
-            followup.infusion.status != Infusion.Status.PLANNED or followup.infusion.started_at <= now
+            followup.infusion.status != Infusion.Status.PLANNED
+            or followup.infusion.started_at <= now
+            or followup.infusion_id in holds.stopped
         ):
             new_status = FollowUp.Status.CANCELLED
+        elif not is_prompt and followup.infusion_id in holds.plan_needed:
+            # After a severe event the patient is not told "see you tomorrow" before a clinician has decided:
+            # the reminder stays due, and goes out at the first pass after a plan is recorded.
+            continue
         else:
             new_status = FollowUp.Status.PROMPTED if is_prompt else FollowUp.Status.DONE
         by_status.setdefault(new_status, []).append(followup)

@@ -17,6 +17,7 @@ from reactions.domain.severity import most_severe
 from reactions.exports.spreadsheet import csv_lines, symptoms_text
 from reactions.models import (
     Clinic,
+    EventAssessment,
     Flag,
     Infusion,
     RateChange,
@@ -24,6 +25,7 @@ from reactions.models import (
     ReportedSymptom,
     Vitals,
 )
+from reactions.selectors.pharmacovigilance import current_assessment, current_assessment_prefetch
 
 CHUNK_SIZE = 500
 
@@ -47,13 +49,22 @@ EVENT_COLUMNS = [
     "contacted",
     "assigned_to",
     "closed",
+    # A clinician's pharmacovigilance assessment of the report (empty until there is one).
+    "serious",
+    "seriousness_criteria",
+    "causality",
+    "action_taken",
+    "event_outcome",
+    "assessed_by",
+    "assessed",
 ]
 
 
 def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterator[str]:
     """CSV lines (header first) for these flags, read lazily in chunks for a StreamingHttpResponse.
 
-    Two queries per 500 flags (the flags with their patient and infusion, their symptoms).
+    Three queries per 500 flags (the flags with their patient and infusion, their symptoms, their reports'
+    current assessments).
     Times are shown in ``tz``, by default the time zone current when this is called: the
     lines are produced later, after the request's middleware has reset the time zone.
     """
@@ -65,7 +76,10 @@ def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterato
         "report__infusion",
         "vitals__infusion",
         "followup__infusion",
-    ).prefetch_related(Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")))
+    ).prefetch_related(
+        Prefetch("report__symptoms", queryset=ReportedSymptom.objects.order_by("pk")),
+        current_assessment_prefetch("report__assessments"),
+    )
     rows = (_event_row(flag, tz) for flag in flags.iterator(chunk_size=CHUNK_SIZE))
     return csv_lines(chain([EVENT_COLUMNS], rows), tz=tz)
 
@@ -99,6 +113,21 @@ def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
         flag.contacted_at,
         flag.assigned_to.full_name if flag.assigned_to else "",
         flag.closed_at,
+        *_assessment_cells(current_assessment(flag.report) if flag.report_id else None),
+    ]
+
+
+def _assessment_cells(assessment: EventAssessment | None) -> list[Any]:
+    if assessment is None:
+        return ["", "", "", "", "", "", None]
+    return [
+        assessment.is_serious,
+        "; ".join(assessment.criteria),
+        assessment.causality,
+        assessment.action_taken,
+        assessment.outcome,
+        assessment.recorded_by.full_name if assessment.recorded_by else "",
+        assessment.recorded_at,
     ]
 
 

@@ -1,7 +1,9 @@
 """FHIR R4 (4.0.1) export: a patient's infusions and reaction reports as a JSON Bundle.
 
 Each given infusion is a MedicationAdministration; each reaction report is an
-AdverseEvent whose suspectEntity is that administration. Every resource has a
+AdverseEvent whose suspectEntity is that administration. An event's seriousness, outcome and causality
+come from a clinician's assessment (reactions/domain/pharmacovigilance.py): without one, the event
+says neither serious nor non-serious, whatever the patient ticked. Every resource has a
 deterministic ``urn:uuid:`` fullUrl (uuid5 of the site, the resource type and the
 row id), so references resolve inside the bundle and a second export of the same
 data gives the same identifiers.
@@ -15,13 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from reactions.domain import pharmacovigilance as pv
 from reactions.domain.catalogue import Grade
-from reactions.domain.severity import ReportLevel
-from reactions.models import Infusion, RateChange, ReactionReport, User
+from reactions.models import EventAssessment, Infusion, RateChange, ReactionReport, User
+from reactions.selectors.pharmacovigilance import current_assessment, current_assessment_prefetch
 
-SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+SERIOUSNESS_SYSTEM = pv.SERIOUSNESS_SYSTEM
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
@@ -66,8 +69,8 @@ def _decimal(value: Decimal) -> float | int:
 def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
     """The patient, their given infusions and their reaction reports as a FHIR R4 collection Bundle.
 
-    Four queries whatever the data size (infusions, their rate changes, reports, their
-    symptoms), five when the patient's clinic is not loaded yet.
+    Five queries whatever the data size (infusions, their rate changes, reports, their
+    symptoms, their current assessments), six when the patient's clinic is not loaded yet.
     """
     base_url = base_url.rstrip("/")
     patient_url = full_url(base_url, "Patient", patient.pk)
@@ -79,7 +82,9 @@ def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
         .prefetch_related(Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")))
     )
     reports = list(
-        ReactionReport.objects.filter(patient=patient).order_by("created_at", "pk").prefetch_related("symptoms")
+        ReactionReport.objects.filter(patient=patient)
+        .order_by("created_at", "pk")
+        .prefetch_related("symptoms", current_assessment_prefetch())
     )
     entries = [_entry(patient_url, _patient_resource(patient, base_url))]
     entries += [
@@ -160,7 +165,6 @@ def _administration(infusion: Infusion, patient_url: str) -> dict[str, Any]:
 
 def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> dict[str, Any]:
     symptoms = list(report.symptoms.all())
-    serious = report.level == ReportLevel.SEVERE
     event: dict[str, Any] = {
         "coding": [
             {"system": symptom_system(base_url), "code": s.code, "display": str(s.symptom.clinical_name)}
@@ -174,6 +178,9 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
         or "Reaction reported without a listed symptom",
     }
     when = fhir_datetime(report.created_at)
+    suspect: dict[str, Any] = {
+        "instance": {"reference": full_url(base_url, "MedicationAdministration", report.infusion_id)}
+    }
     resource: dict[str, Any] = {
         "resourceType": "AdverseEvent",
         "identifier": {"system": f"{base_url}/fhir/NamingSystem/ivigtrack-report", "value": str(report.pk)},
@@ -184,21 +191,59 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
         "detected": when,
         "recordedDate": when,
         "recorder": {"reference": patient_url},
-        "seriousness": {
-            "coding": [
-                {
-                    "system": SERIOUSNESS_SYSTEM,
-                    "code": "serious" if serious else "non-serious",
-                    "display": "Serious" if serious else "Non-serious",
-                }
-            ]
-        },
-        "suspectEntity": [
-            {"instance": {"reference": full_url(base_url, "MedicationAdministration", report.infusion_id)}}
-        ],
+        "suspectEntity": [suspect],
     }
+    assessment = current_assessment(report)
+    if assessment is not None:
+        _add_assessment(resource, suspect, assessment, base_url)
     grades = [s.grade for s in symptoms if s.grade in _SEVERITY]
     if grades:
         code, display = _SEVERITY[max(grades, key=_GRADE_ORDER.index)]
         resource["severity"] = {"coding": [{"system": SEVERITY_SYSTEM, "code": code, "display": display}]}
     return resource
+
+
+def _add_assessment(
+    resource: dict[str, Any], suspect: dict[str, Any], assessment: EventAssessment, base_url: str
+) -> None:
+    """Seriousness (ICH E2A), outcome, WHO-UMC causality and the action taken, from a clinician's assessment.
+
+    The export is in English whatever the clinician's language: the criteria and labels are the lists' own.
+    """
+    criteria = assessment.criteria
+    labels = [_english(pv.Seriousness(c).label) for c in criteria]
+    resource["seriousness"] = {
+        "coding": [coding.as_fhir() for coding in pv.fhir_seriousness(criteria)],
+        "text": f"Serious (ICH E2A): {'; '.join(labels)}" if criteria else "Non-serious (ICH E2A)",
+    }
+    resource["outcome"] = {"coding": [pv.FHIR_OUTCOME[assessment.outcome].as_fhir()]}
+    causality: dict[str, Any] = {
+        "assessment": {
+            "coding": [pv.FHIR_CAUSALITY[assessment.causality].as_fhir()],
+            "text": f"WHO-UMC: {_english(pv.Causality(assessment.causality).label)}",
+        },
+        "productRelatedness": _english(pv.Causality(assessment.causality).label),
+    }
+    if assessment.recorded_by is not None:
+        causality["author"] = {"display": assessment.recorded_by.full_name}
+    suspect["causality"] = [causality]
+    # R4's AdverseEvent has no element for what was done with the product: an extension carries it.
+    resource["extension"] = [
+        {
+            "url": f"{base_url}/fhir/StructureDefinition/ivigtrack-action-taken",
+            "valueCodeableConcept": {
+                "coding": [
+                    {
+                        "system": f"{base_url}/fhir/CodeSystem/ivigtrack-action-taken",
+                        "code": assessment.action_taken,
+                        "display": _english(pv.ActionTaken(assessment.action_taken).label),
+                    }
+                ]
+            },
+        }
+    ]
+
+
+def _english(label: Any) -> str:
+    with translation.override("en"):
+        return str(label)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reactions.exports.spreadsheet import csv_text
 from reactions.models import (
+    EventAssessment,
     FollowUp,
     RateChange,
     ReactionReport,
@@ -19,6 +20,7 @@ from reactions.models import (
     Vitals,
 )
 from reactions.selectors.history import patient_history
+from reactions.selectors.pharmacovigilance import current_assessment
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -73,6 +75,22 @@ def _report(report: ReactionReport) -> dict[str, Any]:
         "clinician_level": report.clinician_level,
         "notes": report.notes,
         "symptoms": [_symptom(s) for s in report.symptoms.all()],
+        "clinician_assessment": _assessment(current_assessment(report)),
+    }
+
+
+def _assessment(assessment: EventAssessment | None) -> dict[str, Any] | None:
+    if assessment is None:
+        return None
+    return {
+        "recorded_at": _iso(assessment.recorded_at),
+        "recorded_by": assessment.recorded_by.full_name if assessment.recorded_by else None,
+        "serious": assessment.is_serious,
+        "seriousness_criteria": assessment.criteria,
+        "causality": assessment.causality,
+        "action_taken": assessment.action_taken,
+        "outcome": assessment.outcome,
+        "note": assessment.note,
     }
 
 

@@ -12,6 +12,7 @@ from reactions.domain.severity import ReportLevel
 from reactions.models import User
 from reactions.selectors.burden import symptom_burden
 from reactions.selectors.history import patient_history
+from reactions.selectors.pharmacovigilance import current_assessment
 
 SUMMARY_DEFAULT_MONTHS = 6
 
@@ -38,6 +39,7 @@ def summary_context(*, patient: User, date_from: date, date_to: date) -> dict[st
         "given_count": sum(1 for i in infusions if i.is_given),
         "report_count": len(reports),
         "severe_count": sum(1 for r in reports if r.level == ReportLevel.SEVERE),
+        "serious_count": sum(1 for r in reports if (a := current_assessment(r)) is not None and a.is_serious),
         "chart": symptom_burden(patient=patient, since=since, until=until),
         "generated_at": timezone.now(),
     }

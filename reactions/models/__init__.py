@@ -16,6 +16,8 @@ from .audit import AuditEvent, AuditEventQuerySet, DeletionRequest
 from .followups import FollowUp
 from .infusions import Infusion, RateChange, Vitals
 from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
+from .pharmacovigilance import EventAssessment
+from .plans import InfusionPlan
 from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification, ReportSource
 from .triage import Flag, FlagEvent, LotSignal
 
@@ -27,11 +29,13 @@ __all__ = [
     "DeletionRequest",
     "DeliveryAttempt",
     "DigestRun",
+    "EventAssessment",
     "Flag",
     "FlagEvent",
     "FollowUp",
     "Heartbeat",
     "Infusion",
+    "InfusionPlan",
     "Invitation",
     "LotSignal",
     "OutboundEmail",

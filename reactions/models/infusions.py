@@ -68,7 +68,11 @@ class Infusion(models.Model):
                 condition=~Q(product="other") | ~Q(product_other=""), name="infusion_other_product_named"
             ),
         ]
-        indexes = [models.Index(fields=["patient", "-started_at"])]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"]),
+            # The few planned infusions, for the clinic's "plan needed" list (reactions/selectors/plans.py).
+            models.Index(fields=["patient", "started_at"], name="infusion_planned", condition=Q(status="planned")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product_name} on {self.started_at:%Y-%m-%d}"

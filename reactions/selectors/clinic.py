@@ -26,6 +26,7 @@ from reactions.models import (
     OutboundEmail,
     User,
 )
+from reactions.selectors.plans import clinic_plans_needed_count
 from reactions.selectors.triage_queue import not_snoozed
 from reactions.services.followups import OPEN_PROMPT_STATUSES
 from reactions.services.links import invitation_url
@@ -74,16 +75,18 @@ class ClinicOpenItems:
     review_flags: int
     no_response: int
     unreachable: int = 0
+    plans_needed: int = 0  # planned infusions waiting for a clinician's plan after a severe event
 
     @property
     def total(self) -> int:
-        return self.severe_events + self.review_flags + self.no_response + self.unreachable
+        return self.severe_events + self.review_flags + self.no_response + self.unreachable + self.plans_needed
 
 
 def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicOpenItems:
     """What the daily reminder lists.
 
-    Unacknowledged severe events; review, cannot-reach and no-response flags not closed."""
+    Unacknowledged severe events; review, cannot-reach and no-response flags not closed; planned infusions
+    that need a plan."""
     counts = Flag.objects.filter(clinic=clinic).aggregate(
         severe_events=Count("pk", filter=Q(kind=Flag.Kind.SEVERE_EVENT, status=Flag.Status.OPEN)),
         review_flags=Count(
@@ -93,7 +96,7 @@ def clinic_open_items(*, clinic: Clinic, now: datetime | None = None) -> ClinicO
         no_response=Count("pk", filter=Q(kind=Flag.Kind.NO_RESPONSE) & ~Q(status=Flag.Status.CLOSED)),
         unreachable=Count("pk", filter=Q(kind=Flag.Kind.UNREACHABLE) & ~Q(status=Flag.Status.CLOSED)),
     )
-    return ClinicOpenItems(**counts)
+    return ClinicOpenItems(**counts, plans_needed=clinic_plans_needed_count(clinic=clinic))
 
 
 def recent_invitations(*, clinic: Clinic, limit: int = 10) -> list[Invitation]:

@@ -18,6 +18,7 @@ from reactions.models import (
     Infusion,
     User,
 )
+from reactions.selectors.plans import stopped_by_plan
 
 # How long after an infusion the home page keeps asking "how are you since…?":
 # the last follow-up is at +7 days, and venous clots can appear up to two weeks.
@@ -37,7 +38,9 @@ class PatientAction:
 
 
 def patient_next_action(*, patient: User) -> PatientAction:
-    """The one most useful thing for the patient to do now, for the top of the home page."""
+    """The one most useful thing for the patient to do now, for the top of the home page.
+
+    Its infusion, like the upcoming one, says whether a clinician's plan stopped it (``stopped``)."""
     now = timezone.now()
     local_today_end = timezone.localtime(now, patient.tzinfo).replace(hour=23, minute=59, second=59)
     # One query: the latest planned infusion whose day has come wins over the latest recent given one.
@@ -45,7 +48,10 @@ def patient_next_action(*, patient: User) -> PatientAction:
     recent_given = Q(status=Infusion.Status.GIVEN, started_at__gte=now - HOW_ARE_YOU_WINDOW)
     infusion = (
         Infusion.objects.filter(due_planned | recent_given, patient=patient)
-        .annotate(rank=Case(When(status=Infusion.Status.PLANNED, then=Value(0)), default=Value(1)))
+        .annotate(
+            rank=Case(When(status=Infusion.Status.PLANNED, then=Value(0)), default=Value(1)),
+            stopped=stopped_by_plan(),
+        )
         .order_by("rank", "-started_at")
         .first()
     )
@@ -59,6 +65,7 @@ def patient_next_action(*, patient: User) -> PatientAction:
 def patient_upcoming_infusion(*, patient: User) -> Infusion | None:
     return (
         Infusion.objects.filter(patient=patient, status=Infusion.Status.PLANNED, started_at__gt=timezone.now())
+        .annotate(stopped=stopped_by_plan())
         .order_by("started_at")
         .first()
     )

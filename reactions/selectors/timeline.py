@@ -12,6 +12,7 @@ from django.db.models import (
 )
 
 from reactions.models import (
+    EventAssessment,
     Flag,
     FlagEvent,
     FollowUp,
@@ -22,6 +23,8 @@ from reactions.models import (
     User,
     Vitals,
 )
+from reactions.selectors.pharmacovigilance import current_assessment_prefetch
+from reactions.selectors.plans import attach_plan_states
 from reactions.selectors.prefetch import _prefetch_where, attach_symptoms
 
 
@@ -42,8 +45,9 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
 
     Sets ``vitals_list``, ``rate_change_list``, ``sent_prompts`` (prompts that went out, not the scheduled
     or cancelled ones) and ``report_list`` on each infusion, and ``symptom_list``,
-    ``reclassification_list`` and ``flag_list`` (each flag with ``shown_events``: notes and closing) on
-    each report. The relations most infusions and reports never have (vitals, rate changes,
+    ``reclassification_list``, ``flag_list`` (each flag with ``shown_events``: notes and closing) and
+    ``current_assessments`` on each report; on a planned infusion, its plan (selectors.plans.attach_plan_states).
+    The relations most infusions and reports never have (vitals, rate changes,
     reclassifications, flags) are only asked for the rows an EXISTS says have some: a query that finds
     nothing costs a page more than the rows it would have returned.
     """
@@ -51,6 +55,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     reports = ReactionReport.objects.annotate(
         has_reclassifications=Exists(ReportReclassification.objects.filter(report=OuterRef("pk"))),
         has_flags=Exists(Flag.objects.filter(report=OuterRef("pk"))),
+        has_assessments=Exists(EventAssessment.objects.filter(report=OuterRef("pk"))),
     )
     prefetch_related_objects(
         infusions,
@@ -73,6 +78,8 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     )
     all_reports = [report for infusion in infusions for report in infusion.report_list]
     attach_symptoms(all_reports)  # as the queue and the home page do
+    _prefetch_where(all_reports, "has_assessments", current_assessment_prefetch())
+    attach_plan_states(infusions)
     _prefetch_where(
         all_reports,
         "has_reclassifications",

@@ -2,6 +2,30 @@
 
 Anything that changes more than one row runs in one transaction, so a failure leaves nothing half-saved."""
 
-from . import accounts, audit, followups, infusions, links, lot_signals, outbox, reports, triage
+from . import (
+    accounts,
+    audit,
+    followups,
+    infusions,
+    links,
+    lot_signals,
+    outbox,
+    pharmacovigilance,
+    plans,
+    reports,
+    triage,
+)
 
-__all__ = ["accounts", "audit", "followups", "infusions", "links", "lot_signals", "outbox", "reports", "triage"]
+__all__ = [
+    "accounts",
+    "audit",
+    "followups",
+    "infusions",
+    "links",
+    "lot_signals",
+    "outbox",
+    "pharmacovigilance",
+    "plans",
+    "reports",
+    "triage",
+]

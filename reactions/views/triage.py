@@ -28,6 +28,7 @@ from reactions.forms.triage import (
 )
 from reactions.models import Flag
 from reactions.views.decorators import audit, clinic_staff_required
+from reactions.views.pharmacovigilance import flag_page_context
 
 QUEUE_FLAGS_PER_PAGE = 25
 
@@ -66,13 +67,21 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.triage_queue.queue_details(page.object_list)
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
-    audit(request, patients=[f.patient_id for f in page.object_list], action="view", what="triage queue")
+    plans_needed = selectors.plans.clinic_plans_needed(clinic=request.user.clinic)
+    patients = [f.patient_id for f in page.object_list] + [i.patient_id for i in plans_needed]
+    audit(request, patients=patients, action="view", what="triage queue")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "reactions/clinic_flags.html",
-        {"form": form, "page": page, "query": query.urlencode(), "refresh_seconds": settings.QUEUE_REFRESH_SECONDS},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "refresh_seconds": settings.QUEUE_REFRESH_SECONDS,
+            "plans_needed": plans_needed,
+        },
     )
 
 
@@ -110,7 +119,7 @@ def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[
     }
     forms.update(bound_forms)
     events = flag.events.select_related("actor")
-    return {"flag": flag, "events": events, **forms}
+    return {"flag": flag, "events": events, **forms, **flag_page_context(flag)}
 
 
 # Each action: (form name in the template context, form factory, service call).

@@ -126,6 +126,29 @@ def test_events_csv_lists_the_clinics_flags_with_symptoms_and_grades(clinician_c
     assert all(r["lot"] != "FOREIGN-LOT" and r["patient"] != "Far Away" for r in records)
 
 
+def test_events_csv_carries_the_clinicians_assessment_of_each_report(clinician_client, clinician, events):
+    services.pharmacovigilance.event_assessment_record(
+        report=events["severe"].report,
+        by=clinician,
+        criteria=["life_threatening", "hospitalisation"],
+        causality="probable",
+        action_taken="premedication_added",
+        outcome="recovered_with_sequelae",
+    )
+    records = _records(clinician_client.get(reverse("export_events_csv"), {"status": "all"}))
+    by_id = {r["id"]: r for r in records}
+    severe = by_id[str(events["severe"].pk)]
+    assert (severe["serious"], severe["seriousness_criteria"]) == ("yes", "life_threatening; hospitalisation")
+    assert (severe["causality"], severe["action_taken"], severe["event_outcome"]) == (
+        "probable",
+        "premedication_added",
+        "recovered_with_sequelae",
+    )
+    assert severe["assessed_by"] == "Nora Nurse" and severe["assessed"]
+    for unassessed in (by_id[str(events["review"].pk)], by_id[str(events["vitals"].pk)]):
+        assert unassessed["serious"] == unassessed["causality"] == unassessed["assessed"] == ""
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -492,6 +515,34 @@ def test_summary_shows_infusions_reactions_vitals_rates_and_chart(patient_client
     assert "OLD-LOT" not in html
     today = timezone.localdate()
     assert response.context["date_to"] == today and response.context["date_from"] == months_before(today, 6)
+
+
+def test_summary_and_data_export_show_the_clinicians_assessment(patient_client, patient, clinician, summary_data):
+    report = summary_data["recent"].reports.get()
+    html = patient_client.get(reverse("my_summary")).content.decode()
+    assert "Clinician's assessment" not in html and "assessed as serious" not in html
+    services.pharmacovigilance.event_assessment_record(
+        report=report,
+        by=clinician,
+        criteria=["hospitalisation"],
+        causality="probable",
+        action_taken="rate_reduced",
+        outcome="recovered",
+    )
+    html = patient_client.get(reverse("my_summary")).content.decode()
+    assert "1 assessed as serious (ICH E2A)" in html
+    assert "<strong>serious</strong> (Requires or prolongs hospitalisation)" in html
+    assert "causality (WHO-UMC): Probable / likely; action taken: Rate reduced; outcome: Recovered / resolved" in html
+    assert "Nora Nurse" in html
+    data = json.loads(patient_client.get(reverse("my_data_json")).content)
+    (exported,) = [r for i in data["infusions"] for r in i["reports"]]
+    assessment = exported["clinician_assessment"]
+    assert (assessment["serious"], assessment["seriousness_criteria"], assessment["causality"]) == (
+        True,
+        ["hospitalisation"],
+        "probable",
+    )
+    assert assessment["recorded_by"] == "Nora Nurse"
 
 
 def test_summary_date_range(patient_client, summary_data):

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from fhir.resources.adverseevent import AdverseEvent
 from fhir.resources.bundle import Bundle
 from fhir.resources.medicationadministration import MedicationAdministration
@@ -101,11 +101,9 @@ def test_adverse_event_references_the_patient_and_the_administration_that_resolv
         assert administration["note"][0]["text"] == f"Lot number: {infusion.lot_number}"
 
 
-def test_seriousness_symptom_codes_and_dates(patient, history):
+def test_symptom_codes_severity_and_dates(patient, history):
     data = patient_bundle(patient=patient, base_url=BASE)
     severe, mild = (e["resource"] for e in _by_type(data, "AdverseEvent"))
-    assert severe["seriousness"]["coding"] == [{"system": SERIOUSNESS_SYSTEM, "code": "serious", "display": "Serious"}]
-    assert mild["seriousness"]["coding"][0]["code"] == "non-serious"
     assert severe["event"]["coding"] == [
         {
             "system": f"{BASE}/fhir/CodeSystem/ivigtrack-symptoms",
@@ -128,14 +126,82 @@ def test_seriousness_symptom_codes_and_dates(patient, history):
     assert mild["severity"]["coding"][0]["code"] == "moderate"
 
 
-def test_a_clinicians_downgrade_makes_the_event_non_serious(patient, clinician, history):
-    services.reports.report_reclassify(
-        report=history["severe"], by=clinician, to_level="mild", reason="Anxiety, not anaphylaxis"
-    )
+def test_without_an_assessment_a_ticked_warning_sign_does_not_make_the_event_serious(patient, clinician, history):
+    # Seriousness is a clinician's judgement (ICH E2A), not the patient's answers nor the app's triage.
+    services.reports.report_reclassify(report=history["mild"], by=clinician, to_level="severe", reason="On call")
     data = patient_bundle(patient=patient, base_url=BASE)
     Bundle.parse_obj(data)
-    codes = [e["resource"]["seriousness"]["coding"][0]["code"] for e in _by_type(data, "AdverseEvent")]
-    assert codes == ["non-serious", "non-serious"]
+    for event in (e["resource"] for e in _by_type(data, "AdverseEvent")):
+        assert "seriousness" not in event and "outcome" not in event
+        assert "causality" not in event["suspectEntity"][0] and "extension" not in event
+
+
+def _assess(report, clinician, **fields):
+    defaults = {"criteria": [], "causality": "possible", "action_taken": "none", "outcome": "recovered"}
+    return services.pharmacovigilance.event_assessment_record(report=report, by=clinician, **{**defaults, **fields})
+
+
+def test_the_assessment_gives_seriousness_outcome_causality_and_action(patient, clinician, history):
+    _assess(
+        history["severe"],
+        clinician,
+        criteria=["medically_important", "hospitalisation"],
+        causality="probable",
+        action_taken="rate_reduced",
+        outcome="recovering",
+    )
+    _assess(history["mild"], clinician, causality="unlikely")
+    data = patient_bundle(patient=patient, base_url=BASE)
+    bundle = Bundle.parse_obj(data)
+    assert bundle.entry[-2].resource.suspectEntity[0].causality[0].productRelatedness == "Probable / likely"
+    severe, mild = (e["resource"] for e in _by_type(data, "AdverseEvent"))
+    assert severe["seriousness"] == {
+        "coding": [
+            {"system": SERIOUSNESS_SYSTEM, "code": "Serious", "display": "Serious"},
+            {
+                "system": SERIOUSNESS_SYSTEM,
+                "code": "SeriousResultsInHospitalization",
+                "display": "Requires or prolongs inpatient hospitalization",
+            },
+        ],
+        "text": "Serious (ICH E2A): Requires or prolongs hospitalisation; Other medically important event",
+    }
+    assert severe["outcome"]["coding"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+            "code": "recovering",
+            "display": "Recovering",
+        }
+    ]
+    (causality,) = severe["suspectEntity"][0]["causality"]
+    assert causality["assessment"]["coding"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess",
+            "code": "Probably-Likely",
+            "display": "Probably/Likely",
+        }
+    ]
+    assert causality["author"] == {"display": "Nora Nurse"}
+    (action,) = severe["extension"]
+    assert action["valueCodeableConcept"]["coding"][0]["code"] == "rate_reduced"
+    assert mild["seriousness"]["coding"] == [
+        {"system": SERIOUSNESS_SYSTEM, "code": "Non-serious", "display": "Non-serious"}
+    ]
+    assert mild["suspectEntity"][0]["causality"][0]["assessment"]["coding"][0]["code"] == "Unlikely"
+    assert mild["outcome"]["coding"][0]["code"] == "resolved"
+
+
+def test_the_latest_assessment_wins_and_the_export_is_in_english(patient, clinician, history):
+    _assess(history["severe"], clinician, criteria=["life_threatening"], causality="certain")
+    _assess(history["severe"], clinician, criteria=["death"], outcome="fatal", causality="probable")
+    with translation.override("es"):
+        data = patient_bundle(patient=patient, base_url=BASE)
+    Bundle.parse_obj(data)
+    severe = _by_type(data, "AdverseEvent")[0]["resource"]
+    assert [c["code"] for c in severe["seriousness"]["coding"]] == ["Serious", "SeriousResultsInDeath"]
+    assert severe["seriousness"]["text"] == "Serious (ICH E2A): Results in death"
+    assert severe["outcome"]["coding"][0]["code"] == "fatal"
+    assert severe["suspectEntity"][0]["causality"][0]["productRelatedness"] == "Probable / likely"
 
 
 def test_medication_administration_carries_product_dose_period_and_rate(patient, history):
@@ -193,7 +259,8 @@ def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinici
                 rate=Decimal(1),
                 unit=RateChange.Unit.ML_KG_H,
             )
-            make_report(infusion=infusion, symptoms=[("headache", "mild"), ("rash", "moderate")])
+            report = make_report(infusion=infusion, symptoms=[("headache", "mild"), ("rash", "moderate")])
+            _assess(report, clinician)
     counts = []
     for owner in (patient, other_patient):
         owner.refresh_from_db()
@@ -201,7 +268,7 @@ def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinici
             data = patient_bundle(patient=owner, base_url=BASE)
         counts.append(len(queries))
         Bundle.parse_obj(data)
-    assert counts[0] == counts[1] <= 5
+    assert counts[0] == counts[1] <= 6
 
 
 # --- The view ---------------------------------------------------------------------------------

@@ -6,9 +6,12 @@ until it is added to EXPECTED below. Anything a user may not see is a 404.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reactions import engine, services
@@ -64,6 +67,8 @@ EXPECTED: dict[str, tuple] = {
     "clinic_report_create": STAFF_OF_CLINIC,
     "triage_rules": STAFF,
     "report_reclassify": STAFF_POST_ONLY,
+    "report_assessment": STAFF_OF_CLINIC,
+    "infusion_plan": STAFF_OF_CLINIC,
     "product_report": STAFF,
     "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_response_times": (LOGIN, 404, 404, 404, 404, 200),
@@ -134,6 +139,9 @@ def world():
     }
     infusion = InfusionFactory(patient=owner)
     report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe")])
+    planned = InfusionFactory(
+        patient=owner, status="planned", started_at=timezone.now() + timedelta(days=2), ended_at=None
+    )
     followup = FollowUp.objects.create(
         infusion=infusion, patient=owner, offset_hours=2, due_at=infusion.ended_at, status=FollowUp.Status.PROMPTED
     )
@@ -156,6 +164,8 @@ def world():
         "clinic_infusion_detail": [infusion.pk],
         "clinic_report_create": [infusion.pk],
         "report_reclassify": [report.pk],
+        "report_assessment": [report.pk],
+        "infusion_plan": [planned.pk],
         "patient_fhir": [owner.pk],
         "patient_summary": [owner.pk],
         "invitation_accept": [services.links.invitation_token(invitation=Invitation.objects.get(pk=invitation.pk))],
@@ -197,7 +207,7 @@ def test_posts_to_another_patients_records_are_404_and_change_nothing(world, nam
     url = reverse(name, args=args[name])
     for role in ("other_patient", "clinician", "foreign_clinician"):
         assert _client(users, role).post(url, data).status_code == 404, role
-    assert users["owner"].infusions.count() == 1
+    assert users["owner"].infusions.count() == 2  # the given one and the planned one
     assert users["owner"].reports.count() == 1
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
-from reactions.models import Clinic, Flag, Infusion, ReactionReport, User
+from reactions.models import Clinic, EventAssessment, Flag, Infusion, InfusionPlan, ReactionReport, User
 from reactions.services.reports import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
@@ -126,7 +126,8 @@ class Command(BaseCommand):
             self._nursing(recent, clinician, top_rate=Decimal("2.4"), fever=True)
             self._planned(patient, now + timedelta(days=27), Infusion.Product.PRIVIGEN)
         elif seed == 1:
-            # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event.
+            # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event, and
+            # the next infusion tomorrow shows "plan needed".
             patient.indication = User.Indication.PREGNANCY
             earlier = self._given(patient, now - timedelta(days=35), Infusion.Product.GAMUNEX_C, "G7731A")
             self._report(
@@ -144,10 +145,14 @@ class Command(BaseCommand):
                 at=now - timedelta(hours=1),
                 notes="Left calf swollen and warm since yesterday evening.",
             )
+            # The next infusion is tomorrow: after the severe event it needs a clinician's plan first, and
+            # Sam's day-before reminder waits for it.
+            self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
         else:
             # Jo: first infusion, Gamunex-C from the same lot as Sam's: a severe headache with a stiff
             # neck (aseptic meningitis signs), treated in clinic and closed; together with Sam's event
-            # it raises a lot signal. The very severe headache also left a review flag. Next infusion tomorrow.
+            # it raises a lot signal. The very severe headache also left a review flag. The event is assessed
+            # (seriousness, causality, action, outcome) and the next infusion, tomorrow, has a plan: slower.
             patient.indication = User.Indication.RELAPSE
             first = self._given(patient, now - timedelta(days=6), Infusion.Product.GAMUNEX_C, "G7790C")
             report = self._report(
@@ -166,7 +171,22 @@ class Command(BaseCommand):
                 outcome=Flag.Outcome.TREATED_IN_CLINIC,
                 note="Aseptic meningitis, resolved with analgesia and fluids. Next infusion slower.",
             )
-            self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
+            services.pharmacovigilance.event_assessment_record(
+                report=report,
+                by=clinician,
+                criteria=[EventAssessment.Seriousness.MEDICALLY_IMPORTANT],
+                causality=EventAssessment.Causality.PROBABLE,
+                action_taken=EventAssessment.ActionTaken.RATE_REDUCED,
+                outcome=EventAssessment.Outcome.RECOVERED,
+                note="Aseptic meningitis after a first high-dose infusion; no other cause found.",
+            )
+            planned = self._planned(patient, now + timedelta(days=1), Infusion.Product.GAMUNEX_C)
+            services.plans.infusion_plan_record(
+                infusion=planned,
+                by=clinician,
+                decision=InfusionPlan.Decision.SLOWER_RATE,
+                note="Start at 0.5 mL/kg/h, no faster than 2; two litres of fluids the day before.",
+            )
         patient.save(update_fields=["indication"])
         return True
 
