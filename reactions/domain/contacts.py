@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reactions.domain.catalogue import StrOrPromise
 
-# The number that sends an ambulance, by ISO 3166-1 alpha-2 code. Sources (docs/clinical-facts.md [19]):
+# The number that sends an ambulance, by ISO 3166-1 alpha-2 code. Sources (docs/clinical-facts.md [22]):
 # Ofcom (UK: 999, and 112 also works), EU Directive 2018/1972 art. 109 (112 in every member state),
 # FCC (US: 911), CRTC (Canada: 911), ACMA (Australia: 000), and each national emergency service's site
 # for the others. Spain, Portugal and the rest of the EU answer health emergencies on 112.
