@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
-from reactions.models import Clinic, EventAssessment, Flag, Infusion, InfusionPlan, ReactionReport, User
+from reactions.models import Clinic, EventAssessment, Flag, Infusion, InfusionPlan, ReactionReport, ReportSource, User
 from reactions.services.reports import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
@@ -49,6 +49,8 @@ class Command(BaseCommand):
             clinic, _ = Clinic.objects.get_or_create(
                 name=CLINIC_NAME,
                 defaults={
+                    # Ofcom's drama numbers: they reach nobody. Open Monday to Friday, 08:00-18:00.
+                    "phone": "+44 20 7946 0100",
                     "out_of_hours_phone": "+44 20 7946 0999",
                     "time_zone": "Europe/London",
                     # Quiet hours off in the demo (start == end), so that the follow-up of the infusion
@@ -116,7 +118,8 @@ class Command(BaseCommand):
                 premed = months_ago <= 2
                 infusion = self._given(patient, start, Infusion.Product.PRIVIGEN, f"P1004{months_ago}7", premed=premed)
                 self._nursing(infusion, clinician, top_rate=Decimal("4.8") if not premed else Decimal("2.4"))
-                grade = "moderate" if months_ago > 2 else "mild"
+                # The oldest headache was graded severe: a routine report that a clinician reviews.
+                grade = {4: "severe", 3: "moderate"}.get(months_ago, "mild")
                 self._report(
                     infusion,
                     [SymptomEntry("headache", grade, "6_24h"), SymptomEntry("fatigue", "mild", "1_3d")],
@@ -134,6 +137,28 @@ class Command(BaseCommand):
                 earlier,
                 [SymptomEntry("chills", "mild", "during"), SymptomEntry("nausea", "mild", "within_1h")],
                 at=earlier.ended_at + timedelta(hours=2),
+            )
+            # That evening Sam's partner phoned the clinic: swollen lips and hives. The nurse entered it
+            # (an emergency), told them to call 999, and closed it once Sam was home from A&E.
+            phoned = self._report(
+                earlier,
+                [
+                    SymptomEntry("throat_swelling", "moderate", "1_6h"),
+                    SymptomEntry("widespread_hives", "moderate", "1_6h"),
+                ],
+                at=earlier.ended_at + timedelta(hours=5),
+                notes="Partner phoned: lips swollen, hives on the chest. Told to call 999 now.",
+                care="urgent_care",
+                source=ReportSource.CAREGIVER,
+                entered_by=clinician,
+            )
+            emergency = phoned.flags.get(kind=Flag.Kind.SEVERE_EVENT)
+            services.triage.flag_acknowledge(flag=emergency, by=clinician, note="Entered from the phone call.")
+            services.triage.flag_close(
+                flag=emergency,
+                by=clinician,
+                outcome=Flag.Outcome.EMERGENCY_VISIT,
+                note="Treated in A&E with antihistamine; home the same night. Premedication from now on.",
             )
             last = self._given(patient, now - timedelta(days=3), Infusion.Product.GAMUNEX_C, "G7790C")
             self._report(
@@ -242,9 +267,9 @@ class Command(BaseCommand):
         )
 
     def _report(
-        self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = ""
+        self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = "", **given: Any
     ) -> ReactionReport:
-        report = services.reports.report_create(infusion=infusion, symptoms=symptoms, notes=notes)
+        report = services.reports.report_create(infusion=infusion, symptoms=symptoms, notes=notes, **given)
         # Backdate so the demo timeline reads naturally.
         ReactionReport.objects.filter(pk=report.pk).update(created_at=at)
         report.flags.filter(created_at__gt=at).update(created_at=at)
