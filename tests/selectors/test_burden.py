@@ -37,6 +37,29 @@ def test_burden_sums_the_grade_weights_of_the_symptoms_of_an_infusion(patient):
     assert [bar.row for bar in chart.layout.bars] == chart.rows
 
 
+def test_a_symptom_reported_again_counts_once_at_its_highest_grade(patient):
+    infusion = InfusionFactory(patient=patient)
+    make_report(infusion=infusion, symptoms=[("headache", "mild")])
+    make_report(infusion=infusion, symptoms=[("headache", "severe"), ("fatigue", "mild")])
+    make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("fatigue", "mild")])
+
+    (row,) = symptom_burden(patient=patient).rows
+
+    assert row.reports == 3
+    assert row.burden == 3 + 1  # headache at its highest (severe), fatigue once (mild): not 1+3+2+1+1
+
+
+def test_the_same_symptom_counts_again_after_another_infusion(patient):
+    earlier = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=30))
+    later = InfusionFactory(patient=patient)
+    for infusion, grade in ((earlier, "very_severe"), (earlier, "mild"), (later, "moderate"), (later, "moderate")):
+        make_report(infusion=infusion, symptoms=[("headache", grade)])
+
+    rows = symptom_burden(patient=patient).rows
+
+    assert [(r.infusion_id, r.burden) for r in rows] == [(earlier.pk, 4), (later.pk, 2)]
+
+
 def test_severe_follows_the_report_level_after_clinician_review(patient, clinician):
     severe = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=10))
     make_report(infusion=severe, symptoms=[("breathing_trouble", "moderate")])
@@ -98,7 +121,7 @@ def _patient_history(patient, clinician, *, infusions: int) -> None:
             unit=RateChange.Unit.ML_KG_H,
         )
         make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("rash", "mild")])
-        make_report(infusion=infusion, symptoms=[("fatigue", "severe")])
+        make_report(infusion=infusion, symptoms=[("fatigue", "severe"), ("headache", "mild")])
 
 
 def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinician):
