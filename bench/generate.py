@@ -502,6 +502,7 @@ class _ClinicRows:
             "closed_by",
             "next_alert_at",
             "alerts_sent",
+            "reason",  # only for flags no report stands behind (e.g. an address refused); "" here
         ]
 
         def flags():
@@ -531,6 +532,7 @@ class _ClinicRows:
                         None,
                         now + timedelta(days=30),
                         2,
+                        "",
                     )
                 elif kind == "review":
                     yield (
@@ -554,6 +556,7 @@ class _ClinicRows:
                         None,
                         None,
                         0,
+                        "",
                     )
                 elif kind == "closed":
                     yield (
@@ -577,6 +580,7 @@ class _ClinicRows:
                         clinician,
                         None,
                         0,
+                        "",
                     )
                 else:
                     continue
@@ -603,6 +607,7 @@ class _ClinicRows:
                     None,
                     None,
                     0,
+                    "",
                 )
                 pk += 1
             self.ids[Flag] = pk
