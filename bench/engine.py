@@ -122,7 +122,7 @@ def _engine_clinic(name: str, *, patients: int, clinicians: int) -> tuple[Clinic
     from django.contrib.auth.hashers import make_password
 
     clinic = Clinic.objects.create(
-        name=name, emergency_phone="+44 20 7946 0000", quiet_hours_start=dtime(0), quiet_hours_end=dtime(0)
+        name=name, out_of_hours_phone="+44 20 7946 0000", quiet_hours_start=dtime(0), quiet_hours_end=dtime(0)
     )
     password = make_password(PASSWORD)
     User.objects.bulk_create(

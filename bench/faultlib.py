@@ -197,7 +197,7 @@ def _clinic(name: str):
 
     # No quiet hours, and the daily reminder marked as sent: only the scenario's own e-mails go out.
     clinic = Clinic.objects.create(
-        name=name, emergency_phone="+44 20 7946 0000", quiet_hours_start=dtime(0), quiet_hours_end=dtime(0)
+        name=name, out_of_hours_phone="+44 20 7946 0000", quiet_hours_start=dtime(0), quiet_hours_end=dtime(0)
     )
     today = timezone.now().astimezone(clinic.tzinfo).date()
     DigestRun.objects.bulk_create(

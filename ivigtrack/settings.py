@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    "phonenumber_field",
     "reactions",
 ]
 
@@ -305,6 +306,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# Phone numbers typed without a country code (07700 900123) are read as numbers of this country
+# (ISO 3166-1 code), and shown in its national format; others are shown in international format.
+PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="GB")
 USE_I18N = True
 USE_TZ = True
 

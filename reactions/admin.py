@@ -8,7 +8,7 @@ from reactions.models import Clinic, Flag, Infusion, Invitation, ReactionReport,
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "emergency_phone", "time_zone"]
+    list_display = ["name", "out_of_hours_phone", "time_zone"]
     search_fields = ["name"]
 
 
@@ -21,7 +21,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["clinic"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name", "role", "clinic", "time_zone")}),
+        ("Person", {"fields": ("full_name", "role", "clinic", "time_zone", "phone")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )

@@ -30,7 +30,7 @@ def _default_language_after_each_test():
 
 @pytest.fixture
 def clinic(db):
-    return ClinicFactory(name="Riverside Neurology", emergency_phone="+44 20 7946 0123")
+    return ClinicFactory(name="Riverside Neurology", out_of_hours_phone="+44 20 7946 0123")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ class ClinicFactory(factory.django.DjangoModelFactory):
         model = Clinic
 
     name = factory.Sequence(lambda n: f"Clinic {n}")
-    emergency_phone = "+44 20 7946 0000"
+    out_of_hours_phone = "+44 20 7946 0000"
     time_zone = "Europe/London"
 
 

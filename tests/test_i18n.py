@@ -24,7 +24,7 @@ from django.utils.translation.template import templatize
 from reactions import engine, services
 from reactions.domain import catalogue
 from reactions.emails import email_language
-from reactions.models import User
+from reactions.models import Infusion, User
 from tests.factories import ClinicianFactory, InfusionFactory, PatientFactory, clinic_for_engine_tests, make_report
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
@@ -141,6 +141,26 @@ def test_every_symptom_label_has_a_spanish_translation():
     assert [code for code in english if spanish[code] == english[code]] == []
 
 
+def test_choice_labels_follow_the_language_of_each_request():
+    """The same process serves one request in Spanish and the next in English: no label is kept from the first."""
+    infusion = Infusion(setting=Infusion.Setting.HOME, product=Infusion.Product.OTHER, product_other="Hizentra")
+    seen = []
+    for language in ("es", "en", "es"):
+        with translation.override(language):
+            symptom = catalogue.get_translated("fever")
+            seen.append((infusion.get_setting_display(), symptom.label, symptom.clinical_name))
+    assert seen == [
+        ("Domicilio", "Fiebre o sensación de calor", "Pirexia"),
+        ("Home", "Fever or feeling hot", "Pyrexia"),
+        ("Domicilio", "Fiebre o sensación de calor", "Pirexia"),
+    ]
+    assert infusion.product_name == "Hizentra"
+    with translation.override("es"):
+        assert Infusion.name_of_product(Infusion.Product.OTHER.value, "Hizentra") == "Hizentra"
+        assert Infusion.name_of_product(Infusion.Product.PRIVIGEN.value, "") == "Privigen"
+        assert Infusion.name_of_product("retired_brand", "") == "retired_brand"
+
+
 def test_urgent_care_page_in_spanish(patient_client, patient):
     infusion = InfusionFactory(patient=patient)
     response = patient_client.post(
@@ -155,11 +175,11 @@ def test_urgent_care_page_in_spanish(patient_client, patient):
         follow=True,
     )
     page = response.content.decode()
-    assert "Busque atención urgente ahora" in page
-    assert "llame ahora a su número de emergencias" in page
-    assert f'href="tel:{patient.clinic.emergency_phone}"' in page and 'role="alert"' in page
+    # Trouble breathing: an emergency, with one number to call, the clinic's country's.
+    assert "Llame ya al 999" in page and 'href="tel:999"' in page and 'role="alert"' in page
+    assert f'href="tel:{patient.clinic.out_of_hours_phone}"' not in page
     assert "ivigtrack no sustituye a los servicios de emergencia" in page
-    assert "Seek urgent care now" not in page
+    assert "Call 999 now" not in page
 
 
 def test_the_profile_language_wins_over_the_browser(login, clinic):
@@ -301,14 +321,15 @@ def test_a_severe_event_of_a_spanish_speaking_patient(login):
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
-    assert "Busque atención urgente ahora" in response.content.decode()
+    assert "Llame ya al 999" in response.content.decode()
     # ...and each clinician's alert is in that clinician's own language.
     engine.dispatcher.dispatch_due()
     by_recipient = {m.to[0]: m for m in mail.outbox}
     spanish, english = by_recipient[spanish_nurse.email], by_recipient[english_nurse.email]
-    assert spanish.subject == "URGENTE: evento grave comunicado por Lucía Pérez"
-    assert "comunicó un signo de alarma de una reacción grave" in spanish.body
-    assert english.subject == "URGENT: severe event reported by Lucía Pérez"
+    assert spanish.subject == "Emergencia: se indicó a un paciente que llame a una ambulancia"
+    assert "Lucía Pérez: un informe clasificado como «Emergencia»" in spanish.body
+    assert english.subject == "Emergency: a patient was told to call an ambulance"
+    assert 'Lucía Pérez: a report triaged as "Emergency"' in english.body
 
 
 def test_a_severe_event_email_in_spanish_is_rendered_with_the_spanish_template():
@@ -329,7 +350,7 @@ def test_a_severe_event_email_in_spanish_is_rendered_with_the_spanish_template()
         },
     )
     assert email.subject.startswith("ESCALADO (aviso 2):")
-    assert "Nadie ha reconocido todavía este evento grave." in email.text
+    assert "Nadie ha reconocido todavía este evento." in email.text
 
 
 def test_the_pre_infusion_reminder_in_spanish_names_the_day_in_spanish():

@@ -37,6 +37,9 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
     assert Flag.objects.filter(kind="review").exists()
     assert Vitals.objects.filter(out_of_range=True).exists()
     assert LotSignal.objects.filter(lot_number="G7790C").exists()
+    # Patients can be called back, on numbers from Ofcom's drama range (+44 7700 900xxx) that reach nobody.
+    phones = [p.phone_dial for p in User.objects.filter(role=User.Role.PATIENT).order_by("email")]
+    assert phones == ["+447700900101", "+447700900202", "+447700900303"]
     _seed(password="demo-pass-123")
     assert (
         User.objects.count(),

@@ -36,15 +36,15 @@ def _queue_row(flag: Flag) -> str:
 
 def test_report_badge_says_how_serious_the_report_is():
     severe = make_report(symptoms=[("breathing_trouble", "severe")])
-    review = make_report(symptoms=[("headache", "very_severe")])
+    review = make_report(symptoms=[("headache", "severe")])
     mild = make_report(symptoms=[("headache", "mild")])
     badge = "reactions/_badges.html#report-badge"
     html = _render(badge, report=severe)
-    assert "badge-severe" in html and "⚠ Warning sign" in html
+    assert "badge-severe" in html and "⚠ Emergency" in html
     assert _render(badge, report=review) == '<span class="badge badge-review">● For review</span>'
     assert _render(badge, report=mild) == '<span class="badge badge-mild">Mild</span>'
     with translation.override("es"):
-        assert "⚠ Signo de alarma" in _render(badge, report=severe)
+        assert "⚠ Emergencia" in _render(badge, report=severe)
 
 
 def test_symptom_list_for_clinicians_names_both_and_marks_warning_signs():
@@ -128,7 +128,7 @@ def test_flag_summary_of_a_flag_without_a_report():
 
 def test_flag_badges_name_the_kind_and_the_state():
     flag = make_severe_flag(infusion=InfusionFactory())
-    assert "⚠ Severe event" in _render("reactions/_badges.html#flag-badges", flag=flag)
+    assert "⚠ Emergency" in _render("reactions/_badges.html#flag-badges", flag=flag)
     flag.status, flag.outcome = Flag.Status.CLOSED, Flag.Outcome.HOSPITALISED
     html = _render("reactions/_badges.html#flag-badges", flag=flag)
     assert '<span class="badge badge-mild">Closed: Hospitalised</span>' in html
@@ -236,7 +236,7 @@ def test_the_timeline_card_escapes_notes_reasons_and_names(clinician, clinician_
 
 
 def test_the_timeline_card_in_spanish(clinician):
-    report = make_report(symptoms=[("headache", "very_severe")])
+    report = make_report(symptoms=[("headache", "severe")])
     services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="ok")
     with translation.override("es"):
         html = _render(

@@ -15,13 +15,12 @@ not offered on new forms: ``OFFERED`` is what a form shows. Each warning sign be
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
 from django.db.models import TextChoices
-from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -193,7 +192,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     _sign(
         "widespread_hives", _A, _BREATHING, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")
     ),
-    # Retired: near-duplicates of breathing_trouble that made patients choose between three breathing items.
+    # Retired: near-duplicates of breathing_trouble; one breathing item is easier to answer than three.
     _sign(
         "sudden_breathless",
         _T,
@@ -280,25 +279,26 @@ def offered_warning_signs_by_group() -> tuple[tuple[SignGroup, tuple[Symptom, ..
     return tuple((group, tuple(s for s in OFFERED_WARNING_SIGNS if s.group is group)) for group in SignGroup)
 
 
+_CATALOGUE_ORDER: dict[str, int] = {s.code: i for i, s in enumerate(SYMPTOMS)}
+
+
+def in_catalogue_order(codes: Iterable[str]) -> tuple[str, ...]:
+    """These codes, each once, in the order of the catalogue (the order patients see them)."""
+    return tuple(sorted(set(codes), key=_CATALOGUE_ORDER.__getitem__))
+
+
 def get(code: str) -> Symptom:
     """The symptom with this code; KeyError for an unknown code."""
     return BY_CODE[code]
 
 
 def get_translated(code: str) -> Symptom:
-    """The symptom with its texts translated into the active language: for pages that show many.
+    """The symptom with label and clinical_name as plain strings in the active language.
 
-    The same as get(), except that label and clinical_name are plain strings, translated once per
-    language and process rather than on every use (a clinician's timeline shows dozens).
+    For code that compares, sorts or joins the texts, where a lazy translation would not do.
     """
-    return _translated(code, translation.get_language())
-
-
-@functools.cache
-def _translated(code: str, language: str | None) -> Symptom:
     symptom = BY_CODE[code]
-    with translation.override(language):
-        return replace(symptom, label=str(symptom.label), clinical_name=str(symptom.clinical_name))
+    return replace(symptom, label=str(symptom.label), clinical_name=str(symptom.clinical_name))
 
 
 def choices() -> list[tuple[str, StrOrPromise]]:

@@ -13,7 +13,7 @@ can be traced to the rules that made it; ``RULES_FINGERPRINT`` records what the 
 version was named, and a test fails when the table (or the free-text lexicon) changes without a new
 version.
 
-The patient's free text is read too (``LEXICON``): a warning sign named in English or Spanish makes the
+The patient's free text is read too (``lexicon.LEXICON``): a warning sign named in English or Spanish makes the
 report at least urgent, never an emergency by itself, because the patient did not tick the sign and the
 words may be hearsay, history or worry. What is shown to the patient for such a match is the caller's
 choice (``Triage.shows_emergency_advice``).
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -32,7 +30,7 @@ from types import MappingProxyType
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import catalogue
+from reactions.domain import catalogue, lexicon, red_flags
 from reactions.domain.catalogue import Grade, StrOrPromise
 
 # Bump RULES_VERSION (year-month.n) whenever RULES, LEXICON or the negation words change, and record
@@ -127,7 +125,7 @@ class Rule:
         if not first:
             return None
         if not self.with_any_of:
-            return _in_catalogue_order(first)
+            return catalogue.in_catalogue_order(first)
         second = {
             code
             for code, grade in grades.items()
@@ -137,14 +135,7 @@ class Rule:
         pairs = {(a, b) for a in first for b in second if a != b}
         if not pairs:
             return None
-        return _in_catalogue_order({code for pair in pairs for code in pair})
-
-
-_CATALOGUE_ORDER: dict[str, int] = {s.code: i for i, s in enumerate(catalogue.SYMPTOMS)}
-
-
-def _in_catalogue_order(codes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(codes), key=_CATALOGUE_ORDER.__getitem__))
+        return catalogue.in_catalogue_order({code for pair in pairs for code in pair})
 
 
 _E, _U, _R = Tier.EMERGENCY, Tier.URGENT, Tier.ROUTINE
@@ -402,729 +393,6 @@ EMERGENCY_SIGNS: frozenset[str] = frozenset(
 )
 
 
-# --- Free text -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """Words that name a sign, as patients write them. Matched case- and accent-insensitively on word
-    boundaries; a trailing ``*`` matches any word starting so ("wheez*": wheeze, wheezy, wheezing)."""
-
-    en: tuple[str, ...]
-    es: tuple[str, ...]
-
-
-# Each warning sign that is offered, with what patients write for it. Retired signs have no terms: their
-# words belong to the sign that replaced them (breathing_trouble). Bare words that patients with MS use
-# for everyday complaints are left out on purpose: "crushing" alone ("crushing fatigue" is a common way
-# to describe MS fatigue), "can't see" alone ("I can't see the nurse until Monday"), "weak" alone.
-LEXICON: Mapping[str, Terms] = MappingProxyType(
-    {
-        "breathing_trouble": Terms(
-            en=(
-                "can't breathe",
-                "cannot breathe",
-                "can not breathe",
-                "couldn't breathe",
-                "could not breathe",
-                "unable to breathe",
-                "not able to breathe",
-                "short of breath",
-                "shortness of breath",
-                "struggling to breathe",
-                "struggle to breathe",
-                "hard to breathe",
-                "difficult to breathe",
-                "difficulty breathing",
-                "trouble breathing",
-                "wheez*",
-                "gasping",
-                "can't catch my breath",
-                "breathless",
-            ),
-            es=(
-                "no puedo respirar",
-                "no podía respirar",
-                "no pude respirar",
-                "sin poder respirar",
-                "no consigo respirar",
-                "me falta el aire",
-                "me faltaba el aire",
-                "falta de aire",
-                "dificultad para respirar",
-                "me cuesta respirar",
-                "me ahogo",
-                "me ahogaba",
-                "sensación de ahogo",
-                "me quedo sin aire",
-                "me quedé sin aire",
-                "pitos al respirar",
-                "pitos en el pecho",
-                "silbidos en el pecho",
-                "sibilancia*",
-            ),
-        ),
-        "throat_swelling": Terms(
-            en=(
-                "throat swelling",
-                "swollen throat",
-                "throat is swelling",
-                "throat swelled",
-                "throat closing",
-                "throat is closing",
-                "throat feels tight",
-                "tight throat",
-                "tongue swelling",
-                "swollen tongue",
-                "tongue is swelling",
-                "lip swelling",
-                "lips swelling",
-                "swollen lip*",
-                "lips are swelling",
-                "face swelling",
-                "swollen face",
-                "face is swollen",
-                "face swelled",
-                "angioedema",
-            ),
-            es=(
-                "garganta hinchada",
-                "se me hincha la garganta",
-                "se me cierra la garganta",
-                "hinchazón de garganta",
-                "hinchazón en la garganta",
-                "lengua hinchada",
-                "se me hincha la lengua",
-                "labios hinchados",
-                "labio hinchado",
-                "se me hinchan los labios",
-                "cara hinchada",
-                "se me hincha la cara",
-                "hinchazón de la cara",
-                "angioedema",
-            ),
-        ),
-        "widespread_hives": Terms(
-            en=("hives", "welts", "urticaria", "nettle rash"),
-            es=("ronchas", "habones", "urticaria"),
-        ),
-        "blue_lips": Terms(
-            en=(
-                "blue lips",
-                "lips are blue",
-                "lips went blue",
-                "lips turned blue",
-                "blue fingertips",
-                "fingertips are blue",
-                "blue fingers",
-                "fingers are blue",
-                "turning blue",
-                "turned blue",
-                "went blue",
-                "cyanosis",
-            ),
-            es=(
-                "labios morados",
-                "labios azules",
-                "labios amoratados",
-                "dedos morados",
-                "dedos azules",
-                "me puse morado",
-                "me puse morada",
-                "cianosis",
-            ),
-        ),
-        "chest_pain": Terms(
-            en=(
-                "chest pain*",
-                "pain in my chest",
-                "pain in the chest",
-                "chest pressure",
-                "pressure in my chest",
-                "pressure on my chest",
-                "tight chest",
-                "chest tightness",
-                "tightness in my chest",
-                "chest feels tight",
-                "chest hurts",
-                "chest is hurting",
-                "crushing pain",
-                "crushing pressure",
-                "crushing feeling",
-                "crushing chest",
-                "heart attack",
-                "angina",
-                "hurts to breathe in",
-                "pulmonary embolism",
-            ),
-            es=(
-                "dolor de pecho",
-                "dolor en el pecho",
-                "opresión en el pecho",
-                "presión en el pecho",
-                "pecho apretado",
-                "me duele el pecho",
-                "dolor torácico",
-                "infarto",
-                "ataque al corazón",
-                "angina de pecho",
-                "me duele al respirar",
-                "embolia pulmonar",
-            ),
-        ),
-        "fast_heartbeat": Terms(
-            en=(
-                "palpitation*",
-                "heart racing",
-                "racing heart",
-                "heart is racing",
-                "heart was racing",
-                "heart pounding",
-                "pounding heart",
-                "heart is pounding",
-                "fast heartbeat",
-                "rapid heartbeat",
-                "heart beating fast",
-                "fast pulse",
-                "racing pulse",
-                "tachycardia",
-            ),
-            es=(
-                "palpitacion*",
-                "corazón acelerado",
-                "se me acelera el corazón",
-                "pulso acelerado",
-                "latidos rápidos",
-                "taquicardia",
-            ),
-        ),
-        "face_droop": Terms(
-            en=(
-                "face droop*",
-                "facial droop*",
-                "drooping face",
-                "droopy face",
-                "face is drooping",
-                "face dropped",
-                "face has dropped",
-                "mouth droop*",
-                "drooping mouth",
-                "crooked mouth",
-                "crooked smile",
-                "lopsided smile",
-                "lopsided face",
-            ),
-            es=(
-                "boca torcida",
-                "cara torcida",
-                "se me tuerce la boca",
-                "se me ha torcido la boca",
-                "cara caída",
-                "parálisis facial",
-            ),
-        ),
-        "one_sided_weakness": Terms(
-            en=(
-                "one side of my body",
-                "one sided weakness",
-                "weakness on one side",
-                "weak on one side",
-                "numb on one side",
-                "numbness on one side",
-                "can't lift my arm",
-                "arm went weak",
-                "arm went numb",
-                "leg went weak",
-                "can't feel my arm",
-                "can't feel my leg",
-                "can't feel one side",
-                "stroke",
-            ),
-            es=(
-                "debilidad en un lado",
-                "debilidad de un lado",
-                "un lado del cuerpo",
-                "medio cuerpo",
-                "no siento un lado",
-                "no siento medio cuerpo",
-                "no siento el brazo",
-                "no siento la pierna",
-                "no puedo levantar el brazo",
-                "no puedo mover el brazo",
-                "ictus",
-                "derrame cerebral",
-            ),
-        ),
-        "trouble_speaking": Terms(
-            en=(
-                "slurr*",
-                "can't speak",
-                "cannot speak",
-                "can't talk",
-                "cannot talk",
-                "trouble speaking",
-                "difficulty speaking",
-                "hard to speak",
-                "can't get my words out",
-                "words come out wrong",
-            ),
-            es=(
-                "habla arrastrada",
-                "arrastro las palabras",
-                "arrastrando las palabras",
-                "no puedo hablar",
-                "me cuesta hablar",
-                "dificultad para hablar",
-                "no me salen las palabras",
-                "lengua de trapo",
-            ),
-        ),
-        "vision_loss": Terms(
-            en=(
-                "lost my sight",
-                "lost my vision",
-                "lost vision",
-                "loss of vision",
-                "vision loss",
-                "sight loss",
-                "went blind",
-                "gone blind",
-                "blind in one eye",
-                "can't see anything",
-                "cannot see anything",
-                "can't see out of",
-                "cannot see out of",
-                "vision went black",
-                "vision went dark",
-            ),
-            es=(
-                "no veo",
-                "perdí la vista",
-                "pérdida de visión",
-                "pérdida de la vista",
-                "me quedé ciego",
-                "me quedé ciega",
-                "ceguera",
-            ),
-        ),
-        "sudden_confusion": Terms(
-            en=(
-                "confused",
-                "sudden confusion",
-                "mental confusion",
-                "disoriented",
-                "disorientated",
-                "don't know where i am",
-            ),
-            es=(
-                "confundido",
-                "confundida",
-                "confusión mental",
-                "confusión repentina",
-                "desorientad*",
-                "no sé dónde estoy",
-            ),
-        ),
-        "collapse": Terms(
-            en=(
-                "collaps*",
-                "fainted",
-                "passed out",
-                "blacked out",
-                "lost consciousness",
-                "unconscious",
-                "seizure*",
-                "convulsion*",
-                "had a fit",
-            ),
-            es=(
-                "me desmayé",
-                "me he desmayado",
-                "desmayado",
-                "desmayada",
-                "perdí el conocimiento",
-                "perdí la conciencia",
-                "inconsciente",
-                "convulsión",
-                "convulsiones",
-                "ataque epiléptico",
-                "crisis epiléptica",
-            ),
-        ),
-        "faint_collapse": Terms(
-            en=(
-                "feel faint",
-                "felt faint",
-                "feeling faint",
-                "lightheaded",
-                "light headed",
-                "dizzy",
-                "dizziness",
-                "nearly fainted",
-                "almost fainted",
-                "nearly passed out",
-                "almost passed out",
-            ),
-            es=("mareo", "mareos", "mareado", "mareada", "sensación de desmayo", "casi me desmayo", "casi me desmayé"),
-        ),
-        "headache_stiff_neck": Terms(
-            en=("stiff neck", "neck is stiff", "neck stiffness", "can't bend my neck", "worst headache"),
-            es=(
-                "cuello rígido",
-                "rigidez de cuello",
-                "rigidez en el cuello",
-                "rigidez de nuca",
-                "no puedo doblar el cuello",
-                "el peor dolor de cabeza",
-            ),
-        ),
-        "light_hurts_eyes": Terms(
-            en=(
-                "light hurts",
-                "hurts to look at light",
-                "photophobia",
-                "sensitive to light",
-                "light sensitivity",
-                "can't stand the light",
-            ),
-            es=(
-                "me molesta la luz",
-                "la luz me molesta",
-                "la luz me duele",
-                "me duele la luz",
-                "fotofobia",
-                "sensible a la luz",
-                "sensibilidad a la luz",
-            ),
-        ),
-        "vomiting": Terms(
-            en=("vomit*", "threw up", "throwing up", "puke", "puked", "puking"),
-            es=("vómito*", "vomitar", "vomitando", "vomité", "he vomitado"),
-        ),
-        "drowsiness": Terms(
-            en=(
-                "drowsy",
-                "drowsiness",
-                "can't stay awake",
-                "hard to stay awake",
-                "hard to wake",
-                "very sleepy",
-                "unusually sleepy",
-            ),
-            es=(
-                "somnolient*",
-                "adormilad*",
-                "no puedo mantenerme despierto",
-                "no puedo mantenerme despierta",
-                "no me puedo despertar",
-            ),
-        ),
-        "less_urine": Terms(
-            en=(
-                "no urine",
-                "not peeing",
-                "hardly peeing",
-                "barely peeing",
-                "hardly any urine",
-                "very little urine",
-                "not passing urine",
-                "not passing water",
-                "can't pee",
-                "haven't peed",
-                "not weeing",
-            ),
-            es=(
-                "no orino",
-                "casi no orino",
-                "orino muy poco",
-                "apenas orino",
-                "no hago pis",
-                "casi no hago pis",
-                "no he orinado",
-                "poca orina",
-            ),
-        ),
-        "sudden_weight_gain": Terms(
-            en=("weight gain", "gained weight", "put on weight"),
-            es=("aumento de peso", "he engordado", "subí de peso", "he ganado peso", "gané peso", "engordé"),
-        ),
-        "swelling_legs_face": Terms(
-            en=(
-                "swollen legs",
-                "swollen ankles",
-                "swollen feet",
-                "legs are swollen",
-                "ankles are swollen",
-                "puffy ankles",
-                "puffy face",
-                "puffy eyes",
-                "swelling in my legs",
-                "swelling in my ankles",
-                "oedema",
-                "edema",
-            ),
-            es=(
-                "piernas hinchadas",
-                "tobillos hinchados",
-                "pies hinchados",
-                "se me hinchan las piernas",
-                "se me hinchan los tobillos",
-                "ojos hinchados",
-                "retención de líquidos",
-            ),
-        ),
-        "dark_urine": Terms(
-            en=(
-                "dark urine",
-                "brown urine",
-                "urine is dark",
-                "urine is brown",
-                "dark pee",
-                "brown pee",
-                "pee is dark",
-                "red urine",
-                "blood in my urine",
-                "blood in urine",
-            ),
-            es=(
-                "orina oscura",
-                "orina muy oscura",
-                "orina marrón",
-                "pis oscuro",
-                "orina roja",
-                "sangre en la orina",
-                "orina con sangre",
-            ),
-        ),
-        "yellow_skin_eyes": Terms(
-            en=(
-                "yellow eyes",
-                "yellow skin",
-                "eyes are yellow",
-                "skin is yellow",
-                "eyes look yellow",
-                "skin looks yellow",
-                "jaundice*",
-                "turned yellow",
-                "going yellow",
-            ),
-            es=("ojos amarillos", "piel amarilla", "piel amarillenta", "ojos amarillentos", "ictericia"),
-        ),
-        "painful_swollen_limb": Terms(
-            en=(
-                "swollen leg",
-                "swollen arm",
-                "leg is swollen",
-                "arm is swollen",
-                "swollen calf",
-                "calf is swollen",
-                "calf pain",
-                "pain in my calf",
-                "painful calf",
-                "dvt",
-                "deep vein thrombosis",
-                "blood clot",
-                "clot",
-            ),
-            es=(
-                "pierna hinchada",
-                "brazo hinchado",
-                "pantorrilla hinchada",
-                "dolor en la pantorrilla",
-                "dolor de pantorrilla",
-                "gemelo hinchado",
-                "dolor en el gemelo",
-                "trombosis",
-                "coágulo",
-            ),
-        ),
-    }
-)
-
-# Phrases that hold a term but name no sign; as the longer mention, each hides the term inside it.
-# ("confusion" alone is not a term either: "there was some confusion about the date", "hubo una confusión
-# con la cita".)
-NOT_A_SIGN: tuple[str, ...] = (
-    "vein collapsed",
-    "veins collapsed",
-    "collapsed vein",
-    "collapsed veins",
-    "vena colapsada",
-    "heat stroke",
-    "no veo la hora",
-    "no veo el momento",
-)
-
-# A mention is skipped when one of these words comes up to three words before it, in the same clause.
-NEGATIONS: frozenset[str] = frozenset(
-    {
-        "no",
-        "not",
-        "never",
-        "without",
-        "nor",
-        "none",
-        "dont",
-        "doesnt",
-        "didnt",
-        "havent",
-        "hasnt",
-        "hadnt",
-        "isnt",
-        "wasnt",
-        "arent",
-        "werent",
-        "denies",
-        "denied",
-        "sin",
-        "nunca",
-        "jamas",
-        "ni",
-        "tampoco",
-        "ningun",
-        "ninguna",
-        "ninguno",
-        "nada",
-    }
-)
-NEGATION_WINDOW = 3
-# ...unless the negation is followed by one of these: "not sure", "not only", "didn't stop vomiting",
-# "no paro de vomitar" say the opposite of a denial.
-NOT_A_DENIAL: frozenset[str] = frozenset(
-    {
-        "sure",
-        "certain",
-        "only",
-        "just",
-        "stop",
-        "stops",
-        "stopped",
-        "stopping",
-        "solo",
-        "solamente",
-        "para",
-        "paro",
-        "paraba",
-        "deja",
-        "dejo",
-        "dejaba",
-        "cesa",
-    }
-)
-# A negation does not reach past these: "no fever, but chest pain"; "sin fiebre, pero me duele el pecho".
-CLAUSE_BREAKS: frozenset[str] = frozenset({"but", "however", "though", "although", "pero", "aunque", "sino", "embargo"})
-# A term that begins with one of these is a complaint in itself ("no puedo respirar", "can't breathe"):
-# a negation before it is not a denial of it.
-NEGATIVE_STARTS: frozenset[str] = NEGATIONS | {"cant", "cannot", "couldnt", "unable", "casi", "apenas"}
-
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
-_PUNCTUATION = frozenset(".,;:!?()[]\n")
-_TOKEN = re.compile(r"\w+|[.,;:!?()\[\]\n]")
-
-
-def normalise(text: str) -> str:
-    """Lower case, no accents, no apostrophes: "¿No PUEDO respirar?" -> "¿no puedo respirar?", "Can't" -> "cant"."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return plain.casefold().replace("'", "")
-
-
-def _words(text: str) -> list[tuple[str, int]]:
-    """(word, clause number) for every word; punctuation and "but"/"pero" start a new clause."""
-    words: list[tuple[str, int]] = []
-    clause = 0
-    for token in _TOKEN.findall(normalise(text)):
-        if token in _PUNCTUATION:
-            clause += 1
-            continue
-        if token in CLAUSE_BREAKS:
-            clause += 1
-        words.append((token, clause))
-    return words
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    code: str  # "" for a phrase of NOT_A_SIGN
-    term: str
-    words: tuple[str, ...]
-    prefix: bool  # the last word matches any word that starts with it
-    negatable: bool
-
-
-def _compile() -> tuple[_Pattern, ...]:
-    patterns = []
-    for code, terms in LEXICON.items():
-        for term in dict.fromkeys(terms.en + terms.es):  # the same word in both languages, once
-            prefix = term.endswith("*")
-            words = tuple(word for word, _clause in _words(term.rstrip("*")))
-            patterns.append(_Pattern(code, term, words, prefix, negatable=words[0] not in NEGATIVE_STARTS))
-    for phrase in NOT_A_SIGN:
-        words = tuple(word for word, _clause in _words(phrase))
-        patterns.append(_Pattern("", phrase, words, prefix=False, negatable=False))
-    return tuple(patterns)
-
-
-_PATTERNS = _compile()
-_BY_FIRST_WORD: dict[str, list[_Pattern]] = {}
-_ONE_WORD_PREFIXES: list[_Pattern] = []
-for _pattern in _PATTERNS:
-    if _pattern.prefix and len(_pattern.words) == 1:
-        _ONE_WORD_PREFIXES.append(_pattern)
-    else:
-        _BY_FIRST_WORD.setdefault(_pattern.words[0], []).append(_pattern)
-
-
-def _matches_at(pattern: _Pattern, words: list[tuple[str, int]], start: int) -> bool:
-    end = start + len(pattern.words)
-    if end > len(words) or words[end - 1][1] != words[start][1]:  # a term never spans two clauses
-        return False
-    for offset, expected in enumerate(pattern.words):
-        word = words[start + offset][0]
-        last = offset == len(pattern.words) - 1
-        if not (word == expected or (last and pattern.prefix and word.startswith(expected))):
-            return False
-    return True
-
-
-def _denied(words: list[tuple[str, int]], start: int) -> bool:
-    clause = words[start][1]
-    for position in range(start - 1, max(start - 1 - NEGATION_WINDOW, -1), -1):
-        word, word_clause = words[position]
-        if word_clause != clause:
-            return False
-        following = words[position + 1][0]
-        if word in NEGATIONS and following not in NOT_A_DENIAL:
-            return True
-    return False
-
-
-def red_flags(notes: str) -> tuple[str, ...]:
-    """The warning signs these free-text notes name, in catalogue order, each once.
-
-    Where mentions overlap, the longest wins ("nearly fainted" is feeling faint, not fainting; "my vein
-    collapsed" is no sign at all); a mention denied just before ("no chest pain", "sin dolor de pecho",
-    "never short of breath") is skipped.
-    """
-    words = _words(notes or "")
-    found: list[tuple[int, int, _Pattern]] = []
-    for start, (word, _clause) in enumerate(words):
-        candidates = _BY_FIRST_WORD.get(word, []) + [p for p in _ONE_WORD_PREFIXES if word.startswith(p.words[0])]
-        for pattern in candidates:
-            if _matches_at(pattern, words, start):
-                found.append((start, start + len(pattern.words), pattern))
-    taken: list[tuple[int, int]] = []
-    codes: set[str] = set()
-    for start, end, pattern in sorted(found, key=lambda item: (item[0] - item[1], item[0])):
-        if any(start < other_end and other_start < end for other_start, other_end in taken):
-            continue
-        taken.append((start, end))
-        if not pattern.code or (pattern.negatable and _denied(words, start)):
-            continue
-        codes.add(pattern.code)
-    return _in_catalogue_order(codes)
-
-
 # --- The result -----------------------------------------------------------------------------------
 
 
@@ -1168,7 +436,7 @@ def assess(symptoms: Iterable[tuple[str, str]], *, notes: str = "", care: str = 
         if code not in grades or _GRADE_RANK[grade] > _GRADE_RANK[grades[code]]:
             grades[code] = grade
     care_answer = Care(care)
-    notes_matches = red_flags(notes)
+    notes_matches = red_flags.red_flags(notes)
     fired: list[Rule] = []
     signs: set[str] = set()
     for rule in RULES:
@@ -1181,11 +449,36 @@ def assess(symptoms: Iterable[tuple[str, str]], *, notes: str = "", care: str = 
     return Triage(
         tier=most_urgent(rule.tier for rule in fired),
         rules=tuple(rule.id for rule in fired),
-        signs=_in_catalogue_order(signs),
+        signs=catalogue.in_catalogue_order(signs),
         notes_matches=notes_matches,
         # Routine rules exist only to ask for a review.
         needs_review=any(rule.tier is Tier.ROUTINE for rule in fired),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleText:
+    """A rule as a clinic admin reads it: what it looks for, in the catalogue's clinical names."""
+
+    rule: Rule
+    reads: tuple[StrOrPromise, ...]
+    with_reads: tuple[StrOrPromise, ...]
+
+
+def _names(codes: tuple[str, ...]) -> tuple[StrOrPromise, ...]:
+    if ANY_SYMPTOM in codes:
+        return (_("any symptom"),)
+    return tuple(catalogue.get(code).clinical_name for code in codes)
+
+
+def rule_table() -> tuple[RuleText, ...]:
+    """The rule table in reading order, for the page that shows it to clinic staff."""
+    return tuple(RuleText(rule, _names(rule.any_of), _names(rule.with_any_of)) for rule in RULES)
+
+
+def tier_alone(code: str) -> Tier:
+    """The tier of a report of this sign alone, at the mildest grade (what the sign itself calls for)."""
+    return assess([(code, Grade.MILD)]).tier
 
 
 def fingerprint() -> str:
@@ -1208,8 +501,14 @@ def fingerprint() -> str:
         ]
         for rule in RULES
     ]
-    lexicon = {code: [list(terms.en), list(terms.es)] for code, terms in LEXICON.items()}
-    lexicon[""] = [list(NOT_A_SIGN)]
-    words = [sorted(NEGATIONS), NEGATION_WINDOW, sorted(NOT_A_DENIAL), sorted(CLAUSE_BREAKS), sorted(NEGATIVE_STARTS)]
-    payload = json.dumps([table, lexicon, words], sort_keys=True, ensure_ascii=True)
+    words_for = {code: [list(terms.en), list(terms.es)] for code, terms in lexicon.LEXICON.items()}
+    words_for[""] = [list(lexicon.NOT_A_SIGN)]
+    words = [
+        sorted(lexicon.NEGATIONS),
+        lexicon.NEGATION_WINDOW,
+        sorted(lexicon.NOT_A_DENIAL),
+        sorted(lexicon.CLAUSE_BREAKS),
+        sorted(lexicon.NEGATIVE_STARTS),
+    ]
+    payload = json.dumps([table, words_for, words], sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

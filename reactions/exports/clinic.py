@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from reactions.charts import highest_rate
 from reactions.domain import dates
+from reactions.domain.severity import most_severe
 from reactions.exports.spreadsheet import csv_lines, symptoms_text
 from reactions.models import (
     Clinic,
@@ -43,6 +44,7 @@ EVENT_COLUMNS = [
     "symptoms",
     "acknowledged_by",
     "acknowledged",
+    "contacted",
     "assigned_to",
     "closed",
 ]
@@ -94,6 +96,7 @@ def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
         symptoms,
         flag.acknowledged_by.full_name if flag.acknowledged_by else "",
         flag.acknowledged_at,
+        flag.contacted_at,
         flag.assigned_to.full_name if flag.assigned_to else "",
         flag.closed_at,
     ]
@@ -140,9 +143,6 @@ INFUSION_COLUMNS = [
 ]
 
 
-_LEVEL_ORDER = {"mild": 1, "review": 2, "severe": 3}
-
-
 def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> Iterator[str]:
     """CSV lines (header first) for these infusions, read lazily in chunks (see events_csv).
 
@@ -164,7 +164,6 @@ def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> 
 
 def _infusion_row(infusion: Infusion) -> list[Any]:
     reports = list(infusion.reports.all())
-    levels = [report.level for report in reports]
     return [
         infusion.pk,
         infusion.patient.full_name,
@@ -180,6 +179,6 @@ def _infusion_row(infusion: Infusion) -> list[Any]:
         infusion.pre_hydrated,
         highest_rate(list(infusion.rate_changes.all())),
         len(reports),
-        max(levels, key=lambda level: _LEVEL_ORDER.get(level, 0)) if levels else "",
+        most_severe(report.level for report in reports) or "",
         " | ".join(symptoms_text(report.symptoms.all()) for report in reports if report.symptoms.all()),
     ]

@@ -18,6 +18,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from reactions.domain.catalogue import Grade
+from reactions.domain.severity import ReportLevel
 from reactions.models import Infusion, RateChange, ReactionReport, User
 
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
@@ -109,8 +110,13 @@ def _patient_resource(patient: User, base_url: str) -> dict[str, Any]:
         "active": patient.is_active,
         "name": [{"text": patient.full_name}],
     }
+    telecom = []
+    if patient.phone:
+        telecom.append({"system": "phone", "value": patient.phone_dial})
     if patient.email:
-        resource["telecom"] = [{"system": "email", "value": patient.email}]
+        telecom.append({"system": "email", "value": patient.email})
+    if telecom:
+        resource["telecom"] = telecom
     if patient.clinic_id:
         resource["managingOrganization"] = {"display": patient.clinic.name}
     return resource
@@ -154,7 +160,7 @@ def _administration(infusion: Infusion, patient_url: str) -> dict[str, Any]:
 
 def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> dict[str, Any]:
     symptoms = list(report.symptoms.all())
-    serious = report.level == "severe"
+    serious = report.level == ReportLevel.SEVERE
     event: dict[str, Any] = {
         "coding": [
             {"system": symptom_system(base_url), "code": s.code, "display": str(s.symptom.clinical_name)}

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from reactions.domain import dates
+from reactions.domain.severity import ReportLevel
 from reactions.models import User
 from reactions.selectors.burden import symptom_burden
 from reactions.selectors.history import patient_history
@@ -36,7 +37,7 @@ def summary_context(*, patient: User, date_from: date, date_to: date) -> dict[st
         "infusions": infusions,
         "given_count": sum(1 for i in infusions if i.is_given),
         "report_count": len(reports),
-        "severe_count": sum(1 for r in reports if r.level == "severe"),
+        "severe_count": sum(1 for r in reports if r.level == ReportLevel.SEVERE),
         "chart": symptom_burden(patient=patient, since=since, until=until),
         "generated_at": timezone.now(),
     }

@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from reactions.emails import render_email
 from reactions.forms.common import CleanTextMixin
@@ -19,10 +21,32 @@ from reactions.models import User
 from reactions.signin import login_key
 
 
+def phone_field(*, help_text: str, autocomplete: str) -> PhoneNumberField:
+    """A phone number, optional: read as a number of PHONENUMBER_DEFAULT_REGION's country unless it starts
+    with + (or 00), and shown back in that country's national format."""
+    return PhoneNumberField(
+        label=_("Phone number"),
+        required=False,
+        help_text=help_text,
+        widget=RegionalPhoneNumberWidget(attrs={"autocomplete": autocomplete}),
+    )
+
+
+PATIENT_PHONE_HELP = _("The number the clinic calls back on after a warning sign is reported.")
+
+
 class InvitationForm(CleanTextMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     full_name = forms.CharField(label=_("Name"), max_length=150)
     role = forms.ChoiceField(label=_("Invite as"), choices=[(User.Role.PATIENT, User.Role.PATIENT.label)])
+    # Staff type someone else's number here: the browser must not offer their own.
+    phone = phone_field(
+        help_text=_(
+            "Optional, for a patient: the number the clinic calls back on after a warning sign. "
+            "They can correct it when they join."
+        ),
+        autocomplete="off",
+    )
 
     def __init__(self, *args: Any, inviter: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,6 +66,10 @@ class InvitationForm(CleanTextMixin, forms.Form):
 
 class AcceptInvitationForm(CleanTextMixin, forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=150)
+    phone = phone_field(
+        help_text=_("Your clinic calls you back on this number after you report a warning sign."),
+        autocomplete="tel",
+    )
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,
@@ -54,9 +82,11 @@ class AcceptInvitationForm(CleanTextMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, email: str, ask_phone: bool = True, **kwargs: Any) -> None:
         self.email = email
         super().__init__(*args, **kwargs)
+        if not ask_phone:  # staff: nobody calls them back about a reaction
+            del self.fields["phone"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -132,6 +162,17 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         message = EmailMultiAlternatives(rendered.subject, rendered.text, from_email, [to_email])
         message.attach_alternative(rendered.html, "text/html")
         message.send()
+
+
+class PhoneForm(CleanTextMixin, forms.Form):
+    """A patient's phone number, on their profile and on the clinic's page of the patient."""
+
+    phone = phone_field(help_text=PATIENT_PHONE_HELP, autocomplete="tel")
+
+    def __init__(self, *args: Any, by_staff: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if by_staff:  # someone else's number: the browser must not offer the clinician's own
+            self.fields["phone"].widget.attrs["autocomplete"] = "off"
 
 
 class PatientDetailsForm(CleanTextMixin, forms.ModelForm):

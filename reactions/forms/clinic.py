@@ -8,12 +8,22 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import schedule
+from reactions.domain import contacts, schedule
 from reactions.forms.common import CleanTextMixin
 from reactions.models import Clinic
 
 
 class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
+    open_days = forms.TypedMultipleChoiceField(
+        label=_("Open on"),
+        choices=contacts.WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "On other days, and outside the hours above, patients with an urgent problem get the out-of-hours phone."
+        ),
+    )
     followup_offsets = forms.CharField(
         label=_("Follow-up prompts, in hours after the infusion ends"),
         help_text=_(
@@ -26,7 +36,12 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         model = Clinic
         fields = [
             "name",
-            "emergency_phone",
+            "country",
+            "emergency_number",
+            "phone",
+            "out_of_hours_phone",
+            "opens_at",
+            "closes_at",
             "time_zone",
             "quiet_hours_start",
             "quiet_hours_end",
@@ -36,6 +51,8 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
             "daily_reminder_at",
         ]
         widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "daily_reminder_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -51,6 +68,7 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["open_days"].initial = self.instance.open_days
         self.fields["followup_offsets"].initial = ", ".join(str(h) for h in self.instance.followup_offsets_hours)
         self.fields["escalation_after_minutes"].min_value = 1
         self.fields["escalation_repeat_minutes"].min_value = 5
@@ -62,14 +80,35 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
-    def clean_emergency_phone(self) -> str:
-        value = self.cleaned_data["emergency_phone"].strip()
-        if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{4,38}", value):
-            raise forms.ValidationError(
-                _("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123.")
-            )
+    def clean_out_of_hours_phone(self) -> str:
+        return _phone(self.cleaned_data["out_of_hours_phone"])
+
+    def clean_phone(self) -> str:
+        return _phone(self.cleaned_data["phone"]) if self.cleaned_data["phone"].strip() else ""
+
+    def clean_emergency_number(self) -> str:
+        value = self.cleaned_data["emergency_number"].strip()
+        if value and not re.fullmatch(r"[0-9]{2,6}", value):
+            raise forms.ValidationError(_("An emergency number is 2 to 6 digits, e.g. 999 or 112."))
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and opens >= closes:
+            self.add_error("closes_at", _("The clinic must close after it opens."))
+        return data
 
     def save(self, commit: bool = True) -> Clinic:
         self.instance.followup_offsets_hours = self.cleaned_data["followup_offsets"]
+        self.instance.open_days = sorted(self.cleaned_data["open_days"])
         return super().save(commit=commit)
+
+
+def _phone(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{4,38}", value):
+        raise forms.ValidationError(
+            _("Enter a phone number: digits, spaces, brackets and dashes, e.g. +44 20 7946 0123.")
+        )
+    return value

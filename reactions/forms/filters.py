@@ -6,13 +6,27 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.http import QueryDict
-from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models import Flag, Infusion
 
 
-class QueueFilterForm(forms.Form):
+class DateRangeForm(forms.Form):
+    """A period of whole days, either end open. Every filter with dates extends it: one rule for all."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class QueueFilterForm(DateRangeForm):
+    field_order = ["kind", "status", "product"]  # then the dates
+
     STATUS_CHOICES = [
         ("active", _("Needs action (open or acknowledged)")),
         ("open", _("Open (not acknowledged)")),
@@ -23,14 +37,6 @@ class QueueFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Severity"), required=False, choices=[("", _("All")), *Flag.Kind.choices])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All")), *Infusion.Product.choices])
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
 
 
 class PatientSearchForm(forms.Form):
@@ -44,27 +50,14 @@ class PatientSearchForm(forms.Form):
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
 
 
-class DateRangeForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+class AuditFilterForm(DateRangeForm):
+    field_order = ["patient", "actor"]  # then the dates
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
+    patient = forms.IntegerField(label=_("Patient id"), required=False, min_value=1)
+    actor = forms.CharField(label=_("Who (name or e-mail contains)"), required=False, max_length=100)
 
 
-class AuditFilterForm(forms.Form):
-    patient = forms.IntegerField(label=gettext_lazy("Patient id"), required=False, min_value=1)
-    actor = forms.CharField(label=gettext_lazy("Who (name or e-mail contains)"), required=False, max_length=100)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def _with_date_aliases(params: QueryDict) -> QueryDict:
+def with_date_aliases(params: QueryDict) -> QueryDict:
     """Accept ?from=&to= as well as the queue filter's ?date_from=&date_to= names."""
     data = params.copy()
     for alias, name in (("from", "date_from"), ("to", "date_to")):
@@ -73,18 +66,10 @@ def _with_date_aliases(params: QueryDict) -> QueryDict:
     return data
 
 
-class _DateRangeMixin:
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()  # type: ignore[misc]
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))  # type: ignore[attr-defined]
-        return data
+class InfusionExportForm(DateRangeForm):
+    field_order = ["product"]  # then the dates, then a subclass's own fields
 
-
-class InfusionExportForm(_DateRangeMixin, forms.Form):
     product = forms.ChoiceField(label=_("Product"), required=False, choices=[("", _("All")), *Infusion.Product.choices])
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class EventExportForm(InfusionExportForm):
@@ -99,6 +84,5 @@ class EventExportForm(InfusionExportForm):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
 
 
-class SummaryRangeForm(_DateRangeMixin, forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+class SummaryRangeForm(DateRangeForm):
+    """The period of a patient's summary (the view fills in the defaults)."""

@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reactions.domain import vitals
 from reactions.forms.common import CLOCK_SKEW, CleanTextMixin, DateTimeLocalInput
 from reactions.models import Infusion, RateChange, Vitals
 
@@ -146,9 +147,6 @@ class VitalsForm(CleanTextMixin, forms.ModelForm):
         widgets = {"recorded_at": DateTimeLocalInput(), "phase": forms.RadioSelect}
         labels = {"recorded_at": _("Time")}
 
-    # Physiologically possible bounds (the database holds the same): outside them a value is a typo.
-    POSSIBLE = {"systolic": (40, 300), "diastolic": (20, 200), "pulse": (20, 250), "temperature": (30, 45)}
-
     def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
         self.infusion = infusion
         super().__init__(*args, **kwargs)
@@ -157,7 +155,7 @@ class VitalsForm(CleanTextMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for name, (low, high) in self.POSSIBLE.items():
+        for name, (low, high) in vitals.POSSIBLE.items():
             value = data.get(name)
             if value is not None and not (low <= value <= high):
                 self.add_error(
@@ -181,10 +179,6 @@ class VitalsForm(CleanTextMixin, forms.ModelForm):
             _check_within_infusion(self, "recorded_at", recorded_at, self.infusion)
         return data
 
-    def _post_clean(self) -> None:
-        # The form checks everything; the service builds and validates the row.
-        pass
-
 
 class RateChangeForm(CleanTextMixin, forms.ModelForm):
     class Meta:
@@ -192,8 +186,6 @@ class RateChangeForm(CleanTextMixin, forms.ModelForm):
         fields = ["changed_at", "rate", "unit", "note"]
         widgets = {"changed_at": DateTimeLocalInput(), "unit": forms.RadioSelect}
         labels = {"changed_at": _("Time"), "rate": _("New rate")}
-
-    LIMITS = {RateChange.Unit.ML_KG_H: Decimal("15"), RateChange.Unit.ML_H: Decimal("1000")}
 
     def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
         self.infusion = infusion
@@ -206,7 +198,7 @@ class RateChangeForm(CleanTextMixin, forms.ModelForm):
         rate, unit = data.get("rate"), data.get("unit")
         if rate is not None and rate <= 0:
             self.add_error("rate", _("The rate must be above zero."))
-        elif rate is not None and unit in self.LIMITS and rate > self.LIMITS[unit]:
+        elif rate is not None and unit in vitals.RATE_LIMITS and rate > vitals.RATE_LIMITS[unit]:
             self.add_error(
                 "rate",
                 _("%(rate)s %(unit)s is not a possible IVIG rate. Check the unit.")
@@ -215,9 +207,6 @@ class RateChangeForm(CleanTextMixin, forms.ModelForm):
         if data.get("changed_at") is not None:
             _check_within_infusion(self, "changed_at", data["changed_at"], self.infusion)
         return data
-
-    def _post_clean(self) -> None:
-        pass
 
 
 def _check_within_infusion(form: forms.Form, field: str, at: datetime, infusion: Infusion) -> None:

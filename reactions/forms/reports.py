@@ -9,59 +9,47 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import catalogue
+from reactions.domain import catalogue, triage
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.severity import ReportLevel
+from reactions.domain.triage import Care
 from reactions.forms.common import CleanTextMixin
-from reactions.models import Infusion
+from reactions.models import Infusion, ReportSource
 from reactions.services.reports import SymptomEntry
 
 
-class _FixedChoiceField(forms.ChoiceField):
-    """A ChoiceField whose choices are set once, when it is built, and never changed.
-
-    Django deep-copies a form's declared fields for every form, and a ChoiceField's choices with them;
-    the report form has 54 of these, and its copies can share the lists they never change.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _FixedChoiceField:
-        return forms.Field.__deepcopy__(self, memo)  # the widget still gets its own copy of the choices
-
-
-def _symptom_fields() -> dict[str, forms.Field]:
-    """Four fields per catalogue symptom: whether it happened, how bad, when it started, still going on.
-
-    Built once, at import, as the form's declared fields (labels are lazy, so each request still gets
-    its own language); each form copies them, as Django does for any declared field. Built in every
-    form's __init__ instead, they were a fifth of the time of a report submission.
-    """
-    fields: dict[str, forms.Field] = {}
-    for symptom in catalogue.SYMPTOMS:
-        prefix = f"s_{symptom.code}"
-        fields[prefix] = forms.BooleanField(
+def _symptom_fields(symptom: catalogue.Symptom) -> dict[str, forms.Field]:
+    """Four fields per symptom: whether it happened, how bad, when it started, still going on."""
+    prefix = f"s_{symptom.code}"
+    return {
+        prefix: forms.BooleanField(
             label=symptom.label,
             required=False,
             widget=forms.CheckboxInput(attrs={"class": "form-check-input symptom-toggle"}),
-        )
-        fields[f"{prefix}_grade"] = _FixedChoiceField(
+        ),
+        f"{prefix}_grade": forms.ChoiceField(
             label=_("How bad?"),
             choices=Grade.choices,
             required=False,
             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        )
-        fields[f"{prefix}_onset"] = _FixedChoiceField(
+        ),
+        f"{prefix}_onset": forms.ChoiceField(
             label=_("When did it start?"),
             choices=[("", _("Choose…")), *Onset.choices],
             required=False,
             widget=forms.Select(attrs={"class": "form-select"}),
-        )
-        fields[f"{prefix}_ongoing"] = forms.BooleanField(
+        ),
+        f"{prefix}_ongoing": forms.BooleanField(
             label=_("Still going on"), required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
-        )
-    return fields
+        ),
+    }
 
 
 class ReactionReportForm(CleanTextMixin, forms.Form):
-    """A checklist of every symptom in the catalogue, each with grade, onset and "still going on"."""
+    """A checklist of the symptoms the catalogue offers, each with grade, onset and "still going on".
+
+    Retired symptoms are not offered: their fields do not exist, so a posted answer for one is ignored.
+    """
 
     notes = forms.CharField(
         label=_("Anything else you want your care team to know"),
@@ -69,15 +57,24 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Optional: a report must never be held back because this was left unanswered (docs/clinical-safety.md).
+    care = forms.ChoiceField(
+        label=_("Did you need medical care for this?"),
+        choices=[(value, label) for value, label in Care.choices if value],
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args: Any, infusion: Infusion, **kwargs: Any) -> None:
         self.infusion = infusion
         super().__init__(*args, **kwargs)
+        for symptom in catalogue.OFFERED:
+            self.fields.update(_symptom_fields(symptom))
 
     def symptom_rows(self, family: catalogue.Family) -> list[dict[str, Any]]:
         """Bound fields grouped per symptom, for the template."""
         rows = []
-        for symptom in catalogue.SYMPTOMS:
+        for symptom in catalogue.OFFERED:
             if symptom.family is not family:
                 continue
             prefix = f"s_{symptom.code}"
@@ -88,6 +85,8 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
                     "grade": self[f"{prefix}_grade"],
                     "onset": self[f"{prefix}_onset"],
                     "ongoing": self[f"{prefix}_ongoing"],
+                    # For the offline message: what this sign alone calls for (app.js).
+                    "tier": triage.tier_alone(symptom.code),
                 }
             )
         return rows
@@ -106,7 +105,7 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         reference_end = self.infusion.ended_at or self.infusion.started_at
         time_since_end = now - reference_end
         entries: list[SymptomEntry] = []
-        for symptom in catalogue.SYMPTOMS:
+        for symptom in catalogue.OFFERED:
             prefix = f"s_{symptom.code}"
             if not data.get(prefix):
                 continue
@@ -132,8 +131,16 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         return data
 
 
-# After the declared ones (notes first), as the metaclass would have collected them.
-ReactionReportForm.base_fields.update(_symptom_fields())
+class StaffReportForm(ReactionReportForm):
+    """A report that a member of staff enters for a patient who phoned, came in, or whose caregiver called."""
+
+    source = forms.ChoiceField(
+        label=_("How was it reported?"),
+        choices=[(value, label) for value, label in ReportSource.choices if value != ReportSource.PATIENT],
+        widget=forms.RadioSelect,
+    )
+
+    field_order = ["source"]
 
 
 def _humanize(delta: timedelta) -> str:
@@ -148,6 +155,6 @@ def _humanize(delta: timedelta) -> str:
 class ReclassifyForm(CleanTextMixin, forms.Form):
     to_level = forms.ChoiceField(
         label=_("Reclassify as"),
-        choices=[("severe", _("Severe event")), ("review", _("Needs review")), ("mild", _("Mild / expected"))],
+        choices=ReportLevel.choices,
     )
     reason = forms.CharField(label=_("Why"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -20,6 +20,15 @@ class AcknowledgeForm(CleanTextMixin, forms.Form):
     )
 
 
+class FlagContactForm(CleanTextMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Note (what was said or agreed)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class FlagAssignForm(forms.Form):
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
 

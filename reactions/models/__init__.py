@@ -4,7 +4,6 @@ Everything is re-exported here: code, migrations and Django itself find every mo
 """
 
 from .accounts import (
-    DEFAULT_VITALS_SAFE_RANGES,
     Clinic,
     Invitation,
     User,
@@ -17,11 +16,10 @@ from .audit import AuditEvent, AuditEventQuerySet, DeletionRequest
 from .followups import FollowUp
 from .infusions import Infusion, RateChange, Vitals
 from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
-from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification
+from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification, ReportSource
 from .triage import Flag, FlagEvent, LotSignal
 
 __all__ = [
-    "DEFAULT_VITALS_SAFE_RANGES",
     "SEVERE_AFTER_REVIEW",
     "AuditEvent",
     "AuditEventQuerySet",
@@ -40,6 +38,7 @@ __all__ = [
     "RateChange",
     "ReactionReport",
     "ReportReclassification",
+    "ReportSource",
     "ReportedSymptom",
     "User",
     "UserManager",

@@ -10,30 +10,25 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
-from reactions.domain import schedule
-from reactions.models.base import ChoiceLabels
+from reactions.domain import contacts, phones, schedule, vitals
 
 
 def default_followup_offsets() -> list[int]:
     return list(schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS)
 
 
-# Adult ranges in which a value during an infusion needs no review; a clinic can change them.
-DEFAULT_VITALS_SAFE_RANGES: dict[str, list[float]] = {
-    "systolic": [90, 160],
-    "diastolic": [50, 100],
-    "pulse": [50, 110],
-    "temperature": [35.5, 37.9],
-}
-
-
 def default_vitals_safe_ranges() -> dict[str, list[float]]:
-    return {name: list(bounds) for name, bounds in DEFAULT_VITALS_SAFE_RANGES.items()}
+    return {name: list(bounds) for name, bounds in vitals.DEFAULT_SAFE_RANGES.items()}
+
+
+def default_open_days() -> list[int]:
+    return list(contacts.DEFAULT_OPEN_DAYS)
 
 
 def validate_time_zone(value: str) -> None:
@@ -41,11 +36,37 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
 
 
-class Clinic(ChoiceLabels):
+class Clinic(models.Model):
     name = models.CharField(max_length=120)
-    emergency_phone = models.CharField(
-        max_length=40, help_text=_("Shown to patients who report a warning sign. A number answered at all hours.")
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=contacts.COUNTRIES,
+        default="GB",
+        help_text=_("Decides the emergency number patients are told to call."),
     )
+    emergency_number = models.CharField(
+        _("emergency number"),
+        max_length=15,
+        blank=True,
+        help_text=_("Leave empty to use the country's emergency number (999 in the United Kingdom, 112 in Spain)."),
+    )
+    phone = models.CharField(
+        _("clinic phone (opening hours)"),
+        max_length=40,
+        blank=True,
+        help_text=_("Given to patients with an urgent problem while the clinic is open. Empty: the line below."),
+    )
+    out_of_hours_phone = models.CharField(
+        _("out-of-hours phone"),
+        max_length=40,
+        help_text=_(
+            "A number answered at all hours, given to patients with an urgent problem when the clinic is closed."
+        ),
+    )
+    opens_at = models.TimeField(_("opens at"), default=contacts.DEFAULT_OPENS_AT)
+    closes_at = models.TimeField(_("closes at"), default=contacts.DEFAULT_CLOSES_AT)
+    open_days = models.JSONField(_("open on"), default=default_open_days)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     # The follow-up engine's settings, changed by the clinic admin in the app.
     followup_offsets_hours = models.JSONField(
@@ -74,6 +95,7 @@ class Clinic(ChoiceLabels):
             models.CheckConstraint(
                 condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"
             ),
+            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="clinic_opens_before_it_closes"),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +104,27 @@ class Clinic(ChoiceLabels):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def emergency_call_number(self) -> str:
+        """The one number a patient with an emergency sign is told to call."""
+        return contacts.emergency_number(self.country, self.emergency_number)
+
+    def urgent_line(self, at: datetime | None = None) -> contacts.Line:
+        """The number an urgent report calls at this moment (now by default), in the clinic's own hours."""
+        local = (at or timezone.now()).astimezone(self.tzinfo)
+        return contacts.urgent_line(
+            local,
+            phone=self.phone,
+            out_of_hours_phone=self.out_of_hours_phone,
+            days=self.open_days,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+        )
+
+    @property
+    def urgent_line_now(self) -> contacts.Line:
+        return self.urgent_line()
 
 
 class UserManager(BaseUserManager["User"]):
@@ -110,7 +153,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in. The e-mail address is the login."""
 
     class Role(models.TextChoices):
@@ -135,6 +178,8 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
         OTHER = "other", _("Other")
 
     indication = models.CharField(max_length=30, choices=Indication.choices, blank=True)
+    # The number a clinician calls back on after a severe event; the patient and clinic staff can change it.
+    phone = PhoneNumberField(_("phone number"), blank=True)
     # Empty: follow the browser's Accept-Language. Also the language of this user's e-mails.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
@@ -193,6 +238,18 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
         return "on"
 
     @property
+    def phone_display(self) -> str:
+        """The number as staff read it: national format at home, international from abroad."""
+        if not self.phone:
+            return ""
+        return phones.phone_display(self.phone, home_region=settings.PHONENUMBER_DEFAULT_REGION)
+
+    @property
+    def phone_dial(self) -> str:
+        """The number for a tel: link (E.164)."""
+        return phones.phone_dial(self.phone) if self.phone else ""
+
+    @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         if self.time_zone:
             return zoneinfo.ZoneInfo(self.time_zone)
@@ -201,13 +258,15 @@ class User(ChoiceLabels, AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo("UTC")
 
 
-class Invitation(ChoiceLabels):
+class Invitation(models.Model):
     """An e-mailed, signed, expiring, single-use invitation to join a clinic."""
 
     email = models.EmailField(max_length=254)
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=User.Role.choices, default=User.Role.PATIENT)
     full_name = models.CharField(max_length=150, blank=True)
+    # Clinic staff usually have the patient's number: copied to the account, which the patient can correct.
+    phone = PhoneNumberField(blank=True)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     # Random per invitation and part of the signed token: a token is bound to one row.
     nonce = models.CharField(max_length=32)

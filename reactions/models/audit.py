@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import Clinic, User
-from reactions.models.base import ChoiceLabels
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -19,7 +18,7 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("The audit trail is append-only.")
 
 
-class AuditEvent(ChoiceLabels):
+class AuditEvent(models.Model):
     """Who viewed or changed which patient's record, when, from where. Append-only.
 
     The app never updates or deletes a row (the model and its queryset refuse it, and on
@@ -49,6 +48,9 @@ class AuditEvent(ChoiceLabels):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["patient_ref", "-created_at"]), models.Index(fields=["clinic", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.action} of patient {self.patient_ref} at {self.created_at:%Y-%m-%d %H:%M}"
+
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise PermissionError("The audit trail is append-only.")
@@ -58,7 +60,7 @@ class AuditEvent(ChoiceLabels):
         raise PermissionError("The audit trail is append-only.")
 
 
-class DeletionRequest(ChoiceLabels):
+class DeletionRequest(models.Model):
     """A patient's request to delete their account, confirmed by a clinic admin."""
 
     patient = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="deletion_requests")
@@ -76,3 +78,6 @@ class DeletionRequest(ChoiceLabels):
                 fields=["patient"], condition=Q(confirmed_at__isnull=True), name="one_pending_deletion_per_patient"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Deletion request for patient {self.patient_ref} on {self.requested_at:%Y-%m-%d}"

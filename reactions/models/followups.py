@@ -8,12 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 from reactions.models.reports import ReactionReport
 
 
-class FollowUp(ChoiceLabels):
+class FollowUp(models.Model):
     """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
 
     The row is the source of truth for what is due; the e-mail it causes is

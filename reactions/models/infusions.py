@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reactions.domain import vitals
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels, _choice_labels
 
 
-class Infusion(ChoiceLabels):
+class Infusion(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         GIVEN = "given", _("Given")
@@ -79,14 +82,14 @@ class Infusion(ChoiceLabels):
         """The product as shown: the name the patient typed for "other", else the product's label."""
         if product == cls.Product.OTHER:
             return product_other
-        return _choice_labels(cls._meta.get_field("product"), translation.get_language()).get(product, product)
+        return str(dict(cls.Product.choices).get(product, product))
 
     @property
     def is_given(self) -> bool:
         return self.status == self.Status.GIVEN
 
 
-class Vitals(ChoiceLabels):
+class Vitals(models.Model):
     """Blood pressure, pulse and temperature recorded during a clinic or home-nurse infusion."""
 
     class Phase(models.TextChoices):
@@ -110,19 +113,12 @@ class Vitals(ChoiceLabels):
         ordering = ["recorded_at", "pk"]
         verbose_name_plural = "vitals"
         constraints = [
-            # Physiologically impossible values are refused by the database too.
-            models.CheckConstraint(
-                condition=Q(systolic__isnull=True) | Q(systolic__range=(40, 300)), name="vitals_systolic_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(diastolic__isnull=True) | Q(diastolic__range=(20, 200)), name="vitals_diastolic_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(pulse__isnull=True) | Q(pulse__range=(20, 250)), name="vitals_pulse_possible"
-            ),
-            models.CheckConstraint(
-                condition=Q(temperature__isnull=True) | Q(temperature__range=(30, 45)),
-                name="vitals_temperature_possible",
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__range": bounds}),
+                    name=f"vitals_{name}_possible",
+                )
+                for name, bounds in vitals.POSSIBLE.items()
             ),
             models.CheckConstraint(
                 condition=Q(systolic__isnull=True, diastolic__isnull=True)
@@ -139,12 +135,10 @@ class Vitals(ChoiceLabels):
         return f"Vitals ({self.phase}) for infusion {self.infusion_id}"
 
 
-class RateChange(ChoiceLabels):
+class RateChange(models.Model):
     """Each infusion rate set during an infusion: started slowly, raised when there is no reaction."""
 
-    class Unit(models.TextChoices):
-        ML_KG_H = "ml_kg_h", "mL/kg/h"
-        ML_H = "ml_h", "mL/h"
+    Unit = vitals.RateUnit
 
     infusion = models.ForeignKey("Infusion", on_delete=models.CASCADE, related_name="rate_changes")
     changed_at = models.DateTimeField()
@@ -159,7 +153,10 @@ class RateChange(ChoiceLabels):
         constraints = [
             models.CheckConstraint(condition=Q(rate__gt=0), name="rate_positive"),
             models.CheckConstraint(
-                condition=Q(unit="ml_h", rate__lte=1000) | Q(unit="ml_kg_h", rate__lte=15), name="rate_possible"
+                condition=functools.reduce(
+                    operator.or_, (Q(unit=unit, rate__lte=limit) for unit, limit in vitals.RATE_LIMITS.items())
+                ),
+                name="rate_possible",
             ),
         ]
 

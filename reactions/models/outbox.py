@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import Clinic, User
-from reactions.models.base import ChoiceLabels
 from reactions.models.followups import FollowUp
 from reactions.models.triage import Flag
 
@@ -22,7 +21,7 @@ def new_message_id() -> str:
     return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "ivigtrack.invalid")
 
 
-class OutboundEmail(ChoiceLabels):
+class OutboundEmail(models.Model):
     """Every e-mail the app sends, rendered when queued and delivered by the dispatcher.
 
     A row is marked SENT only after the mail server accepted it; each try is a DeliveryAttempt.
@@ -95,7 +94,7 @@ class OutboundEmail(ChoiceLabels):
         return f"{self.get_kind_display()} to {self.to_email} ({self.status})"
 
 
-class DeliveryAttempt(ChoiceLabels):
+class DeliveryAttempt(models.Model):
     """One try at handing an OutboundEmail to the mail server."""
 
     email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="delivery_attempts")
@@ -107,8 +106,12 @@ class DeliveryAttempt(ChoiceLabels):
     class Meta:
         ordering = ["started_at"]
 
+    def __str__(self) -> str:
+        outcome = "sent" if self.succeeded else "failed"
+        return f"Attempt for email {self.email_id} at {self.started_at:%Y-%m-%d %H:%M:%S}: {outcome}"
 
-class DigestRun(ChoiceLabels):
+
+class DigestRun(models.Model):
     """The daily reminder of one clinic for one local date: the unique row makes it once a day."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="digest_runs")
@@ -118,6 +121,9 @@ class DigestRun(ChoiceLabels):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clinic", "local_date"], name="digest_once_per_clinic_day")]
+
+    def __str__(self) -> str:
+        return f"Reminder for clinic {self.clinic_id} on {self.local_date:%Y-%m-%d}"
 
 
 class Heartbeat(models.Model):

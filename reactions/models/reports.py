@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.domain import catalogue
 from reactions.domain.catalogue import Grade, Onset
+from reactions.domain.severity import ReportLevel, report_level
+from reactions.domain.triage import BY_ID, EMERGENCY_SIGNS, Care, Tier
 from reactions.models.accounts import User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 
-# ReactionReport.level == "severe" as a filter: a clinician's reclassification wins over the patient's answers.
-SEVERE_AFTER_REVIEW = Q(clinician_level="severe") | Q(clinician_level="", is_severe=True)
+# ReactionReport.level == SEVERE as a filter: a clinician's reclassification wins over the patient's answers.
+SEVERE_AFTER_REVIEW = Q(clinician_level=ReportLevel.SEVERE) | Q(clinician_level="", is_severe=True)
 
 
-class ReactionReport(ChoiceLabels):
+class ReportSource(models.TextChoices):
+    """Who gave the report: the patient in the app, or someone to the clinic's staff, who entered it."""
+
+    PATIENT = "patient", _("The patient, in the app")
+    PHONE_CALL = "phone_call", _("Phone call to the clinic")
+    CLINIC_VISIT = "clinic_visit", _("Clinic visit")
+    CAREGIVER = "caregiver", _("A caregiver, to the clinic")
+
+
+class ReactionReport(models.Model):
     """What a patient reported about how they felt after one infusion."""
+
+    Source = ReportSource
 
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
     # PROTECT: an infusion with reports cannot be deleted; nothing reported is lost.
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="reports")
     notes = models.TextField(_("anything else"), max_length=2000, blank=True)
-    # Derived from the symptoms by reactions.domain.severity when the report is saved.
+    care = models.CharField(_("medical care needed"), max_length=12, choices=Care.choices, blank=True, default="")
+    source = models.CharField(max_length=12, choices=ReportSource.choices, default=ReportSource.PATIENT)
+    # The member of staff who entered a report given by phone or in person; empty when the patient did.
+    entered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_entered"
+    )
+    # Decided by reactions.domain.triage when the report is saved, and never recomputed: the report keeps
+    # the decision, the rules that made it and the version of the rule table they came from.
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.ROUTINE)
+    rules_version = models.CharField(max_length=20, blank=True)
+    rules = models.JSONField(default=list, blank=True)  # ids of the rules that fired
+    notes_signs = models.JSONField(default=list, blank=True)  # warning signs the notes name, not ticked
+    # Emergency or urgent: a severe event that alerts clinicians at once.
     is_severe = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=False)
     # A clinician's reclassification after review (empty: as the patient reported).
-    clinician_level = models.CharField(max_length=20, blank=True)
+    clinician_level = models.CharField(max_length=20, blank=True, choices=ReportLevel.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -37,8 +61,22 @@ class ReactionReport(ChoiceLabels):
             models.Index(fields=["infusion", "-created_at"]),
             models.Index(fields=["patient", "-created_at"]),
             # The few severe reports, by infusion: the product/lot report asks of every infusion whether
-            # it had one; without it each question read all of that infusion's reports.
+            # it had one, and this answers from the severe rows alone rather than all of its reports.
             models.Index(fields=["infusion"], name="report_severe_by_infusion", condition=SEVERE_AFTER_REVIEW),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="report_tier_valid"),
+            models.CheckConstraint(condition=Q(care__in=Care.values), name="report_care_valid"),
+            models.CheckConstraint(condition=Q(source__in=ReportSource.values), name="report_source_valid"),
+            # One meaning for "severe": the tier says it.
+            models.CheckConstraint(
+                condition=Q(is_severe=True, tier__in=[Tier.EMERGENCY, Tier.URGENT])
+                | Q(is_severe=False, tier=Tier.ROUTINE),
+                name="report_severe_is_emergency_or_urgent",
+            ),
+            models.CheckConstraint(
+                condition=Q(clinician_level__in=["", *ReportLevel.values]), name="report_clinician_level_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -47,16 +85,31 @@ class ReactionReport(ChoiceLabels):
     SEVERE_AFTER_REVIEW = SEVERE_AFTER_REVIEW
 
     @property
-    def patient_level(self) -> str:
-        """'severe', 'review' or 'mild', from the patient's own answers."""
-        return "severe" if self.is_severe else "review" if self.needs_review else "mild"
+    def patient_level(self) -> ReportLevel:
+        """The level from the patient's own answers."""
+        return report_level(is_severe=self.is_severe, needs_review=self.needs_review)
 
     @property
-    def level(self) -> str:
-        return self.clinician_level or self.patient_level
+    def level(self) -> ReportLevel:
+        """The level that counts: the clinician's reclassification, else the patient's answers."""
+        return ReportLevel(self.clinician_level) if self.clinician_level else self.patient_level
+
+    @property
+    def shows_emergency_advice(self) -> bool:
+        """An emergency, or notes naming an emergency sign the patient did not tick: tell them to call an ambulance."""
+        return self.tier == Tier.EMERGENCY or any(code in EMERGENCY_SIGNS for code in self.notes_signs)
+
+    @property
+    def notes_sign_labels(self) -> list[str]:
+        return [str(catalogue.get_translated(code).label) for code in self.notes_signs]
+
+    @property
+    def rule_summaries(self) -> list[str]:
+        """Why the report got its tier, in the words of the rule table (rules since retired are named by id)."""
+        return [str(BY_ID[rule].summary) if rule in BY_ID else rule for rule in self.rules]
 
 
-class ReportedSymptom(ChoiceLabels):
+class ReportedSymptom(models.Model):
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
     code = models.CharField(max_length=40, choices=catalogue.choices())
     grade = models.CharField(max_length=12, choices=Grade.choices)
@@ -78,15 +131,23 @@ class ReportedSymptom(ChoiceLabels):
         return catalogue.get_translated(self.code)
 
 
-class ReportReclassification(ChoiceLabels):
+class ReportReclassification(models.Model):
     """A clinician's change of a report's severity. The patient's own answers are never altered."""
 
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="reclassifications")
-    from_level = models.CharField(max_length=20)
-    to_level = models.CharField(max_length=20)
+    from_level = models.CharField(max_length=20, choices=ReportLevel.choices)
+    to_level = models.CharField(max_length=20, choices=ReportLevel.choices)
     reason = models.TextField(max_length=2000)
     by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(from_level__in=ReportLevel.values), name="reclassification_from_valid"),
+            models.CheckConstraint(condition=Q(to_level__in=ReportLevel.values), name="reclassification_to_valid"),
+            models.CheckConstraint(condition=~Q(to_level=F("from_level")), name="reclassification_changes_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.report_id}: {self.from_level} to {self.to_level}"

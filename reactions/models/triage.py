@@ -8,12 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reactions.models.accounts import Clinic, User
-from reactions.models.base import ChoiceLabels
 from reactions.models.infusions import Infusion
 from reactions.models.reports import ReactionReport
 
 
-class Flag(ChoiceLabels):
+class Flag(models.Model):
     """Something a clinician must act on: a severe event, a review flag, or a prompt with no response.
 
     Its source is exactly one of: a reaction report, out-of-range vitals, an unanswered follow-up.
@@ -54,6 +53,8 @@ class Flag(ChoiceLabels):
     assigned_to = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags"
     )
+    # When a clinician first reached the patient about this flag (each contact is a CONTACTED event).
+    contacted_at = models.DateTimeField(null=True, blank=True)
     # A review flag (never a severe event) can be snoozed: it leaves the queue until then.
     snoozed_until = models.DateTimeField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=300, blank=True)
@@ -87,6 +88,10 @@ class Flag(ChoiceLabels):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="severe_event") | Q(snoozed_until__isnull=True), name="flag_severe_never_snoozed"
+            ),
+            # Reaching the patient is acting on the flag: it is acknowledged at the latest then.
+            models.CheckConstraint(
+                condition=Q(contacted_at__isnull=True) | ~Q(status="open"), name="flag_contacted_not_open"
             ),
             models.CheckConstraint(
                 condition=(
@@ -129,13 +134,14 @@ class Flag(ChoiceLabels):
         return None
 
 
-class FlagEvent(ChoiceLabels):
+class FlagEvent(models.Model):
     """Every action on a flag, with who and when: the flag's history and its notes thread."""
 
     class Action(models.TextChoices):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ASSIGNED = "assigned", _("Assigned")
         NOTE = "note", _("Note")
+        CONTACTED = "contacted", _("Contacted the patient")
         SNOOZED = "snoozed", _("Snoozed")
         RECLASSIFIED = "reclassified", _("Reclassified")
         CLOSED = "closed", _("Closed with outcome")
@@ -155,7 +161,7 @@ class FlagEvent(ChoiceLabels):
         return f"{self.get_action_display()} by {self.actor} on flag {self.flag_id}"
 
 
-class LotSignal(ChoiceLabels):
+class LotSignal(models.Model):
     """Two or more severe events on the same product lot within 30 days, in one clinic."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="lot_signals")

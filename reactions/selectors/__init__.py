@@ -1,5 +1,27 @@
 """Reads: one module per page family, each in a bounded number of queries."""
 
-from . import audit, burden, clinic, history, patient_home, prefetch, products, timeline, triage_queue
+from . import (
+    audit,
+    burden,
+    clinic,
+    history,
+    patient_home,
+    prefetch,
+    products,
+    response_times,
+    timeline,
+    triage_queue,
+)
 
-__all__ = ["audit", "burden", "clinic", "history", "patient_home", "prefetch", "products", "timeline", "triage_queue"]
+__all__ = [
+    "audit",
+    "burden",
+    "clinic",
+    "history",
+    "patient_home",
+    "prefetch",
+    "products",
+    "response_times",
+    "timeline",
+    "triage_queue",
+]

@@ -36,7 +36,7 @@ def _prefetch_where(instances: list[Any], present: str, lookup: str | Prefetch) 
 def attach_symptoms(reports: Sequence[ReactionReport]) -> None:
     """Set ``symptom_list`` on each report: its symptoms in the order they were entered, all in one query.
 
-    Grouped here rather than by prefetch_related, which spends ~25 µs a report more on the same query.
+    Grouped here rather than by prefetch_related: the same one query, without a prefetch's work per report.
     """
     by_report: defaultdict[int, list[ReportedSymptom]] = defaultdict(list)
     if reports:

@@ -44,8 +44,8 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     or cancelled ones) and ``report_list`` on each infusion, and ``symptom_list``,
     ``reclassification_list`` and ``flag_list`` (each flag with ``shown_events``: notes and closing) on
     each report. The relations most infusions and reports never have (vitals, rate changes,
-    reclassifications, flags) are only asked for the rows an EXISTS says have some: on this stack each
-    query costs a page 1-2 ms, more than the rows themselves.
+    reclassifications, flags) are only asked for the rows an EXISTS says have some: a query that finds
+    nothing costs a page more than the rows it would have returned.
     """
     infusions = list(infusions)
     reports = ReactionReport.objects.annotate(
@@ -55,7 +55,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     prefetch_related_objects(
         infusions,
         Prefetch("reports", queryset=reports, to_attr="report_list"),
-        # Only what a prompt's line shows: a follow-up has eight times, each parsed in Python, ~30 rows a page.
+        # Only what a prompt's line shows: a follow-up has eight date-times, each parsed in Python.
         Prefetch(
             "followups",
             queryset=FollowUp.objects.filter(kind=FollowUp.Kind.PROMPT)

@@ -86,8 +86,8 @@ def clinic_queue(**filters: object) -> QuerySet[Flag]:
     """
     return (
         flags_filtered(**filters)
-        # Two joins, the rest loaded for a page by queue_details(): a join of every relation a row may show
-        # cost PostgreSQL more to plan than to run.
+        # Two joins, the rest loaded for a page by queue_details(): PostgreSQL takes longer to plan a join
+        # of every relation a row may show than to run it.
         .select_related("patient", "report__infusion")
         # What a row shows: the joined rows are wide (a user's password hash, an infusion's notes).
         .only(
@@ -107,6 +107,7 @@ def clinic_queue(**filters: object) -> QuerySet[Flag]:
             "patient__full_name",
             "report__infusion_id",
             "report__clinician_level",
+            "report__tier",
             "report__infusion__started_at",
             "report__infusion__product",
             "report__infusion__product_other",
@@ -122,7 +123,7 @@ def queue_details(flags: Iterable[Flag]) -> list[Flag]:
 
     Report flags get their report's ``symptom_list`` in one query. Vitals, follow-ups and the staff who
     acknowledged or were assigned are asked for only the rows that have them: most rows have none, and
-    prefetch_related asked of every row spent ~1.3 ms of the page finding nothing.
+    prefetch_related asked of every row would spend queries finding nothing.
     """
     flags = list(flags)
     for present, lookup in (

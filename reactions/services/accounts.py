@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from phonenumber_field.phonenumber import PhoneNumber
 
 from reactions import jobs
 from reactions.models import (
@@ -32,10 +33,19 @@ from reactions.services.outbox import email_queue
 from reactions.services.triage import FlagActionError
 
 
-def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, invited_by: User) -> Invitation:
+def invitation_create(
+    *,
+    clinic: Clinic,
+    email: str,
+    full_name: str,
+    role: str,
+    invited_by: User,
+    phone: PhoneNumber | str = "",
+) -> Invitation:
     """Create an invitation and its e-mail, sent within seconds of the commit (and retried like any other).
 
-    Until the e-mail is delivered, the clinic's invitation list offers the link to pass on by hand.
+    Until the e-mail is delivered, the clinic's invitation list offers the link to pass on by hand. The phone
+    number, if the clinic has one, is offered to the patient to confirm or correct when they join.
     """
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -44,6 +54,7 @@ def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, 
             full_name=full_name.strip(),
             role=role,
             invited_by=invited_by,
+            phone=phone or "",
             nonce=secrets.token_hex(16),
         )
         queued = email_queue(
@@ -63,8 +74,13 @@ def invitation_create(*, clinic: Clinic, email: str, full_name: str, role: str, 
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, full_name: str, password: str) -> User:
-    """Create the invited user. The conditional update makes the link single-use even under a double submit."""
+def invitation_accept(
+    *, invitation: Invitation, full_name: str, password: str, phone: PhoneNumber | str | None = None
+) -> User:
+    """Create the invited user. The conditional update makes the link single-use even under a double submit.
+
+    phone: the number the person confirmed or corrected; None keeps the one the clinic gave (if any).
+    """
     now = timezone.now()
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=now)
     if not claimed:
@@ -75,6 +91,7 @@ def invitation_accept(*, invitation: Invitation, full_name: str, password: str) 
         full_name=full_name.strip(),
         role=invitation.role,
         clinic=invitation.clinic,
+        phone=invitation.phone if phone is None else phone,
     )
     Invitation.objects.filter(pk=invitation.pk).update(accepted_user=user)
     return user
@@ -108,10 +125,24 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
     patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
 
 
+def _validate_fields(user: User, *names: str) -> None:
+    """Validate only the fields being changed: a value already stored that a rule now refuses (a phone number
+    whose numbering plan has changed since, or a demo's fictional one) must not block an unrelated change."""
+    others = [field.name for field in User._meta.concrete_fields if field.name not in names]
+    user.full_clean(validate_unique=False, exclude=others)
+
+
 def patient_update_details(*, patient: User, indication: str) -> None:
     patient.indication = indication
-    patient.full_clean(validate_unique=False, exclude=["password"])
+    _validate_fields(patient, "indication")
     patient.save(update_fields=["indication"])
+
+
+def user_set_phone(*, user: User, phone: PhoneNumber | str) -> None:
+    """The number a clinician calls back on; set by the patient on their profile or by clinic staff."""
+    user.phone = phone or ""
+    _validate_fields(user, "phone")
+    user.save(update_fields=["phone"])
 
 
 def deletion_request_create(*, patient: User, reason: str = "") -> DeletionRequest:
@@ -151,6 +182,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     patient.full_name = "Deleted patient"
     patient.time_zone = ""
     patient.indication = ""
+    patient.phone = ""
     patient.is_active = False
     patient.followups_paused_until = None
     patient.followups_stopped_at = timezone.now()
@@ -196,7 +228,7 @@ def backup_codes_replace(*, user: User) -> list[str]:
 def user_set_language(*, user: User, language: str) -> None:
     """The language of the user's pages and e-mails; empty follows the browser."""
     user.language = language
-    user.full_clean(validate_unique=False, exclude=["password"])
+    _validate_fields(user, "language")
     user.save(update_fields=["language"])
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reactions import jobs
-from reactions.domain import severity
+from reactions.domain import severity, triage
 from reactions.models import (
     Flag,
     FlagEvent,
@@ -19,6 +19,7 @@ from reactions.models import (
     ReactionReport,
     ReportedSymptom,
     ReportReclassification,
+    ReportSource,
     User,
 )
 from reactions.services.followups import followups_answer_for_infusion
@@ -37,38 +38,57 @@ class SymptomEntry:
 
 
 @transaction.atomic
-def report_create(*, infusion: Infusion, symptoms: Sequence[SymptomEntry], notes: str = "") -> ReactionReport:
-    """Save a report with its symptoms, and the flags it raises, in one transaction."""
-    assessment = severity.assess((s.code, s.grade) for s in symptoms)
+def report_create(
+    *,
+    infusion: Infusion,
+    symptoms: Sequence[SymptomEntry],
+    notes: str = "",
+    care: str = "",
+    source: str = ReportSource.PATIENT,
+    entered_by: User | None = None,
+) -> ReactionReport:
+    """Save a report with its symptoms, and the flags it raises, in one transaction.
+
+    The same rules apply whoever gives the report: the patient in the app, or staff entering what the
+    patient (or a caregiver) said on the phone or in the clinic.
+    """
+    if (source == ReportSource.PATIENT) != (entered_by is None):
+        raise ValueError("A report entered by staff names its source and who entered it; the patient's own does not.")
+    result = triage.assess(((s.code, s.grade) for s in symptoms), notes=notes, care=care)
     report = ReactionReport.objects.create(
         patient=infusion.patient,
         infusion=infusion,
         notes=notes,
-        is_severe=assessment.is_severe_event,
-        needs_review=assessment.needs_review,
+        care=care,
+        source=source,
+        entered_by=entered_by,
+        tier=result.tier,
+        rules_version=result.version,
+        rules=list(result.rules),
+        notes_signs=[code for code in result.notes_matches if code not in {s.code for s in symptoms}],
+        is_severe=result.alerts_clinicians,
+        needs_review=result.needs_review,
     )
     ReportedSymptom.objects.bulk_create(
         ReportedSymptom(report=report, code=s.code, grade=s.grade, onset=s.onset, ongoing=s.ongoing) for s in symptoms
     )
     clinic_id = infusion.patient.clinic_id
     now = timezone.now()
-    if assessment.is_severe_event:
-        # Due at once: the task below sends it within seconds, the minute sweep is the safety net.
+    if result.alerts_clinicians:
+        # Emergency and urgent alike: due at once, the task below sends it within seconds and the
+        # minute sweep is the safety net; it escalates until someone acknowledges it.
         severe = Flag.objects.create(
             clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.SEVERE_EVENT, next_alert_at=now
         )
-        logger.warning("Severe event reported: report %s, patient %s", report.pk, infusion.patient_id)
+        logger.warning("%s event reported: report %s, patient %s", result.tier.value, report.pk, infusion.patient_id)
         jobs.enqueue_on_commit(jobs.SEND_FLAG_ALERT, severe.pk)
-    if assessment.needs_review:
+    if result.needs_review:
         Flag.objects.create(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW)
-    if assessment.is_severe_event:
+    if result.alerts_clinicians:
         lot_signal_check(infusion=infusion)
     # Reporting in the app answers the infusion's open prompt.
     followups_answer_for_infusion(infusion=infusion, report=report, now=now)
     return report
-
-
-REPORT_LEVELS = ("severe", "review", "mild")
 
 
 @transaction.atomic
@@ -78,7 +98,7 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     Upgrading to severe opens a severe event (so it is triaged and counts for lot signals);
     downgrading a severe event stops its alerts, and the clinician closes it with an outcome.
     """
-    if to_level not in REPORT_LEVELS:
+    if to_level not in severity.ReportLevel.values:
         raise FlagActionError(_("Choose severe, review or mild."))
     if not reason.strip():
         raise FlagActionError(_("Say why you reclassify this report."))
@@ -94,9 +114,12 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
     active = list(report.flags.exclude(status=Flag.Status.CLOSED))
     for flag in active:
         FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
-    if from_level == "severe":
+    if from_level == severity.ReportLevel.SEVERE:
         report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).update(next_alert_at=None)
-    wanted_kind = {"severe": Flag.Kind.SEVERE_EVENT, "review": Flag.Kind.REVIEW}.get(to_level)
+    wanted_kind = {
+        severity.ReportLevel.SEVERE: Flag.Kind.SEVERE_EVENT,
+        severity.ReportLevel.REVIEW: Flag.Kind.REVIEW,
+    }.get(to_level)
     if wanted_kind and not any(f.kind == wanted_kind for f in active):
         now = timezone.now()
         flag, created = Flag.objects.get_or_create(

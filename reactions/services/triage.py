@@ -1,4 +1,4 @@
-"""A clinician's actions on a flag: acknowledge, assign, note, close, reopen, snooze."""
+"""A clinician's actions on a flag: acknowledge, contact the patient, assign, note, close, reopen, snooze."""
 
 from __future__ import annotations
 
@@ -40,6 +40,23 @@ def _flag_acknowledge_implicitly(flag: Flag, by: User, now: datetime) -> None:
     Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
         status=Flag.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by, next_alert_at=None
     )
+
+
+@transaction.atomic
+def flag_record_contact(*, flag: Flag, by: User, note: str = "") -> FlagEvent:
+    """A clinician reached the patient about this flag (a call back, usually).
+
+    Every contact is an event of the flag's history; the flag keeps the time of the first, which the clinic's
+    response times measure. Reaching the patient is acting on the flag: an open one is acknowledged, and
+    its alerts stop.
+    """
+    if flag.status == Flag.Status.CLOSED:
+        raise FlagActionError(_("This flag is closed: reopen it to record a contact."))
+    flag_acknowledge(flag=flag, by=by)
+    Flag.objects.filter(pk=flag.pk, contacted_at__isnull=True).update(contacted_at=timezone.now())
+    event = FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.CONTACTED, note=note)
+    flag.refresh_from_db()
+    return event
 
 
 @transaction.atomic

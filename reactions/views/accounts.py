@@ -25,6 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from reactions import services
 from reactions.forms.accounts import (
     LanguageForm,
+    PhoneForm,
     TokenForm,
 )
 from reactions.signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
@@ -38,9 +39,27 @@ def profile(request: HttpRequest) -> HttpResponse:
     language_form, saved = _language_choice(request)
     if saved:
         return saved
+    phone_form, saved = _phone_choice(request)
+    if saved:
+        return saved
     return _followup_preferences(
-        request, request.user, template="reactions/profile.html", extra={"language_form": language_form}
+        request,
+        request.user,
+        template="reactions/profile.html",
+        extra={"language_form": language_form, "phone_form": phone_form},
     )
+
+
+def _phone_choice(request: HttpRequest) -> tuple[PhoneForm, HttpResponse | None]:
+    """The patient's phone form; on a valid POST of it, the number saved and a redirect back."""
+    if request.method != "POST" or "phone" not in request.POST:
+        return PhoneForm(initial={"phone": request.user.phone}), None
+    form = PhoneForm(request.POST)
+    if not form.is_valid():
+        return form, None
+    services.accounts.user_set_phone(user=request.user, phone=form.cleaned_data["phone"])
+    messages.success(request, _("Your phone number is saved."))
+    return form, redirect(request.path)
 
 
 def _language_choice(request: HttpRequest) -> tuple[LanguageForm, HttpResponse | None]:

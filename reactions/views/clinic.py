@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reactions import selectors, services
+from reactions.domain import triage
+from reactions.exports.response_times import response_times_csv
 from reactions.forms.accounts import (
     InvitationForm,
     PatientDetailsForm,
+    PhoneForm,
 )
 from reactions.forms.clinic import ClinicSettingsForm
 from reactions.forms.filters import DateRangeForm, PatientSearchForm
 from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
-from reactions.forms.reports import ReclassifyForm
-from reactions.models import Infusion, ReactionReport, User
+from reactions.forms.reports import ReclassifyForm, StaffReportForm
+from reactions.models import Flag, Infusion, ReactionReport, User
 from reactions.selectors.burden import symptom_burden
 from reactions.views.decorators import audit, bound_data, clinic_staff_required
 
@@ -41,6 +44,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
             full_name=form.cleaned_data["full_name"],
             role=form.cleaned_data["role"],
             invited_by=request.user,
+            phone=form.cleaned_data["phone"],
         )
         messages.success(request, _("The invitation to %(email)s is on its way.") % {"email": invitation.email})
         return redirect("invitation_create")
@@ -70,9 +74,18 @@ def _get_infusion_for_clinic(request: HttpRequest, pk: int) -> Infusion:
     return get_object_or_404(Infusion.objects.select_related("patient"), pk=pk, patient__clinic=request.user.clinic)
 
 
+def _clinic_admin_only(request: HttpRequest) -> None:
+    if request.user.role != User.Role.CLINIC_ADMIN:
+        raise Http404
+
+
 @clinic_staff_required
 def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _get_patient_for_clinic(request, pk)
+    return _patient_page(request, _get_patient_for_clinic(request, pk))
+
+
+def _patient_page(request: HttpRequest, patient: User, *, phone_form: PhoneForm | None = None) -> HttpResponse:
+    """The patient's timeline; with a phone form that did not validate, shown again with its errors."""
     audit(request, patients=[patient], action="view", what="timeline")
     timeline = selectors.timeline.patient_timeline(patient=patient)
     page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -82,9 +95,25 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "infusions": selectors.timeline.timeline_details(page.object_list),
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
+        "phone_form": phone_form or PhoneForm(initial={"phone": patient.phone}, by_staff=True),
         "reclassify_form": ReclassifyForm(),
     }
-    return render(request, "reactions/clinic_patient_detail.html", context)
+    status = 400 if phone_form is not None else 200
+    return render(request, "reactions/clinic_patient_detail.html", context, status=status)
+
+
+@clinic_staff_required
+@require_POST
+def clinic_patient_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """Clinic staff set or correct the number the patient is called back on."""
+    patient = _get_patient_for_clinic(request, pk)
+    form = PhoneForm(request.POST, by_staff=True)
+    if not form.is_valid():
+        return _patient_page(request, patient, phone_form=form)
+    services.accounts.user_set_phone(user=patient, phone=form.cleaned_data["phone"])
+    audit(request, patients=[patient], action="change", what="phone number")
+    messages.success(request, _("Phone number saved."))
+    return redirect(reverse("clinic_patient_detail", args=[patient.pk]) + "#phone-title")
 
 
 @clinic_staff_required
@@ -139,6 +168,43 @@ def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Infusion saved for %(name)s.") % {"name": patient.full_name})
         return redirect("clinic_infusion_detail", pk=infusion.pk)
     return render(request, "reactions/infusion_form.html", {"form": form, "creating": True, "for_patient": patient})
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def clinic_report_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff enter a report given by phone, in the clinic or by a caregiver: the same rules and alerts apply."""
+    infusion = _get_infusion_for_clinic(request, pk)
+    form = StaffReportForm(bound_data(request), infusion=infusion)
+    if request.method == "POST" and form.is_valid():
+        report = services.reports.report_create(
+            infusion=infusion,
+            symptoms=form.entries,
+            notes=form.cleaned_data["notes"],
+            care=form.cleaned_data["care"],
+            source=form.cleaned_data["source"],
+            entered_by=request.user,
+        )
+        audit(request, patients=[infusion.patient_id], action="change", what=f"report {report.pk}: entered by staff")
+        severe = report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).first()
+        if severe:
+            messages.warning(
+                request, _("Saved as “%(tier)s”: clinicians are being alerted.") % {"tier": report.get_tier_display()}
+            )
+            return redirect("flag_detail", pk=severe.pk)
+        messages.success(request, _("Report saved for %(name)s.") % {"name": infusion.patient.full_name})
+        return redirect("clinic_patient_detail", pk=infusion.patient_id)
+    return render(
+        request,
+        "reactions/report_form.html",
+        {
+            "form": form,
+            "infusion": infusion,
+            "clinic": infusion.patient.clinic,
+            "staff_entry": True,
+            "cancel_url": reverse("clinic_patient_detail", args=[infusion.patient_id]),
+        },
+    )
 
 
 @clinic_staff_required
@@ -211,8 +277,7 @@ def product_report(request: HttpRequest) -> HttpResponse:
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    if request.user.role != User.Role.CLINIC_ADMIN:
-        raise Http404
+    _clinic_admin_only(request)
     form = ClinicSettingsForm(bound_data(request), instance=request.user.clinic)
     if request.method == "POST" and form.is_valid():
         settings_ = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -224,3 +289,40 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         )
         return redirect("clinic_settings")
     return render(request, "reactions/clinic_settings.html", {"form": form})
+
+
+@clinic_staff_required
+def triage_rules(request: HttpRequest) -> HttpResponse:
+    """The rule table that triages every report, with its version and sources, readable by clinic staff."""
+    return render(
+        request,
+        "reactions/triage_rules.html",
+        {
+            "rules": triage.rule_table(),
+            "version": triage.RULES_VERSION,
+            "emergency_number": request.user.clinic.emergency_call_number,
+        },
+    )
+
+
+@clinic_staff_required
+@require_GET
+def clinic_response_times(request: HttpRequest) -> HttpResponse:
+    """For clinic admins: how fast severe events were acknowledged and patients reached, last 30 days."""
+    _clinic_admin_only(request)
+    times = selectors.response_times.severe_response_times(clinic=request.user.clinic)
+    return render(request, "reactions/clinic_response_times.html", {"times": times})
+
+
+@clinic_staff_required
+@require_GET
+def clinic_response_times_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _clinic_admin_only(request)
+    times = selectors.response_times.severe_response_times(clinic=request.user.clinic)
+    response = StreamingHttpResponse(
+        response_times_csv(times, clinic=request.user.clinic), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="ivigtrack-response-times-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    return response

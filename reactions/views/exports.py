@@ -21,12 +21,13 @@ from reactions.exports.clinic import events_csv, infusions_csv, infusions_querys
 from reactions.exports.fhir import patient_bundle
 from reactions.exports.patient_data import patient_data_csv, patient_data_json
 from reactions.exports.summary import SUMMARY_DEFAULT_MONTHS, months_before, summary_context
-from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, _with_date_aliases
+from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, with_date_aliases
 from reactions.models import User
 from reactions.views.decorators import audit, clinic_staff_required, patient_required
 
 
-def _bad_filters(form: forms.Form) -> HttpResponse:
+def bad_filters_response(form: forms.Form) -> HttpResponse:
+    """A CSV asked for with filters that are not valid: 400, with the reasons, and nothing exported."""
     problems = "; ".join(
         f"{'filters' if field == '__all__' else field}: {' '.join(str(e) for e in errors)}"
         for field, errors in form.errors.items()
@@ -51,9 +52,9 @@ def _csv_response(lines: Any, filename: str) -> StreamingHttpResponse:
 @clinic_staff_required
 @require_GET
 def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    form = EventExportForm(_with_date_aliases(request.GET))
+    form = EventExportForm(with_date_aliases(request.GET))
     if not form.is_valid():
-        return _bad_filters(form)
+        return bad_filters_response(form)
     # What the queue shows with the same filters, oldest first.
     flags = selectors.triage_queue.flags_filtered(clinic=request.user.clinic, **form.cleaned_data).order_by(
         "created_at", "pk"
@@ -70,9 +71,9 @@ def export_events_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
 @clinic_staff_required
 @require_GET
 def export_infusions_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    form = InfusionExportForm(_with_date_aliases(request.GET))
+    form = InfusionExportForm(with_date_aliases(request.GET))
     if not form.is_valid():
-        return _bad_filters(form)
+        return bad_filters_response(form)
     infusions = infusions_queryset(clinic=request.user.clinic, **form.cleaned_data)
     audit(
         request,
@@ -115,7 +116,7 @@ def my_data_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _summary(request: HttpRequest, patient: User, *, back_url: str) -> HttpResponse:
-    form = SummaryRangeForm(_with_date_aliases(request.GET) if request.GET else None)
+    form = SummaryRangeForm(with_date_aliases(request.GET) if request.GET else None)
     today = timezone.localdate()
     context: dict[str, Any] = {"form": form, "patient": patient, "back_url": back_url}
     if form.is_bound and not form.is_valid():

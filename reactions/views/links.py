@@ -29,13 +29,20 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.links.invitation_from_token(token=token)
     except services.links.InvitationError as error:
         return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
+    ask_phone = invitation.role == User.Role.PATIENT
     form = AcceptInvitationForm(
-        bound_data(request), email=invitation.email, initial={"full_name": invitation.full_name}
+        bound_data(request),
+        email=invitation.email,
+        ask_phone=ask_phone,
+        initial={"full_name": invitation.full_name, "phone": invitation.phone},
     )
     if request.method == "POST" and form.is_valid():
         try:
             user = services.accounts.invitation_accept(
-                invitation=invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+                invitation=invitation,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+                phone=form.cleaned_data["phone"] if ask_phone else None,
             )
         except services.links.InvitationError as error:
             return render(request, "reactions/invitation_problem.html", {"problem": error.problem}, status=400)
@@ -85,7 +92,7 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
         report = services.reports.report_create(
-            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"]
+            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"], care=form.cleaned_data["care"]
         )
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(

@@ -8,14 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
+from reactions.domain import catalogue
+from reactions.domain.red_flags import red_flags
 from reactions.forms.infusions import InfusionForm
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import Infusion, ReactionReport
@@ -42,8 +44,8 @@ HOME_REPORTS_PER_INFUSION = 3
 def patient_home(request: HttpRequest) -> HttpResponse:
     patient = request.user
     # Each infusion shows its latest few reports; the infusion's own page lists them all. How many it
-    # has in all comes with them, counted by a window over the same rows: annotating the infusions
-    # instead made the page count join and group every report of the patient.
+    # has in all comes with them, counted by a window over the same rows: a count annotated on the
+    # infusions would make the page count join and group every report of the patient.
     recent_reports = ReactionReport.objects.annotate(
         infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id"))
     ).order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
@@ -56,7 +58,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     for infusion in page.object_list:
         shown = infusion.recent_reports
         infusion.older_reports = shown[0].infusion_report_count - len(shown) if shown else 0
-    # Their symptoms in one query, grouped here: a prefetch inside the reports' prefetch cost more than its query.
+    # Their symptoms in one query (selectors.prefetch.attach_symptoms says why not a nested prefetch).
     selectors.prefetch.attach_symptoms([report for infusion in page.object_list for report in infusion.recent_reports])
     context = {
         "next_action": selectors.patient_home.patient_next_action(patient=patient),
@@ -144,7 +146,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
         report = services.reports.report_create(
-            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"]
+            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"], care=form.cleaned_data["care"]
         )
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
@@ -159,6 +161,18 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_url": reverse("infusion_detail", args=[infusion.pk]),
         },
     )
+
+
+@require_POST
+def report_red_flags(request: HttpRequest) -> JsonResponse:
+    """The warning signs some report notes name, for the form to ask the patient to tick them.
+
+    Open to the e-mailed report link too, so it needs no sign-in; it reads only the text it is sent
+    (CSRF-protected, at most a report's length) and returns catalogue codes and labels.
+    """
+    notes = request.POST.get("notes", "")[: ReactionReport._meta.get_field("notes").max_length]
+    signs = [{"code": code, "label": str(catalogue.get_translated(code).label)} for code in red_flags(notes)]
+    return JsonResponse({"signs": signs})
 
 
 @patient_required

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from reactions import selectors, services
+from reactions.domain import dates
 from reactions.exports.spreadsheet import safe_cell
 from reactions.forms.accounts import DeletionRequestForm
 from reactions.forms.filters import AuditFilterForm
 from reactions.models import AuditEvent, DeletionRequest, User
 from reactions.views.decorators import audit, bound_data, clinic_staff_required, patient_required
+from reactions.views.exports import bad_filters_response
 
 ACCESS_LOG_EVENTS_PER_PAGE = 200
 
@@ -52,20 +54,22 @@ def _admin_only(request: HttpRequest) -> None:
         raise Http404
 
 
-def _audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
+def _audit_events(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    """The clinic's audit events the filters ask for; none while the filters are not valid."""
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.filter(clinic=request.user.clinic)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["patient"]:
-            events = events.filter(patient_ref=data["patient"])
-        if data["actor"]:
-            events = events.filter(actor_label__icontains=data["actor"])
-        if data["date_from"]:
-            events = events.filter(created_at__date__gte=data["date_from"])
-        if data["date_to"]:
-            events = events.filter(created_at__date__lte=data["date_to"])
-    return form, events
+    if not form.is_bound:
+        return form, events
+    if not form.is_valid():
+        return form, events.none()
+    data = form.cleaned_data
+    if data["patient"]:
+        events = events.filter(patient_ref=data["patient"])
+    if data["actor"]:
+        events = events.filter(actor_label__icontains=data["actor"])
+    return form, events.filter(
+        **dates.within("created_at", data["date_from"], data["date_to"], timezone.get_current_timezone())
+    )
 
 
 @clinic_staff_required
@@ -75,13 +79,17 @@ def clinic_audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(events.select_related("patient"), 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "reactions/clinic_audit.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    status = 400 if form.errors else 200
+    return render(request, "reactions/clinic_audit.html", context, status=status)
 
 
 @clinic_staff_required
 def clinic_audit_csv(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
-    _form, events = _audit_events(request)
+    form, events = _audit_events(request)
+    if form.errors:
+        return bad_filters_response(form)
     rows = [["when", "who", "action", "patient_id", "what", "ip_address"]]
     rows += [
         [

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_POST
 from reactions import selectors, services
 from reactions.forms.filters import QueueFilterForm
 from reactions.forms.reports import ReclassifyForm
-from reactions.forms.triage import AcknowledgeForm, FlagAssignForm, FlagCloseForm, FlagNoteForm, FlagSnoozeForm
+from reactions.forms.triage import (
+    AcknowledgeForm,
+    FlagAssignForm,
+    FlagCloseForm,
+    FlagContactForm,
+    FlagNoteForm,
+    FlagSnoozeForm,
+)
 from reactions.models import Flag
 from reactions.views.decorators import audit, clinic_staff_required
 
@@ -76,14 +83,30 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reactions/flag_detail.html", _flag_context(request, flag))
 
 
+# The flag page holds several forms with a "note" or a "reason": each form's ids are its own, so that each
+# label names (and focuses) its own field. Only the ids change: the posted field names stay as they are.
+FORM_IDS = {
+    "ack_form": "ack_%s",
+    "contact_form": "contact_%s",
+    "assign_form": "assign_%s",
+    "note_form": "note_%s",
+    "close_form": "close_%s",
+    "snooze_form": "snooze_%s",
+    "reclassify_form": "reclassify_%s",
+}
+
+
 def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[str, Any]:
     forms = {
-        "ack_form": AcknowledgeForm(),
-        "assign_form": FlagAssignForm(clinic=request.user.clinic, initial={"assignee": flag.assigned_to_id}),
-        "note_form": FlagNoteForm(),
-        "close_form": FlagCloseForm(),
-        "snooze_form": FlagSnoozeForm(),
-        "reclassify_form": ReclassifyForm(),
+        "ack_form": AcknowledgeForm(auto_id=FORM_IDS["ack_form"]),
+        "contact_form": FlagContactForm(auto_id=FORM_IDS["contact_form"]),
+        "assign_form": FlagAssignForm(
+            clinic=request.user.clinic, initial={"assignee": flag.assigned_to_id}, auto_id=FORM_IDS["assign_form"]
+        ),
+        "note_form": FlagNoteForm(auto_id=FORM_IDS["note_form"]),
+        "close_form": FlagCloseForm(auto_id=FORM_IDS["close_form"]),
+        "snooze_form": FlagSnoozeForm(auto_id=FORM_IDS["snooze_form"]),
+        "reclassify_form": ReclassifyForm(auto_id=FORM_IDS["reclassify_form"]),
     }
     forms.update(bound_forms)
     events = flag.events.select_related("actor")
@@ -94,39 +117,44 @@ def _flag_context(request: HttpRequest, flag: Flag, **bound_forms: Any) -> dict[
 _FLAG_ACTIONS: dict[str, tuple[str, Callable[..., Any], Callable[..., Any]]] = {
     "acknowledge": (
         "ack_form",
-        lambda r, d: AcknowledgeForm(d),
+        lambda r, d, **kw: AcknowledgeForm(d, **kw),
         lambda r, f, c: services.triage.flag_acknowledge(flag=f, by=r.user, note=c["note"]),
+    ),
+    "contact": (
+        "contact_form",
+        lambda r, d, **kw: FlagContactForm(d, **kw),
+        lambda r, f, c: services.triage.flag_record_contact(flag=f, by=r.user, note=c["note"]),
     ),
     "assign": (
         "assign_form",
-        lambda r, d: FlagAssignForm(d, clinic=r.user.clinic),
+        lambda r, d, **kw: FlagAssignForm(d, clinic=r.user.clinic, **kw),
         lambda r, f, c: services.triage.flag_assign(flag=f, by=r.user, assignee=c["assignee"]),
     ),
     "note": (
         "note_form",
-        lambda r, d: FlagNoteForm(d),
+        lambda r, d, **kw: FlagNoteForm(d, **kw),
         lambda r, f, c: services.triage.flag_add_note(flag=f, by=r.user, note=c["note"]),
     ),
     "close": (
         "close_form",
-        lambda r, d: FlagCloseForm(d),
+        lambda r, d, **kw: FlagCloseForm(d, **kw),
         lambda r, f, c: services.triage.flag_close(flag=f, by=r.user, outcome=c["outcome"], note=c["note"]),
     ),
     "snooze": (
         "snooze_form",
-        lambda r, d: FlagSnoozeForm(d),
+        lambda r, d, **kw: FlagSnoozeForm(d, **kw),
         lambda r, f, c: services.triage.flag_snooze(
             flag=f, by=r.user, until=timezone.now() + timedelta(days=c["days"]), reason=c["reason"]
         ),
     ),
     "reopen": (
         "note_form",
-        lambda r, d: FlagNoteForm({"note": d.get("note") or "Reopened"}),
+        lambda r, d, **kw: FlagNoteForm({"note": d.get("note") or "Reopened"}, **kw),
         lambda r, f, c: services.triage.flag_reopen(flag=f, by=r.user, note=c["note"]),
     ),
     "reclassify": (
         "reclassify_form",
-        lambda r, d: ReclassifyForm(d),
+        lambda r, d, **kw: ReclassifyForm(d, **kw),
         lambda r, f, c: services.reports.report_reclassify(
             report=f.report, by=r.user, to_level=c["to_level"], reason=c["reason"]
         ),
@@ -141,7 +169,7 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     flag = _get_flag_for_clinic(request, pk)
     form_name, make_form, perform = _FLAG_ACTIONS[action]
-    form = make_form(request, request.POST)
+    form = make_form(request, request.POST, auto_id=FORM_IDS[form_name])
     if action == "reclassify" and flag.report_id is None:
         form.add_error(None, _("Only a patient's report can be reclassified."))
     if not form.is_valid():

@@ -47,11 +47,50 @@
 
   // --- Keeping a report on the device ----------------------------------------------------------
 
+  // What the report calls for while it cannot reach the server. The server's rule table decides once it
+  // is sent; until then nobody can see it, so this errs towards calling: any warning sign, any symptom
+  // graded very severe, or severe with another symptom, says "call your clinic now".
+  function tierOf(form) {
+    var checked = Array.from(form.querySelectorAll(".symptom .symptom-toggle:checked")).map(function (box) {
+      return box.closest(".symptom");
+    });
+    if (checked.some(function (row) { return row.getAttribute("data-tier") === "emergency"; })) { return "emergency"; }
+    var grades = checked.map(function (row) {
+      var radio = row.querySelector("input[type=radio]:checked");
+      return radio ? radio.value : "";
+    });
+    var care = form.querySelector("input[name=care]:checked");
+    if (checked.some(function (row) { return row.getAttribute("data-tier") === "urgent"; }) ||
+        grades.indexOf("very_severe") !== -1 || (grades.indexOf("severe") !== -1 && checked.length > 1) ||
+        (care && (care.value === "urgent_care" || care.value === "admitted"))) {
+      return "urgent";
+    }
+    return "routine";
+  }
+
   function urgentInfo(form) {
     return {
-      urgent: !!form.querySelector(".warning-signs input[type=checkbox]:checked"),
-      phone: form.getAttribute("data-emergency-phone") || ""
+      tier: tierOf(form),
+      emergency: form.getAttribute("data-emergency-number") || "",
+      phone: form.getAttribute("data-urgent-number") || ""
     };
+  }
+
+  // Shows the one paragraph for this tier (data-outbox-emergency or data-outbox-urgent); offline pages
+  // fill in the numbers, which they do not know themselves.
+  function showTier(box, info) {
+    var emergency = $("[data-outbox-emergency]", box);
+    var urgent = $("[data-outbox-urgent]", box);
+    if (emergency) { emergency.hidden = info.tier !== "emergency"; }
+    if (urgent) { urgent.hidden = info.tier !== "urgent"; }
+    box.querySelectorAll("[data-number=emergency]").forEach(function (link) { fillNumber(link, info.emergency); });
+    box.querySelectorAll("[data-number=urgent]").forEach(function (link) { fillNumber(link, info.phone); });
+  }
+
+  function fillNumber(link, number) {
+    if (!number) { return; }
+    link.textContent = number;
+    link.setAttribute("href", "tel:" + number);
   }
 
   function showKept(form, info) {
@@ -61,12 +100,66 @@
     if (box) {
       box.hidden = false;
       $("[data-outbox-message]", box).textContent = text;
-      var urgent = $("[data-outbox-urgent]", box);
-      if (urgent) { urgent.hidden = !info.urgent; }
+      showTier(box, info);
       box.focus();
     } else {
       say(text, "warning");
     }
+  }
+
+  // --- Notes that name a warning sign --------------------------------------------------------------
+
+  function redFlags(form) {
+    var url = form.getAttribute("data-red-flags-url");
+    var notes = form.querySelector("textarea[name=notes]");
+    var box = $("[data-red-flags]", form);
+    if (!url || !notes || !box) { return; }
+    var timer = null;
+    function show(signs) {
+      var missing = signs.filter(function (sign) {
+        var box = form.querySelector(".symptom[data-code='" + sign.code + "'] .symptom-toggle");
+        return box && !box.checked;
+      });
+      var buttons = $("[data-red-flags-buttons]", box);
+      buttons.textContent = "";
+      box.hidden = !missing.length;
+      if (!missing.length) { return; }
+      var text = $("[data-red-flags-text]", box);
+      text.textContent = text.getAttribute("data-template").replace("%(signs)s", missing.map(function (sign) {
+        return sign.label;
+      }).join(", "));
+      missing.forEach(function (sign) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-outline-danger btn-sm me-2 mb-1";
+        button.textContent = "✓ " + sign.label;
+        button.addEventListener("click", function () {
+          var toggle = form.querySelector(".symptom[data-code='" + sign.code + "'] .symptom-toggle");
+          toggle.checked = true;
+          toggle.dispatchEvent(new Event("change", { bubbles: true }));
+          toggle.focus();
+          check();
+        });
+        buttons.appendChild(button);
+      });
+    }
+    function check() {
+      if (navigator.onLine === false) { return; }
+      var body = new URLSearchParams({ notes: notes.value, csrfmiddlewaretoken: csrfToken() || formToken(form) });
+      fetch(url, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { signs: [] }; })
+        .then(function (data) { show(data.signs || []); })
+        .catch(function () { /* the server reads the notes anyway when the report is sent */ });
+    }
+    notes.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(check, 700);
+    });
+  }
+
+  function formToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
   }
 
   function onSubmit(event) {
@@ -78,7 +171,7 @@
     if (navigator.onLine !== false || !window.IvigOutbox) { return; }
     event.preventDefault();
     var fields = Array.from(new FormData(form).entries());
-    window.IvigOutbox.add({ url: form.action || location.href, fields: fields, savedAt: Date.now(), urgent: info.urgent })
+    window.IvigOutbox.add({ url: form.action || location.href, fields: fields, savedAt: Date.now(), info: info })
       .then(function () { markKept(true); showKept(form, info); })
       .catch(function () {
         say(t("not-kept", "This phone could not keep your report. Please send it when you are back online."), "danger");
@@ -154,8 +247,11 @@
       if (entries.length) { markKept(true); }  // kept by the service worker
       if (entries.length && kept) {
         kept.hidden = false;
-        var urgent = $("[data-outbox-urgent]", kept);
-        if (urgent) { urgent.hidden = !(info.urgent || entries.some(function (e) { return e.urgent; })); }
+        // The most urgent of what is kept decides what the page says.
+        var all = [info].concat(entries.map(function (e) { return e.info || {}; }));
+        var rank = { emergency: 2, urgent: 1 };
+        var worst = all.reduce(function (a, b) { return (rank[b.tier] || 0) > (rank[a.tier] || 0) ? b : a; }, {});
+        showTier(kept, worst);
       }
     });
     // Back online: leave the offline page for a fresh one, which then sends what was kept. The
@@ -190,6 +286,7 @@
     }, seconds * 1000);
   }
   offlinePage();
+  document.querySelectorAll("form[data-red-flags-url]").forEach(redFlags);
 
   // After the page has loaded, out of the way of the first paint and of the patient's first tap.
   window.addEventListener("load", function () {

@@ -6,8 +6,9 @@ import unicodedata
 
 import pytest
 
-from reactions.domain import catalogue, triage
-from reactions.domain.triage import LEXICON, red_flags
+from reactions.domain import catalogue, lexicon, triage
+from reactions.domain.lexicon import LEXICON
+from reactions.domain.red_flags import normalise, red_flags
 
 TERMS = [
     (code, language, term)
@@ -29,7 +30,7 @@ def _strip_accents(text: str) -> str:
 
 
 def _starts_with_a_negation(term: str) -> bool:
-    return triage.normalise(term).split()[0] in triage.NEGATIVE_STARTS
+    return normalise(term).split()[0] in lexicon.NEGATIVE_STARTS
 
 
 def test_the_lexicon_covers_every_offered_warning_sign_in_both_languages():
@@ -42,7 +43,7 @@ def test_the_lexicon_covers_every_offered_warning_sign_in_both_languages():
 def test_no_term_names_two_signs():
     owner: dict[str, str] = {}
     for code, _language, term in TERMS:
-        key = triage.normalise(term)
+        key = normalise(term)
         assert owner.setdefault(key, code) == code, f"{term!r}: {owner[key]} and {code}"
 
 
@@ -73,8 +74,8 @@ def test_a_denied_term_is_skipped_unless_it_is_itself_a_complaint(code, language
         assert red_flags(f"no fever or anything else like {text}") == (code,)  # further than three words
 
 
-MULTI_WORD = [t for t in TERMS if len(triage.normalise(t[2]).split()) > 1]
-ONE_WORD = [triage.normalise(term) for _code, _language, term in TERMS if len(triage.normalise(term).split()) == 1]
+MULTI_WORD = [t for t in TERMS if len(normalise(t[2]).split()) > 1]
+ONE_WORD = [normalise(term) for _code, _language, term in TERMS if len(normalise(term).split()) == 1]
 
 
 def _a_term_itself(word: str) -> bool:
@@ -84,7 +85,7 @@ def _a_term_itself(word: str) -> bool:
 @pytest.mark.parametrize(("code", "language", "term"), MULTI_WORD, ids=[f"{la}:{term}" for _c, la, term in MULTI_WORD])
 def test_the_words_of_a_term_one_by_one_are_not_the_term(code, language, term):
     """ "chest" or "pain" alone, "respirar" alone: none names chest pain or breathing trouble."""
-    words = triage.normalise(term).rstrip("*").split()
+    words = normalise(term).rstrip("*").split()
     for word in words:
         if not _a_term_itself(word):  # e.g. "clot" in "blood clot" is a term of its own
             assert red_flags(word) == (), word
@@ -208,12 +209,12 @@ def test_harmless_sentences_name_no_sign(text):
     assert triage.assess([], notes=text).tier is triage.Tier.ROUTINE
 
 
-@pytest.mark.parametrize("phrase", triage.NOT_A_SIGN)
+@pytest.mark.parametrize("phrase", lexicon.NOT_A_SIGN)
 def test_a_phrase_that_names_no_sign_hides_the_term_inside_it(phrase):
     assert red_flags(phrase) == ()
     assert red_flags(f"{phrase}. I fainted") == ("collapse",)
 
 
 def test_normalise():
-    assert triage.normalise("¿No PUEDO respirar? Perdí") == "¿no puedo respirar? perdi"
-    assert triage.normalise("Can\u2019t") == "cant"
+    assert normalise("¿No PUEDO respirar? Perdí") == "¿no puedo respirar? perdi"
+    assert normalise("Can\u2019t") == "cant"

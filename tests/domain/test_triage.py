@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from reactions.domain import catalogue, triage
+from reactions.domain import catalogue, lexicon, triage
 from reactions.domain.catalogue import Grade, SignGroup
-from reactions.domain.triage import Care, Tier, assess, red_flags
+from reactions.domain.red_flags import red_flags
+from reactions.domain.triage import Care, Tier, assess
 
 # Every table ever released, with its fingerprint: a version name is never reused for another table.
 RELEASED = {
@@ -404,7 +405,7 @@ def test_the_fingerprint_sees_a_change_to_the_lexicon_and_ignores_rewording(monk
     reworded = tuple(dataclasses.replace(r, summary="Reworded", source="[1]") for r in triage.RULES)
     monkeypatch.setattr(triage, "RULES", reworded)
     assert triage.fingerprint() == before
-    lexicon = dict(triage.LEXICON)
-    lexicon["chest_pain"] = triage.Terms(en=(*lexicon["chest_pain"].en, "heartburn"), es=lexicon["chest_pain"].es)
-    monkeypatch.setattr(triage, "LEXICON", lexicon)
+    words = dict(lexicon.LEXICON)
+    words["chest_pain"] = lexicon.Terms(en=(*words["chest_pain"].en, "heartburn"), es=words["chest_pain"].es)
+    monkeypatch.setattr(lexicon, "LEXICON", words)
     assert triage.fingerprint() != before

@@ -217,9 +217,11 @@ def test_severe_alert_goes_to_every_clinician_then_escalates_to_admins_until_ack
 
     engine.dispatcher.dispatch_due()
     assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in clinicians)
-    assert all("Robin Example" in m.subject and "URGENT" in m.subject for m in mail.outbox)
+    # The subject, seen on lock screens and in mail logs, says how urgent, never who.
+    assert all(m.subject == "Emergency: a patient was told to call an ambulance" for m in mail.outbox)
+    assert all("Robin Example" in m.body and 'triaged as "Emergency"' in m.body for m in mail.outbox)
     assert all(reverse("flag_detail", args=[flag.pk]) in m.body for m in mail.outbox)
-    assert "throat" not in mail.outbox[0].body.lower()  # names the patient, nothing more
+    assert "throat" not in mail.outbox[0].body.lower()  # names the patient, no symptom
     mail.outbox.clear()
 
     engine.dispatcher.dispatch_due()
@@ -257,7 +259,7 @@ def test_daily_reminder_once_a_day_only_when_something_is_open():
     morning = timezone.now().replace(hour=9, minute=0)
     assert engine.dispatcher.digests_queue(now=morning) == 0  # nothing open: no e-mail
     assert DigestRun.objects.filter(clinic=clinic).count() == 1
-    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)), symptoms=[("rash", "very_severe")])
+    make_report(infusion=InfusionFactory(patient=PatientFactory(clinic=clinic)), symptoms=[("rash", "severe")])
     assert engine.dispatcher.digests_queue(now=morning + timedelta(hours=1)) == 0  # already ran today
     tomorrow_early = morning + timedelta(days=1, hours=-2)  # 07:00
     assert engine.dispatcher.digests_queue(now=tomorrow_early) == 0
@@ -473,8 +475,9 @@ def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompte
         url, {"s_dark_urine": "on", "s_dark_urine_grade": "moderate", "s_dark_urine_onset": "1_6h", "notes": ""}
     )
     page = response.content.decode()
-    assert response.status_code == 200 and "Seek urgent care now" in page
-    assert followup.patient.clinic.emergency_phone in page
+    # Dark urine: urgent, today. One number to call, the clinic's; the ambulance only if it gets worse.
+    assert response.status_code == 200 and "Call your clinic now" in page
+    assert f'href="tel:{followup.patient.clinic.out_of_hours_phone}"' in page and 'href="tel:999"' not in page
     followup.refresh_from_db()
     assert followup.status == "answered" and followup.report.is_severe
 
@@ -499,7 +502,11 @@ def test_clinic_admin_changes_follow_up_settings_with_errors_at_the_field(login,
     clinic = clinic_admin.clinic
     data = {
         "name": clinic.name,
-        "emergency_phone": "+44 20 7946 0000",
+        "country": "GB",
+        "out_of_hours_phone": "+44 20 7946 0000",
+        "opens_at": "08:00",
+        "closes_at": "18:00",
+        "open_days": ["0", "1", "2", "3", "4"],
         "time_zone": "Europe/London",
         "quiet_hours_start": "21:00",
         "quiet_hours_end": "07:30",

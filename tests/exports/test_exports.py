@@ -80,7 +80,7 @@ def events(patient, other_patient, clinician, foreign_clinician):
     review_infusion = InfusionFactory(
         patient=other_patient, product=Infusion.Product.OCTAGAM, lot_number="LOT-R1", started_at=_at("2025-04-20", 9)
     )
-    review = make_report(infusion=review_infusion, symptoms=[("headache", "very_severe")])
+    review = make_report(infusion=review_infusion, symptoms=[("headache", "severe")])
     review_flag = review.flags.get()
     services.triage.flag_close(flag=review_flag, by=clinician, outcome=Flag.Outcome.RESOLVED, note="Better")
     vitals = services.infusions.vitals_record(
@@ -121,7 +121,7 @@ def test_events_csv_lists_the_clinics_flags_with_symptoms_and_grades(clinician_c
     assert severe["symptoms"] == "Bronchospasm / dyspnoea (severe); Rash / pruritus (moderate)"
     assert severe["created"].startswith("2025-03-10T14:00")
     closed = records[2]
-    assert (closed["status"], closed["outcome"], closed["symptoms"]) == ("closed", "resolved", "Headache (very severe)")
+    assert (closed["status"], closed["outcome"], closed["symptoms"]) == ("closed", "resolved", "Headache (severe)")
     assert records[0]["source"] == "vitals" and "BP 185/95" in records[0]["symptoms"]
     assert all(r["lot"] != "FOREIGN-LOT" and r["patient"] != "Far Away" for r in records)
 

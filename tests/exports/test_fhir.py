@@ -175,6 +175,13 @@ def test_a_patient_with_no_infusions_gives_a_valid_bundle(clinic):
     assert [e.resource.resource_type for e in bundle.entry] == ["Patient"]
 
 
+def test_the_patient_resource_carries_their_phone_number_for_the_call_back(clinic):
+    reachable = PatientFactory(clinic=clinic, phone="07400 123456", email="reach@example.test")
+    bundle = Bundle.parse_obj(patient_bundle(patient=reachable, base_url=BASE))
+    telecom = [(point.system, point.value) for point in bundle.entry[0].resource.telecom]
+    assert telecom == [("phone", "+447400123456"), ("email", "reach@example.test")]
+
+
 def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinician):
     for owner, count in ((patient, 2), (other_patient, 15)):
         for n in range(count):

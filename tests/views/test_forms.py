@@ -1,9 +1,11 @@
-"""The reaction report form's symptom fields are built once, at import, and copied for each form."""
+"""The reaction report form: four fields per offered symptom, each form with its own."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from reactions.domain import catalogue
 from reactions.forms.reports import ReactionReportForm
@@ -15,9 +17,26 @@ pytestmark = pytest.mark.django_db
 def test_one_field_per_question_of_every_symptom_after_the_notes():
     form = ReactionReportForm(infusion=InfusionFactory())
     names = list(form.fields)
-    assert names[0] == "notes"
-    assert names[1:5] == ["s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing"]
-    assert len(names) == 1 + 4 * len(catalogue.SYMPTOMS)
+    assert names[:2] == ["notes", "care"]
+    assert names[2:6] == ["s_headache", "s_headache_grade", "s_headache_onset", "s_headache_ongoing"]
+    assert len(names) == 2 + 4 * len(catalogue.OFFERED)
+
+
+def test_a_symptom_no_longer_offered_is_not_on_the_form():
+    retired = [s.code for s in catalogue.SYMPTOMS if s.retired]
+    assert retired  # else this test checks nothing
+    form = ReactionReportForm(infusion=InfusionFactory())
+    shown = {row["symptom"].code for row in [*form.warning_rows(), *form.mild_rows()]}
+    assert shown == {s.code for s in catalogue.OFFERED}
+    assert not [name for name in form.fields if any(name.startswith(f"s_{code}") for code in retired)]
+
+
+def test_a_posted_symptom_no_longer_offered_is_ignored():
+    infusion = InfusionFactory(started_at=timezone.now() - timedelta(hours=3))
+    data = {"s_sudden_breathless": "on", "s_sudden_breathless_grade": "severe", "s_sudden_breathless_onset": "during"}
+    form = ReactionReportForm({**data, "notes": "Tired."}, infusion=infusion)
+    assert form.is_valid(), form.errors
+    assert form.entries == []
 
 
 def test_each_form_changes_only_its_own_fields():

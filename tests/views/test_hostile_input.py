@@ -184,7 +184,7 @@ def test_report_forms_in_the_app_and_by_link(world, data):
 
 @PROPERTY
 @given(
-    action=st.sampled_from(["acknowledge", "assign", "note", "close", "snooze", "reclassify", "reopen"]),
+    action=st.sampled_from(["acknowledge", "contact", "assign", "note", "close", "snooze", "reclassify", "reopen"]),
     data=posts(["note", "assignee", "outcome", "days", "reason", "to_level"]),
 )
 def test_flag_actions(world, action, data):
@@ -220,7 +220,7 @@ def test_vitals_and_rate_forms(world, data):
 
 
 @PROPERTY
-@given(data=posts(["email", "full_name", "role"]))
+@given(data=posts(["email", "full_name", "role", "phone"]))
 def test_invitation_form(world, data):
     before = _counts()
     _check(_client_for(world["admin"]).post(reverse("invitation_create"), data), before)
@@ -231,7 +231,7 @@ def test_invitation_form(world, data):
     data=posts(
         [
             "name",
-            "emergency_phone",
+            "out_of_hours_phone",
             "time_zone",
             "quiet_hours_start",
             "quiet_hours_end",
@@ -266,6 +266,7 @@ def test_clinic_settings_form(world, data):
             "token",
             "indication",
             "reason",
+            "phone",
         ]
     )
 )
@@ -286,6 +287,7 @@ def test_anonymous_and_account_endpoints(world, data):
         (_client_for(world["patient"]), reverse("profile")),
         (_client_for(world["patient"]), reverse("my_deletion_request")),
         (_client_for(world["clinician"]), reverse("clinic_patient_update", args=[world["patient"].pk])),
+        (_client_for(world["clinician"]), reverse("clinic_patient_phone", args=[world["patient"].pk])),
         (_client_for(world["clinician"]), reverse("two_factor_verify")),
     ]
     for client, url in urls:

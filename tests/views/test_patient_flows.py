@@ -222,7 +222,7 @@ def test_report_mild_symptoms(patient_client, patient):
     ]
     assert not report.flags.exists()
     page = patient_client.get(response.url).content.decode()
-    assert "Seek urgent care now" not in page
+    assert "Call 999 now" not in page and "Call your clinic now" not in page
 
 
 def test_a_warning_sign_shows_the_urgent_care_message_with_the_clinic_phone(patient_client, patient):
@@ -233,8 +233,9 @@ def test_a_warning_sign_shows_the_urgent_care_message_with_the_clinic_phone(pati
         follow=True,
     )
     page = response.content.decode()
-    assert "Seek urgent care now" in page
-    assert patient.clinic.emergency_phone in page and f'href="tel:{patient.clinic.emergency_phone}"' in page
+    # An emergency: one number, the emergency number of the clinic's country, never "or your clinic".
+    assert "Call 999 now" in page and 'href="tel:999"' in page
+    assert f'href="tel:{patient.clinic.out_of_hours_phone}"' not in page
     assert "does not replace emergency services" in page
     assert 'role="alert"' in page
     flag = Flag.objects.get()

@@ -36,6 +36,7 @@ STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200)
 STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
 TOKEN = (200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
 PUBLIC = (200, 200, 200, 200, 200, 200)  # holds no patient data
+POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302),
     "infusion_create": PATIENT_ONLY,
@@ -44,6 +45,7 @@ EXPECTED: dict[str, tuple] = {
     "infusion_delete": OWNER_ONLY,
     "report_create": OWNER_ONLY,
     "report_detail": OWNER_ONLY,
+    "report_red_flags": POST_ONLY_PUBLIC,
     "profile": PATIENT_ONLY,
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
@@ -56,11 +58,16 @@ EXPECTED: dict[str, tuple] = {
     "clinic_patients": STAFF,
     "clinic_patient_detail": STAFF_OF_CLINIC,
     "clinic_patient_update": STAFF_POST_ONLY,
+    "clinic_patient_phone": STAFF_POST_ONLY,
     "clinic_infusion_create": STAFF_OF_CLINIC,
     "clinic_infusion_detail": STAFF_OF_CLINIC,
+    "clinic_report_create": STAFF_OF_CLINIC,
+    "triage_rules": STAFF,
     "report_reclassify": STAFF_POST_ONLY,
     "product_report": STAFF,
     "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_response_times": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_response_times_csv": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_account": STAFF,  # each clinician's own account
     "export_events_csv": STAFF,
     "export_infusions_csv": STAFF,
@@ -144,8 +151,10 @@ def world():
         "flag_action": [report.flags.get().pk, "acknowledge"],
         "clinic_patient_detail": [owner.pk],
         "clinic_patient_update": [owner.pk],
+        "clinic_patient_phone": [owner.pk],
         "clinic_infusion_create": [owner.pk],
         "clinic_infusion_detail": [infusion.pk],
+        "clinic_report_create": [infusion.pk],
         "report_reclassify": [report.pk],
         "patient_fhir": [owner.pk],
         "patient_summary": [owner.pk],

@@ -87,5 +87,7 @@ def test_the_report_form_is_kept_offline_and_says_so(patient_client, patient, cl
     from tests.factories import InfusionFactory
 
     html = patient_client.get(reverse("report_create", args=[InfusionFactory(patient=patient).pk])).content.decode()
-    assert "data-outbox" in html and f'data-emergency-phone="{clinic.emergency_phone}"' in html
-    assert "data-outbox-urgent" in html and "call your emergency number now" in html
+    assert "data-outbox" in html and 'data-emergency-number="999"' in html
+    assert f'data-urgent-number="{clinic.out_of_hours_phone}"' in html
+    assert "data-outbox-emergency" in html and "call 999 now" in html
+    assert "data-outbox-urgent" in html and f"call your clinic now on {clinic.out_of_hours_phone}" in html

@@ -23,6 +23,7 @@ from reactions.models import (
     LotSignal,
     OutboundEmail,
     RateChange,
+    ReactionReport,
     ReportReclassification,
     Vitals,
 )
@@ -46,7 +47,7 @@ def test_acknowledge_is_recorded_once_and_stops_alerts(clinician, patient):
 
 def test_assign_note_close_keep_a_dated_thread_and_close_leaves_the_queue(clinician, patient):
     colleague = ClinicianFactory(clinic=patient.clinic)
-    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "very_severe")]).flags.get()
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "severe")]).flags.get()
     services.triage.flag_assign(flag=flag, by=clinician, assignee=colleague)
     services.triage.flag_add_note(flag=flag, by=colleague, note="Left a voicemail")
     services.triage.flag_close(flag=flag, by=colleague, outcome=Flag.Outcome.RESOLVED, note="Settled with paracetamol")
@@ -117,6 +118,19 @@ def test_reclassify_upgrade_of_a_mild_report_opens_a_severe_event(clinician, pat
         services.reports.report_reclassify(report=report, by=clinician, to_level="severe", reason="again")
     with pytest.raises(services.triage.FlagActionError):
         services.reports.report_reclassify(report=report, by=clinician, to_level="mild", reason="  ")
+
+
+def test_the_database_holds_only_report_levels_and_real_changes(clinician, patient):
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "moderate")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReactionReport.objects.filter(pk=report.pk).update(clinician_level="urgent")
+    for from_level, to_level in (("mild", "urgent"), ("urgent", "mild"), ("mild", "mild")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReportReclassification.objects.create(
+                report=report, from_level=from_level, to_level=to_level, reason="x", by=clinician
+            )
+    with pytest.raises(services.triage.FlagActionError):
+        services.reports.report_reclassify(report=report, by=clinician, to_level="urgent", reason="Worse")
 
 
 # --- Vitals and rate changes -----------------------------------------------------------------
@@ -318,7 +332,7 @@ def test_queue_page_and_badge_show_only_this_clinics_flags(clinician_client, cli
 
 
 def test_flag_actions_through_the_views(clinician_client, clinician, patient):
-    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "very_severe")]).flags.get()
+    flag = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
     url = lambda action: reverse("flag_action", args=[flag.pk, action])  # noqa: E731
     assert clinician_client.post(url("note"), {"note": "Photo requested"}).status_code == 302
     assert clinician_client.post(url("close"), {"outcome": ""}).status_code == 400  # error at the field
@@ -542,7 +556,7 @@ def test_the_timeline_shows_what_only_some_infusions_and_reports_have(clinician_
 def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(clinician_client, clinic):
     patient = PatientFactory(clinic=clinic)
     make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")])
-    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "very_severe")])
+    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")])
     expected = selectors.triage_queue.clinic_queue_count(clinic_id=clinic.pk)
     assert expected >= 2
     unfiltered = clinician_client.get(reverse("clinic_flags"))  # reuses the page's own count

@@ -27,10 +27,11 @@ STAFF = [
     ("admin@demo.test", "Chris Admin", User.Role.CLINIC_ADMIN),
 ]
 DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
+# Phone numbers from Ofcom's range for drama (07700 900000–900999): they reach nobody.
 PATIENTS = [
-    ("patient1@demo.test", "Alex Morgan"),
-    ("patient2@demo.test", "Sam Rivera"),
-    ("patient3@demo.test", "Jo Chen"),
+    ("patient1@demo.test", "Alex Morgan", "+447700900101"),
+    ("patient2@demo.test", "Sam Rivera", "+447700900202"),
+    ("patient3@demo.test", "Jo Chen", "+447700900303"),
 ]
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             clinic, _ = Clinic.objects.get_or_create(
                 name=CLINIC_NAME,
                 defaults={
-                    "emergency_phone": "+44 20 7946 0999",
+                    "out_of_hours_phone": "+44 20 7946 0999",
                     "time_zone": "Europe/London",
                     # Quiet hours off in the demo (start == end), so that the follow-up of the infusion
                     # that ended two hours ago arrives within a minute at any hour. Real clinics
@@ -61,8 +62,10 @@ class Command(BaseCommand):
                 staff = self._user(email=email, name=name, role=role, clinic=clinic, password=password)
                 self._demo_backup_codes(staff)
             patients = [
-                self._user(email=email, name=name, role=User.Role.PATIENT, clinic=clinic, password=password)
-                for email, name in PATIENTS
+                self._user(
+                    email=email, name=name, role=User.Role.PATIENT, clinic=clinic, password=password, phone=phone
+                )
+                for email, name, phone in PATIENTS
             ]
             clinician = User.objects.get(email=STAFF[0][0])
             created = [self._history(patient, clinician, seed) for seed, patient in enumerate(patients)]
@@ -72,7 +75,7 @@ class Command(BaseCommand):
         self.stdout.write("Sign in at /accounts/login/ with any of:")
         for email, _name, role in STAFF:
             self.stdout.write(f"  {email:<22} ({role.label.lower()})")
-        for email, _name in PATIENTS:
+        for email, _name, _phone in PATIENTS:
             self.stdout.write(f"  {email:<22} (patient)")
         self.stdout.write(f"Password for all of them: {password}")
         self.stdout.write(
@@ -89,10 +92,13 @@ class Command(BaseCommand):
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_BACKUP_CODES)
 
-    def _user(self, *, email: str, name: str, role: str, clinic: Clinic, password: str) -> User:
+    def _user(self, *, email: str, name: str, role: str, clinic: Clinic, password: str, phone: str = "") -> User:
         user, _ = User.objects.get_or_create(email=email, defaults={"full_name": name, "role": role, "clinic": clinic})
         user.set_password(password)
-        user.save(update_fields=["password"])
+        # Saved as they are: libphonenumber counts drama numbers as invalid, and a form would refuse them.
+        if phone and not user.phone:
+            user.phone = phone
+        user.save(update_fields=["password", "phone"])
         return user
 
     def _history(self, patient: User, clinician: User, seed: int) -> bool:
