@@ -72,6 +72,11 @@ def _reset_database(url: str, prefix: str = "bench") -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: on a shared machine, how much else was running."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
 def _machine() -> dict:
     cpu = next(
         (
@@ -119,7 +124,7 @@ def main() -> None:
 
     results: dict = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average_start": _load_average()},
         "settings": {
             "scales": args.scales,
             "duration_s": args.duration,
@@ -171,6 +176,7 @@ def main() -> None:
 
     results["targets"] = _targets(results, args)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_end"] = _load_average()
     print()
     print(format_table(results))
     out = Path(args.output)
@@ -252,6 +258,11 @@ def format_table(results: dict) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, PostgreSQL {m.get('postgresql', '?')}, "
         f"Redis {m.get('redis', '?')}, Python {m['python']}"
     )
+    if "load_average_start" in m:
+        lines.append(
+            f"Load average (1, 5, 15 min) on {m['cores']} cores: {m['load_average_start']} at the start, "
+            f"{m.get('load_average_end', '?')} at the end"
+        )
     for g in results["generator"]:
         lines.append(
             f"Generator (to {g['to_scale']}x): {g['total_rows']:,} rows in {g['seconds']} s "

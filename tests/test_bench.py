@@ -122,6 +122,11 @@ def test_the_table_shows_every_page_and_every_miss():
     assert "| slow page | clinician | 24.3 | 48.2 | 72.3 | 100 | 4.86 | 3.03 | 4.02 | 20.0 | 24.3 | 1.22 |" in table
     assert "| floor (trivial view) | — | 5.0 | 8.0 | 12.0 | 100 | 1.00 |  |  | 5.0 | 5.0 | 1.00 |" in table
     assert "Targets: 9/13 met" in table
+    assert "Load average" not in table  # a run that did not record it
+    results["machine"].update(load_average_start=[3.1, 2.0, 1.0], load_average_end=[3.9, 3.0, 2.0])
+    assert "Load average (1, 5, 15 min) on 2 cores: [3.1, 2.0, 1.0] at the start, [3.9, 3.0, 2.0] at the end" in (
+        format_table(results)
+    )
     assert "  [MISSED] severe alert e-mail p95 < 2 s: 2.0" in table
     assert "| dispatcher (Celery worker, 2 processes) | 10 | 2.00 | 5 | 0.50 |" in table
 
