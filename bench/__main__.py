@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 
-# Targets of the performance issue, checked on every run.
-PAGE_P50_X_FLOOR = 3.0
-PAGE_P95_X_FLOOR = 4.0
+# Targets of the performance issue, checked on every run. Pages are read against the empty page of
+# their own role (its shell), shells against the trivial floor; all at the largest scale.
+SHELL_P50_X_FLOOR = 1.6
+PAGE_P50_X_SHELL = 3.0
+PAGE_P95_X_SHELL = 4.0
 DISPATCH_X_FLOOR = 0.5
 SEVERE_P95_SECONDS = 2.0
-GROWTH_LIMIT = 1.5
+GROWTH_LIMIT = 1.2
 
 
 def _args() -> argparse.Namespace:
@@ -68,6 +70,11 @@ def _reset_database(url: str, prefix: str = "bench") -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: on a shared machine, how much else was running."""
+    return [round(load, 2) for load in os.getloadavg()]
 
 
 def _machine() -> dict:
@@ -117,7 +124,7 @@ def main() -> None:
 
     results: dict = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average_start": _load_average()},
         "settings": {
             "scales": args.scales,
             "duration_s": args.duration,
@@ -169,6 +176,7 @@ def main() -> None:
 
     results["targets"] = _targets(results, args)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_end"] = _load_average()
     print()
     print(format_table(results))
     out = Path(args.output)
@@ -182,21 +190,30 @@ def _targets(results: dict, args: argparse.Namespace) -> list[dict]:
     web_runs = results.get("web") or {}
     if web_runs:
         full, base = web_runs[str(max(args.scales))], web_runs[str(min(args.scales))]
-        for row in full[1:]:
-            checks.append(
-                {
-                    "target": f"{row['page']}: p50 <= {PAGE_P50_X_FLOOR:g}x floor",
-                    "value": row["p50_x_floor"],
-                    "met": row["p50_x_floor"] <= PAGE_P50_X_FLOOR,
-                }
-            )
-            checks.append(
-                {
-                    "target": f"{row['page']}: p95 <= {PAGE_P95_X_FLOOR:g}x floor",
-                    "value": row["p95_x_floor"],
-                    "met": row["p95_x_floor"] <= PAGE_P95_X_FLOOR,
-                }
-            )
+        for row in full:
+            if row["kind"] == "shell":
+                checks.append(
+                    {
+                        "target": f"{row['page']}: p50 <= {SHELL_P50_X_FLOOR:g}x trivial floor",
+                        "value": row["p50_x_floor"],
+                        "met": row["p50_x_floor"] <= SHELL_P50_X_FLOOR,
+                    }
+                )
+            elif row["kind"] == "page":
+                checks.append(
+                    {
+                        "target": f"{row['page']}: p50 <= {PAGE_P50_X_SHELL:g}x {row['role']} shell",
+                        "value": row["p50_x_shell"],
+                        "met": row["p50_x_shell"] <= PAGE_P50_X_SHELL,
+                    }
+                )
+                checks.append(
+                    {
+                        "target": f"{row['page']}: p95 <= {PAGE_P95_X_SHELL:g}x {row['role']} shell",
+                        "value": row["p95_x_shell"],
+                        "met": row["p95_x_shell"] <= PAGE_P95_X_SHELL,
+                    }
+                )
         if len(web_runs) > 1:
             for big, small in zip(full, base, strict=True):
                 growth = round(big["p50_ms"] / small["p50_ms"], 2)
@@ -230,6 +247,10 @@ def _targets(results: dict, args: argparse.Namespace) -> list[dict]:
     return checks
 
 
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def format_table(results: dict) -> str:
     lines = []
     m = results["machine"]
@@ -237,6 +258,11 @@ def format_table(results: dict) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, PostgreSQL {m.get('postgresql', '?')}, "
         f"Redis {m.get('redis', '?')}, Python {m['python']}"
     )
+    if "load_average_start" in m:
+        lines.append(
+            f"Load average (1, 5, 15 min) on {m['cores']} cores: {m['load_average_start']} at the start, "
+            f"{m.get('load_average_end', '?')} at the end"
+        )
     for g in results["generator"]:
         lines.append(
             f"Generator (to {g['to_scale']}x): {g['total_rows']:,} rows in {g['seconds']} s "
@@ -252,21 +278,21 @@ def format_table(results: dict) -> str:
             f"Web at {scales[-1]}x ({s['gunicorn_workers']} gunicorn workers, hey -c {s['concurrency']}, "
             f"{s['duration_s']:g} s per page):"
         )
-        growth_cols = list(scales)
         header = (
-            "| page | p50 ms | p95 ms | p99 ms | req/s | p50 × floor | p95 × floor | "
-            + " | ".join(f"p50 ms at {sc}x" for sc in growth_cols)
-            + " | 100x/1x |"
+            "| page | role | p50 ms | p95 ms | p99 ms | req/s | p50 × floor | p50 × shell | p95 × shell | "
+            + " | ".join(f"p50 ms at {sc}x" for sc in scales)
+            + f" | {scales[-1]}x/{scales[0]}x |"
         )
         lines.append(header)
         lines.append("|" + "---|" * (header.count("|") - 1))
+
         for i, row in enumerate(full):
-            per_scale = " | ".join(f"{web_runs[sc][i]['p50_ms']:.1f}" for sc in growth_cols)
-            growth = row.get("p50_growth")
+            per_scale = " | ".join(f"{web_runs[sc][i]['p50_ms']:.1f}" for sc in scales)
             lines.append(
-                f"| {row['page']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
-                f"{row['throughput_rps']:.0f} | {row['p50_x_floor']:.2f} | {row['p95_x_floor']:.2f} | {per_scale} | "
-                f"{'' if growth is None else f'{growth:.2f}'} |"
+                f"| {row['page']} | {row['role'] or '—'} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
+                f"{row['p99_ms']:.1f} | {row['throughput_rps']:.0f} | {row['p50_x_floor']:.2f} | "
+                f"{_ratio(row['p50_x_shell'])} | {_ratio(row['p95_x_shell'])} | {per_scale} | "
+                f"{_ratio(row.get('p50_growth'))} |"
             )
     eng = results.get("engine")
     if eng:

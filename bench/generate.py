@@ -14,6 +14,8 @@ generator appends clinics to what is there: scale 1, then grow to 10, then to 10
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
+from reactions.domain import contacts, triage
 from reactions.models import Clinic, Flag, FollowUp, Infusion, ReactionReport, ReportedSymptom, User
 
 PATIENTS_PER_CLINIC = 100
@@ -45,6 +48,28 @@ ONSETS = ["during", "within_1h", "1_6h", "6_24h", "1_3d"]
 # Prompt offsets (hours): the clinic's four plus denser ones, so that every infusion has 8 (some 9) rows.
 OFFSETS = [2, 6, 12, 24, 48, 72, 120, 168]
 EXTRA_OFFSET = 240
+
+
+def _symptom_rows(n: int, kind: str) -> list[tuple[str, str]]:
+    """The (code, grade) pairs of the n-th report: a severe event, a report for review, or a plain one."""
+    if kind == "severe":
+        return [("chest_pain", "severe")]  # an emergency sign
+    if kind:
+        return [("headache", "severe")]  # routine, for review: a common symptom graded severe
+    rows = [(MILD[n % 7], GRADES[n % 4])]
+    if n % 2:
+        rows.append((MILD[(n + 3) % 7], "mild"))
+    return rows
+
+
+@functools.cache
+def _assess_pairs(pairs: tuple[tuple[str, str], ...]) -> triage.Triage:
+    return triage.assess(pairs)
+
+
+def _assess(rows: list[tuple[str, str]]) -> triage.Triage:
+    """The app's triage of a report's symptoms; the generator has a few dozen distinct sets."""
+    return _assess_pairs(tuple(rows))
 
 
 def _columns(model, names: list[str]) -> tuple[str, list[str]]:
@@ -144,7 +169,13 @@ class _ClinicRows:
             [
                 "id",
                 "name",
+                "country",
+                "emergency_number",
+                "phone",
                 "out_of_hours_phone",
+                "opens_at",
+                "closes_at",
+                "open_days",
                 "time_zone",
                 "followup_offsets_hours",
                 "quiet_hours_start",
@@ -160,7 +191,13 @@ class _ClinicRows:
                 (
                     clinic_id,
                     f"Bench clinic {c + 1:03d}",
+                    "GB",
+                    "",
+                    "+44 20 7946 0001",
                     "+44 20 7946 0000",
+                    contacts.DEFAULT_OPENS_AT,
+                    contacts.DEFAULT_CLOSES_AT,
+                    json.dumps(list(contacts.DEFAULT_OPEN_DAYS)),
                     "Europe/London",
                     "[2, 24, 72, 168]",
                     dtime(22),
@@ -321,13 +358,47 @@ class _ClinicRows:
             while planned[at][0] in kinds:
                 at += 1
             kinds[planned[at][0]] = "review" if s < OPEN_REVIEW else "closed"
-        rep_cols = ["id", "patient", "infusion", "notes", "is_severe", "needs_review", "clinician_level", "created_at"]
+        rep_cols = [
+            "id",
+            "patient",
+            "infusion",
+            "notes",
+            "care",
+            "source",
+            "tier",
+            "rules_version",
+            "rules",
+            "notes_signs",
+            "is_severe",
+            "needs_review",
+            "clinician_level",
+            "created_at",
+        ]
 
         def reports():
-            for pk, inf_id, patient, created in planned:
+            for n, (pk, inf_id, patient, created) in enumerate(planned):
                 kind = kinds.get(pk, "")
                 self.reports.append((pk, patient, created, kind))
-                yield (pk, patient, inf_id, "", kind == "severe", kind in ("review", "closed"), "", created)
+                # The tier and rules the app's triage gives these symptoms, as report_create records them.
+                result = _assess(_symptom_rows(n, kind))
+                if result.alerts_clinicians != (kind == "severe"):
+                    raise RuntimeError(f"bench symptoms of a {kind or 'plain'} report triage as {result.tier}")
+                yield (
+                    pk,
+                    patient,
+                    inf_id,
+                    "",
+                    "",
+                    "patient",
+                    result.tier.value,
+                    result.version,
+                    json.dumps(list(result.rules)),
+                    "[]",
+                    result.alerts_clinicians,
+                    kind in ("review", "closed"),  # the reports the review flags below stand for
+                    "",
+                    created,
+                )
 
         yield ReactionReport, rep_cols, reports()
 
@@ -336,15 +407,7 @@ class _ClinicRows:
         def symptoms():
             pk = self._take(ReportedSymptom, 0)
             for n, (rep, _patient, _created, kind) in enumerate(self.reports):
-                if kind == "severe":
-                    rows = [("chest_pain", "severe")]
-                elif kind:
-                    rows = [("headache", "very_severe")]
-                else:
-                    rows = [(MILD[n % 7], GRADES[n % 4])]
-                    if n % 2:
-                        rows.append((MILD[(n + 3) % 7], "mild"))
-                for code, grade in rows:
+                for code, grade in _symptom_rows(n, kind):
                     yield (pk, rep, code, grade, ONSETS[n % len(ONSETS)], n % 5 == 0)
                     pk += 1
             self.ids[ReportedSymptom] = pk
@@ -505,6 +568,7 @@ class _ClinicRows:
             "closed_by",
             "next_alert_at",
             "alerts_sent",
+            "reason",  # only for flags no report stands behind (e.g. an address refused); "" here
         ]
 
         def flags():
@@ -534,6 +598,7 @@ class _ClinicRows:
                         None,
                         now + timedelta(days=30),
                         2,
+                        "",
                     )
                 elif kind == "review":
                     yield (
@@ -557,6 +622,7 @@ class _ClinicRows:
                         None,
                         None,
                         0,
+                        "",
                     )
                 elif kind == "closed":
                     yield (
@@ -580,6 +646,7 @@ class _ClinicRows:
                         clinician,
                         None,
                         0,
+                        "",
                     )
                 else:
                     continue
@@ -606,6 +673,7 @@ class _ClinicRows:
                     None,
                     None,
                     0,
+                    "",
                 )
                 pk += 1
             self.ids[Flag] = pk

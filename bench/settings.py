@@ -1,7 +1,8 @@
 """Settings for the benchmark server and worker: production-like (DEBUG off), loopback only.
 
-The project's own settings, plus a URLconf with one extra trivial view (the floor) that the
-project's URLconf must not have (tests enumerate every project URL).
+The project's own settings, plus a URLconf with the floors (a trivial view, and an empty page on
+base.html for each role) that the project's URLconf must not have (tests enumerate every project URL),
+and the template of those empty pages.
 """
 
 import os
@@ -15,9 +16,11 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "False")  # plain HTTP on loopback,
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from ivigtrack.settings import *  # noqa: F403
-from ivigtrack.settings import VAR_DIR
+from ivigtrack.settings import BASE_DIR, TEMPLATES, VAR_DIR
 
 ROOT_URLCONF = "bench.urls"
+# The empty pages' template (bench/templates/bench/shell.html), looked up before the project's.
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [BASE_DIR / "bench" / "templates", *TEMPLATES[0]["DIRS"]]}, *TEMPLATES[1:]]
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SITE_URL = "http://127.0.0.1:8765"
 # collectstatic output of the bench (whitenoise's manifest storage needs it with DEBUG off).

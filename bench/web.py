@@ -2,8 +2,10 @@
 
 Each page is loaded by `hey -c CONCURRENCY` on loopback for DURATION seconds in all, in ROUNDS slices
 taken in turn with the other pages', and its pooled per-request times (hey -o csv) give p50/p95/p99 and
-throughput. The floor is bench.urls.floor: a signed-in trivial view on the same server, settings and
-middleware, measured in the same rounds.
+throughput. Two kinds of floor from bench.urls, measured in the same rounds: the trivial floor (a
+signed-in view that returns "ok", same server, settings and middleware), and for each role its shell
+(an empty page on base.html). Each page is read against the shell of its own role, each shell against
+the trivial floor.
 """
 
 from __future__ import annotations
@@ -35,11 +37,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
 
 
+FLOOR, SHELL, PAGE = "floor", "shell", "page"
+PATIENT, CLINICIAN = "patient", "clinician"
+
+
 @dataclass
 class Page:
     name: str
     path: str
     cookie: str
+    role: str  # whose pages: PATIENT or CLINICIAN ("" for the trivial floor)
+    kind: str = PAGE  # FLOOR, SHELL (the empty page of its role) or PAGE
     method: str = "GET"
     body: str = ""
     expect: int = 200
@@ -74,14 +82,17 @@ def pages() -> list[Page]:
     reporter_cookie = f"{_session_cookie(reporter, staff=False)}; {settings.CSRF_COOKIE_NAME}={csrf}"
     infusion = Infusion.objects.filter(patient=reporter).order_by("-started_at").first()
     body = f"csrfmiddlewaretoken={csrf}&s_headache=on&s_headache_grade=mild&s_headache_onset=1_6h&notes=bench"
+    report = f"/infusions/{infusion.pk}/report/"
     return [
-        Page("floor (trivial view)", "/bench/floor/", patient_cookie),
-        Page("patient home", "/", patient_cookie),
-        Page("infusion form", "/infusions/new/", patient_cookie),
-        Page("report submission (POST)", f"/infusions/{infusion.pk}/report/", reporter_cookie, "POST", body, 302),
-        Page("triage queue", "/clinic/flags/", staff_cookie),
-        Page("patient timeline", f"/clinic/patients/{viewer.pk}/", staff_cookie),
-        Page("product/lot report", "/clinic/products/", staff_cookie),
+        Page("floor (trivial view)", "/bench/floor/", patient_cookie, "", FLOOR),
+        Page("patient shell (empty page)", "/bench/shell/patient/", patient_cookie, PATIENT, SHELL),
+        Page("patient home", "/", patient_cookie, PATIENT),
+        Page("infusion form", "/infusions/new/", patient_cookie, PATIENT),
+        Page("report submission (POST)", report, reporter_cookie, PATIENT, method="POST", body=body, expect=302),
+        Page("clinician shell (empty page)", "/bench/shell/clinician/", staff_cookie, CLINICIAN, SHELL),
+        Page("triage queue", "/clinic/flags/", staff_cookie, CLINICIAN),
+        Page("patient timeline", f"/clinic/patients/{viewer.pk}/", staff_cookie, CLINICIAN),
+        Page("product/lot report", "/clinic/products/", staff_cookie, CLINICIAN),
     ]
 
 
@@ -210,6 +221,19 @@ def _stats(times: list[float], elapsed: float, errors: int) -> dict:
     }
 
 
+def ratios(results: list[dict]) -> list[dict]:
+    """Each row's p50 and p95 over the trivial floor's, and over its own role's shell (pages only)."""
+    floor = next(row for row in results if row["kind"] == FLOOR)
+    shells = {row["role"]: row for row in results if row["kind"] == SHELL}
+    for row in results:
+        row["p50_x_floor"] = round(row["p50_ms"] / floor["p50_ms"], 2)
+        row["p95_x_floor"] = round(row["p95_ms"] / floor["p95_ms"], 2)
+        shell = shells.get(row["role"]) if row["kind"] == PAGE else None
+        row["p50_x_shell"] = round(row["p50_ms"] / shell["p50_ms"], 2) if shell else None
+        row["p95_x_shell"] = round(row["p95_ms"] / shell["p95_ms"], 2) if shell else None
+    return results
+
+
 def run(*, env: dict[str, str], duration: float, concurrency: int, log=print) -> list[dict]:
     """Load every page (the floor first) for `duration` seconds in all, under `hey -c concurrency`.
 
@@ -233,14 +257,12 @@ def run(*, env: dict[str, str], duration: float, concurrency: int, log=print) ->
     for page in measured:
         stats = _stats(*pooled[page.name])
         stats["page"] = page.name
+        stats["role"] = page.role
+        stats["kind"] = page.kind
         stats["method"] = page.method
         results.append(stats)
         log(
             f"    {page.name:28} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f}  "
             f"p99 {stats['p99_ms']:7.2f}  {stats['throughput_rps']:7.1f} req/s  errors {stats['errors']}"
         )
-    floor = results[0]
-    for stats in results:
-        stats["p50_x_floor"] = round(stats["p50_ms"] / floor["p50_ms"], 2)
-        stats["p95_x_floor"] = round(stats["p95_ms"] / floor["p95_ms"], 2)
-    return results
+    return ratios(results)

@@ -1,10 +1,11 @@
-"""Symptom burden per infusion, as numbers and as a server-rendered SVG chart.
+"""Symptom burden per infusion: the numbers, and the geometry of their server-rendered SVG chart.
 
-A clinician reads it to see whether a slower rate, premedication or extra fluids
-helped. No JavaScript and no chart framework: the SVG is built here, every text
-in it escaped, and meaning never rests on colour alone (severe infusions are
-hatched *and* carry a text marker; premedication has its own marker). Its words
-and dates are in the active language, as the page around it.
+A clinician reads it to see whether a slower rate, premedication or extra fluids helped. No
+JavaScript and no chart framework: this module works out where every bar, tick and label goes and
+what each says, as plain data; ``templates/reactions/_burden_chart.html`` writes the SVG (so the
+template engine escapes every text). Meaning never rests on colour alone: severe infusions are
+hatched *and* carry a text marker, and premedication has its own marker. Its words and dates are in
+the active language, as the page around it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.formats import date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 
 from reactions.domain.catalogue import Grade
 from reactions.models import RateChange
@@ -46,9 +45,97 @@ class BurdenRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Palette:
+    """The chart's colours; the severe red and the text pass WCAG AA contrast on white."""
+
+    bar: str = "#0b5394"
+    severe: str = "#a4161a"
+    text: str = "#212529"
+    grid: str = "#d0d4d9"
+    background: str = "#ffffff"
+
+
+PALETTE = Palette()
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A y-axis gridline and its label."""
+
+    value: int
+    y: float
+    label_y: float  # the label's baseline, a little below the line so that it reads as centred on it
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One infusion's bar, with its value above it and its date and markers below."""
+
+    row: BurdenRow
+    centre: float
+    x: float
+    y: float
+    width: float
+    height: float
+    value: str  # "5", or "! 5" for a severe infusion: severity is said in text, not only in colour
+    value_y: float
+    date_label: str  # "3 Mar 25"
+    title: str  # shown on pointing at the bar, read by screen readers
+
+    @property
+    def severe(self) -> bool:
+        return self.row.severe
+
+    @property
+    def premedicated(self) -> bool:
+        return bool(self.row.premedication)
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    """x positions of the legend's swatches and words (all on one line at the top)."""
+
+    y: int
+    swatch_y: int
+    burden_swatch_x: int
+    burden_label_x: int
+    severe_swatch_x: int
+    severe_label_x: int
+    premedication_marker_x: int
+    premedication_label_x: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLayout:
+    """Everything the SVG template draws, in the units of its viewBox."""
+
+    title_id: str
+    desc_id: str
+    hatch_id: str
+    width: int
+    height: int
+    left: int  # the y axis
+    right: int  # where the gridlines end
+    top: int  # the top of the plot
+    baseline: float  # the x axis
+    description: str  # the chart's numbers in a sentence or four, for screen readers
+    ticks: list[Tick]
+    bars: list[Bar]
+    legend: Legend
+    axis_label_y: float  # the middle of the plot, where the rotated "Burden" sits
+    marker_y: float  # baseline of the premedication markers
+    date_y: float  # origin of the rotated date labels
+    colours: Palette = PALETTE
+
+    @property
+    def labelledby(self) -> str:
+        return f"{self.title_id} {self.desc_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class BurdenChart:
     rows: list[BurdenRow]
-    svg: SafeString
+    layout: ChartLayout
 
 
 def format_rate(rate: Decimal, unit_label: str) -> str:
@@ -66,24 +153,22 @@ def highest_rate(rate_changes: Sequence[RateChange]) -> str:
     return " / ".join(format_rate(rate, str(labels.get(unit, unit))) for unit, rate in sorted(highest.items()))
 
 
-def burden_chart(rows: list[BurdenRow]) -> BurdenChart:
-    """The rows and their chart, ready for a template."""
-    # burden_svg escapes every text it writes and takes no markup from the database.
-    return BurdenChart(rows=rows, svg=mark_safe(burden_svg(rows)))  # nosec B308 B703
+def burden_chart(rows: list[BurdenRow], *, id_prefix: str = "burden") -> BurdenChart:
+    """The rows and their chart's layout, ready for a template."""
+    return BurdenChart(rows=rows, layout=chart_layout(rows, id_prefix=id_prefix))
 
 
-# --- SVG --------------------------------------------------------------------------------------
+# --- Geometry ---------------------------------------------------------------------------------
 
-_WIDTH = 720
-_HEIGHT = 340
+WIDTH = 720
+HEIGHT = 340
+EMPTY_HEIGHT = 60  # an empty chart is one line of text
 _LEFT = 48  # room for the y axis labels
 _RIGHT = 12
 _TOP = 40  # room for the legend
 _BOTTOM = 78  # room for the markers and rotated date labels
-_BAR_COLOUR = "#0b5394"
-_SEVERE_COLOUR = "#a4161a"
-_TEXT_COLOUR = "#212529"
-_GRID_COLOUR = "#d0d4d9"
+_MAX_BAR_WIDTH = 48
+_BAR_SHARE = 0.62  # of each infusion's slot; the rest is the gap between bars
 
 
 def short_date(day: date) -> str:
@@ -143,146 +228,104 @@ def _describe(rows: Sequence[BurdenRow]) -> str:
     return " ".join(parts)
 
 
-def burden_svg(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> str:
-    """An accessible bar chart of the burden per infusion. Pure: no database, no request."""
-    prefix = escape(id_prefix)
-    title_id, desc_id, hatch_id = f"{prefix}-title", f"{prefix}-desc", f"{prefix}-severe-hatch"
-    # Translated outside the f-strings below: makemessages (xgettext) does not look inside them.
-    title = escape(_("Symptom burden per infusion"))
-    if not rows:
-        nothing = escape(_("No given infusions to chart yet."))
-        return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
-            f'viewBox="0 0 {_WIDTH} 60" aria-labelledby="{title_id} {desc_id}">'
-            f'<title id="{title_id}">{title}</title>'
-            f'<desc id="{desc_id}">{nothing}</desc>'
-            f'<text x="0" y="35" font-size="16" fill="{_TEXT_COLOUR}">{nothing}</text></svg>'
+class _Titles:
+    """A bar's title, from words translated once a chart rather than once a bar."""
+
+    def __init__(self) -> None:
+        self.lot, self.burden, self.rate, self.premedication = (
+            _("lot %(lot)s"),
+            _("burden %(burden)s"),
+            _("highest rate %(rate)s"),
+            _("premedication: %(what)s"),
+        )
+        self.severe, self.no_premedication, self.extra_fluids = (
+            _("severe reaction"),
+            _("no premedication"),
+            _("extra fluids beforehand"),
         )
 
-    plot_w = _WIDTH - _LEFT - _RIGHT
-    plot_h = _HEIGHT - _TOP - _BOTTOM
+    def __call__(self, row: BurdenRow) -> str:
+        parts = [f"{long_date(row.date)}: {row.product}"]
+        if row.lot:
+            parts.append(self.lot % {"lot": row.lot})
+        parts.append(self.burden % {"burden": row.burden})
+        if row.severe:
+            parts.append(self.severe)
+        if row.max_rate:
+            parts.append(self.rate % {"rate": row.max_rate})
+        parts.append(self.premedication % {"what": row.premedication} if row.premedication else self.no_premedication)
+        if row.pre_hydrated:
+            parts.append(self.extra_fluids)
+        return ", ".join(parts)
+
+
+def _r(value: float) -> float:
+    """A coordinate to a tenth of a unit: enough on a 720-wide viewBox, and short in the markup."""
+    return round(value, 1)
+
+
+def chart_layout(rows: Sequence[BurdenRow], *, id_prefix: str = "burden") -> ChartLayout:
+    """Where each part of the bar chart of the burden per infusion goes. Pure: no database, no request."""
+    plot_h = HEIGHT - _TOP - _BOTTOM
     baseline = _TOP + plot_h
+    legend = Legend(
+        y=19,
+        swatch_y=8,
+        burden_swatch_x=_LEFT,
+        burden_label_x=_LEFT + 20,
+        severe_swatch_x=_LEFT + 330,
+        severe_label_x=_LEFT + 350,
+        premedication_marker_x=_LEFT + 470,
+        premedication_label_x=_LEFT + 482,
+    )
+    common = {
+        "title_id": f"{id_prefix}-title",
+        "desc_id": f"{id_prefix}-desc",
+        "hatch_id": f"{id_prefix}-severe-hatch",
+        "width": WIDTH,
+        "left": _LEFT,
+        "right": WIDTH - _RIGHT,
+        "top": _TOP,
+        "baseline": baseline,
+        "legend": legend,
+        "axis_label_y": _r(_TOP + plot_h / 2),
+        "marker_y": baseline + 15,
+        "date_y": baseline + 28,
+    }
+    if not rows:
+        return ChartLayout(height=EMPTY_HEIGHT, description="", ticks=[], bars=[], **common)
+
     ticks = nice_ticks(max(r.burden for r in rows))
     top_value = ticks[-1]
-    slot = plot_w / len(rows)
-    bar_w = min(slot * 0.62, 48)
+    slot = (WIDTH - _LEFT - _RIGHT) / len(rows)
+    bar_w = min(slot * _BAR_SHARE, _MAX_BAR_WIDTH)
 
     def y_of(value: float) -> float:
         return baseline - (value / top_value) * plot_h
 
-    out: list[str] = [
-        (
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="burden-chart" role="img" width="100%" '
-            f'viewBox="0 0 {_WIDTH} {_HEIGHT}" preserveAspectRatio="xMinYMin meet" '
-            f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif">'
-        ),
-        f'<title id="{title_id}">{title}</title>',
-        f'<desc id="{desc_id}">{escape(_describe(rows))}</desc>',
-        (
-            "<defs>"
-            f'<pattern id="{hatch_id}" patternUnits="userSpaceOnUse" width="8" height="8" '
-            'patternTransform="rotate(45)">'
-            f'<rect width="8" height="8" fill="#ffffff"/>'
-            f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_SEVERE_COLOUR}" stroke-width="5"/>'
-            "</pattern></defs>"
-        ),
-    ]
-
-    # Legend: every encoding is spelled out in words.
-    premedication_marker = escape(pgettext("the chart's letter under an infusion with premedication", "P"))
-    burden_legend, severe_legend = (
-        escape(_("Burden (sum of grades: mild 1 … very severe 4)")),
-        escape(_("severe reaction")),
-    )
-    premedication_legend, burden_axis = escape(_("premedication given")), escape(_("Burden"))
-    out.append(
-        '<g class="legend" font-size="12" aria-hidden="true">'
-        f'<rect x="{_LEFT}" y="8" width="14" height="14" fill="{_BAR_COLOUR}"/>'
-        f'<text x="{_LEFT + 20}" y="19" fill="{_TEXT_COLOUR}">{burden_legend}</text>'
-        f'<rect x="{_LEFT + 330}" y="8" width="14" height="14" fill="url(#{hatch_id})" stroke="{_SEVERE_COLOUR}"/>'
-        f'<text x="{_LEFT + 350}" y="19" fill="{_TEXT_COLOUR}">! {severe_legend}</text>'
-        f'<text x="{_LEFT + 470}" y="19" fill="{_TEXT_COLOUR}" font-weight="700">{premedication_marker}</text>'
-        f'<text x="{_LEFT + 482}" y="19" fill="{_TEXT_COLOUR}">{premedication_legend}</text>'
-        "</g>"
-    )
-
-    # Y axis with gridlines and tick labels.
-    out.append(f'<g class="y-axis" font-size="12" fill="{_TEXT_COLOUR}">')
-    for tick in ticks:
-        y = y_of(tick)
-        out.append(
-            f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_WIDTH - _RIGHT}" y2="{y:.1f}" stroke="{_GRID_COLOUR}" '
-            f'stroke-width="1"/>'
-            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
-        )
-    out.append(
-        f'<text transform="translate(12 {_TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">{burden_axis}</text>'
-    )
-    out.append(
-        f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" stroke-width="1"/>'
-    )
-    out.append("</g>")
-
-    # One group per infusion: the bar, its value, the markers and the date.
-    # Each bar's title (shown on pointing at it) is built from these words: translated once, not once a bar.
-    lot_of, burden_of, rate_of, premedication_of = (
-        _("lot %(lot)s"),
-        _("burden %(burden)s"),
-        _("highest rate %(rate)s"),
-        _("premedication: %(what)s"),
-    )
-    severe_reaction, no_premedication, extra_fluids = (
-        _("severe reaction"),
-        _("no premedication"),
-        _("extra fluids beforehand"),
-    )
+    title_of = _Titles()
+    bars = []
     for index, row in enumerate(rows):
         centre = _LEFT + slot * index + slot / 2
-        x = centre - bar_w / 2
         height = max(baseline - y_of(row.burden), 0)
-        label = [f"{long_date(row.date)}: {row.product}"]
-        if row.lot:
-            label.append(lot_of % {"lot": row.lot})
-        label.append(burden_of % {"burden": row.burden})
-        if row.severe:
-            label.append(severe_reaction)
-        if row.max_rate:
-            label.append(rate_of % {"rate": row.max_rate})
-        label.append(premedication_of % {"what": row.premedication} if row.premedication else no_premedication)
-        if row.pre_hydrated:
-            label.append(extra_fluids)
-        classes = "bar severe" if row.severe else "bar"
-        out.append(f'<g class="{classes}"><title>{escape(", ".join(label))}</title>')
-        fill = f"url(#{hatch_id})" if row.severe else _BAR_COLOUR
-        stroke = f' stroke="{_SEVERE_COLOUR}" stroke-width="2"' if row.severe else ""
-        out.append(
-            f'<rect x="{x:.1f}" y="{baseline - height:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
-            f'fill="{fill}"{stroke}/>'
-        )
-        value_y = baseline - height - 5
-        value = f"{row.burden}"
-        if row.severe:
-            value = f"! {value}"
-        weight = ' font-weight="700"' if row.severe else ""
-        colour = _SEVERE_COLOUR if row.severe else _TEXT_COLOUR
-        out.append(
-            f'<text x="{centre:.1f}" y="{value_y:.1f}" text-anchor="middle" font-size="12" '
-            f'fill="{colour}"{weight}>{escape(value)}</text>'
-        )
-        if row.premedication:
-            out.append(
-                f'<text class="premedication" x="{centre:.1f}" y="{baseline + 15}" text-anchor="middle" '
-                f'font-size="12" font-weight="700" fill="{_TEXT_COLOUR}">{premedication_marker}</text>'
+        bars.append(
+            Bar(
+                row=row,
+                centre=_r(centre),
+                x=_r(centre - bar_w / 2),
+                y=_r(baseline - height),
+                width=_r(bar_w),
+                height=_r(height),
+                value=f"! {row.burden}" if row.severe else f"{row.burden}",
+                value_y=_r(baseline - height - 5),
+                date_label=short_date(row.date),
+                title=title_of(row),
             )
-        out.append(
-            f'<text class="date" transform="translate({centre:.1f} {baseline + 28}) rotate(-45)" '
-            f'text-anchor="end" font-size="11" fill="{_TEXT_COLOUR}">{escape(short_date(row.date))}</text>'
         )
-        out.append("</g>")
-
-    out.append(
-        f'<line x1="{_LEFT}" y1="{baseline}" x2="{_WIDTH - _RIGHT}" y2="{baseline}" stroke="{_TEXT_COLOUR}" '
-        f'stroke-width="1"/>'
+    return ChartLayout(
+        height=HEIGHT,
+        description=_describe(rows),
+        ticks=[Tick(value=tick, y=_r(y_of(tick)), label_y=_r(y_of(tick) + 4)) for tick in ticks],
+        bars=bars,
+        **common,
     )
-    out.append("</svg>")
-    return "".join(out)

@@ -1,4 +1,4 @@
-"""The symptom burden chart: the pure SVG renderer (no database) and the per-infusion numbers."""
+"""The symptom burden chart: its geometry (reactions/charts.py, no database) and the SVG the template writes."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.safestring import SafeString
 
-from reactions import charts, services
-from reactions.charts import BurdenRow, burden_svg, nice_ticks
-from reactions.models import Infusion, RateChange
-from reactions.selectors.burden import symptom_burden
-from tests.factories import ClinicianFactory, InfusionFactory, make_report
+from reactions import charts
+from reactions.charts import PALETTE, BurdenRow, burden_chart, chart_layout, nice_ticks
+from reactions.models import RateChange
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -41,16 +38,94 @@ def _row(n: int, **overrides) -> BurdenRow:
     return BurdenRow(**values)
 
 
+def render(rows: list[BurdenRow], *, id_prefix: str = "burden") -> str:
+    return render_to_string("reactions/_burden_chart.html", {"chart": burden_chart(rows, id_prefix=id_prefix)})
+
+
 def _parse(svg: str) -> ET.Element:
     return ET.fromstring(svg)  # also proves the markup is well-formed XML
 
 
-# --- burden_svg: pure, no database ------------------------------------------------------------
+def _bars(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if "bar" in (g.get("class") or "").split()]
+
+
+# --- The geometry: pure data, no markup ---------------------------------------------------------
+
+
+def test_bars_are_as_tall_as_their_burden_on_the_axis_scale():
+    layout = chart_layout([_row(n, burden=b) for n, b in enumerate([4, 0, 9, 1])])
+    assert [t.value for t in layout.ticks] == [0, 2, 4, 6, 8, 10]
+    plot_height = layout.baseline - layout.top
+    unit = plot_height / layout.ticks[-1].value
+    assert [bar.height for bar in layout.bars] == [pytest.approx(b * unit, abs=0.05) for b in (4, 0, 9, 1)]
+    # Every bar stands on the baseline and stays inside the plot.
+    assert all(bar.y + bar.height == pytest.approx(layout.baseline, abs=0.1) for bar in layout.bars)
+    assert all(layout.top <= bar.y <= layout.baseline for bar in layout.bars)
+    # Ticks run from the baseline (0) up to the top of the plot (the highest tick).
+    assert layout.ticks[0].y == layout.baseline and layout.ticks[-1].y == layout.top
+    assert [bar.value for bar in layout.bars] == ["4", "0", "9", "1"]
+
+
+def test_bars_share_the_width_oldest_first_and_never_grow_too_wide():
+    few = chart_layout([_row(0), _row(1)])
+    assert [bar.width for bar in few.bars] == [48, 48]  # two infusions: each capped, not 200 wide
+    many = chart_layout([_row(n) for n in range(24)])
+    slot = (many.right - many.left) / 24
+    centres = [bar.centre for bar in many.bars]
+    assert centres == sorted(centres)
+    assert all(b - a == pytest.approx(slot, abs=0.11) for a, b in pairwise(centres))  # to a tenth, each
+    assert all(bar.width < slot for bar in many.bars)  # a gap between neighbours
+    assert many.bars[0].x >= many.left and many.bars[-1].x + many.bars[-1].width <= many.right
+
+
+def test_labels_and_titles_are_text_and_say_what_colour_says():
+    layout = chart_layout(
+        [
+            _row(0, burden=3, premedication="Paracetamol 1 g"),
+            _row(1, burden=5, severe=True, max_rate="4.8 mL/kg/h", pre_hydrated=True),
+        ]
+    )
+    mild, severe = layout.bars
+    assert (mild.value, severe.value) == ("3", "! 5")
+    assert (mild.severe, mild.premedicated, severe.severe, severe.premedicated) == (False, True, True, False)
+    assert mild.title == "6 Jan 2025: Privigen, lot P0, burden 3, premedication: Paracetamol 1 g"
+    assert severe.title == (
+        "3 Feb 2025: Privigen, lot P1, burden 5, severe reaction, highest rate 4.8 mL/kg/h, no premedication, "
+        "extra fluids beforehand"
+    )
+    assert [bar.date_label for bar in layout.bars] == ["6 Jan 25", "3 Feb 25"]
+    assert layout.description.startswith("Symptom burden for 2 infusions from 6 Jan 2025 to 3 Feb 2025.")
+
+
+def test_colours_are_data_and_ids_follow_the_prefix():
+    layout = chart_layout([_row(0)], id_prefix="summary")
+    assert layout.colours == PALETTE and PALETTE.severe == "#a4161a"
+    assert (layout.title_id, layout.desc_id, layout.hatch_id) == (
+        "summary-title",
+        "summary-desc",
+        "summary-severe-hatch",
+    )
+    assert layout.labelledby == "summary-title summary-desc"
+
+
+def test_an_empty_layout_has_no_bars_and_is_one_line_high():
+    layout = chart_layout([])
+    assert layout.bars == [] and layout.ticks == [] and layout.height == charts.EMPTY_HEIGHT
+
+
+def test_nice_ticks():
+    assert nice_ticks(0) == [0, 1]
+    assert nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert nice_ticks(13) == [0, 5, 10, 15]
+    assert nice_ticks(96) == [0, 20, 40, 60, 80, 100]
+
+
+# --- The SVG the template writes ----------------------------------------------------------------
 
 
 def test_svg_is_an_accessible_image_with_title_and_a_description_of_the_numbers():
-    rows = [_row(0, burden=2), _row(1, burden=7, severe=True), _row(2, burden=3)]
-    root = _parse(burden_svg(rows))
+    root = _parse(render([_row(0, burden=2), _row(1, burden=7, severe=True), _row(2, burden=3)]))
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert title is not None and title.text == "Symptom burden per infusion"
@@ -58,53 +133,58 @@ def test_svg_is_an_accessible_image_with_title_and_a_description_of_the_numbers(
     assert "3 infusions from 6 Jan 2025 to 3 Mar 2025" in desc.text
     assert "Highest burden 7 on 3 Feb 2025" in desc.text
     assert "Severe reaction after 1 infusion: 3 Feb 2025." in desc.text
+    legend = root.find(f"{SVG}g[@class='legend']")
+    assert legend.get("aria-hidden") == "true"  # the description already says it, in words
 
 
-def test_one_bar_per_infusion_in_order_with_its_value_and_date_label():
+def test_the_svg_draws_the_layout():
     rows = [_row(n, burden=b) for n, b in enumerate([4, 0, 9, 1])]
-    root = _parse(burden_svg(rows))
-    bars = [g for g in root.iter(f"{SVG}g") if "bar" in (g.get("class") or "").split()]
+    layout = chart_layout(rows)
+    root = _parse(render(rows))
+    assert root.get("viewBox") == f"0 0 {layout.width} {layout.height}"
+    bars = _bars(root)
     assert len(bars) == 4
-    heights = [float(g.find(f"{SVG}rect").get("height")) for g in bars]
-    assert heights[1] == 0 and heights[2] > heights[0] > heights[3] > 0
-    # x positions grow left to right: oldest first.
-    xs = [float(g.find(f"{SVG}rect").get("x")) for g in bars]
-    assert xs == sorted(xs)
+    drawn = [{k: float(g.find(f"{SVG}rect").get(k)) for k in ("x", "y", "width", "height")} for g in bars]
+    assert drawn == [{"x": b.x, "y": b.y, "width": b.width, "height": b.height} for b in layout.bars]
+    assert drawn[1]["height"] == 0 and drawn[2]["height"] > drawn[0]["height"] > drawn[3]["height"] > 0
     labels = [t.text for g in bars for t in g.findall(f"{SVG}text") if t.get("class") == "date"]
     assert labels == ["6 Jan 25", "3 Feb 25", "3 Mar 25", "31 Mar 25"]
-    values = [g.findall(f"{SVG}text")[0].text for g in bars]
-    assert values == ["4", "0", "9", "1"]
+    assert [g.findall(f"{SVG}text")[0].text for g in bars] == ["4", "0", "9", "1"]
+    axis = root.find(f"{SVG}g[@class='y-axis']")
+    assert [t.text for t in axis.findall(f"{SVG}text") if t.text.isdigit()] == ["0", "2", "4", "6", "8", "10"]
+    gridlines = [float(line.get("y1")) for line in axis.findall(f"{SVG}line")[:-1]]
+    assert gridlines == [t.y for t in layout.ticks]
 
 
-def test_y_axis_ticks_cover_the_highest_burden():
-    root = _parse(burden_svg([_row(0, burden=13), _row(1, burden=2)]))
-    axis = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "y-axis")
-    ticks = [t.text for t in axis.findall(f"{SVG}text") if t.text and t.text.isdigit()]
-    assert ticks == ["0", "5", "10", "15"]
-    assert nice_ticks(0) == [0, 1]
-    assert nice_ticks(7) == [0, 2, 4, 6, 8]
-    assert nice_ticks(96) == [0, 20, 40, 60, 80, 100]
+def test_coordinates_are_not_localized():
+    """Spanish writes 12,5: an SVG coordinate must stay 12.5 whatever the page's language."""
+    rows = [_row(n, burden=b) for n, b in enumerate([4, 7, 9])]
+    with translation.override("es"):
+        svg = render(rows)
+    root = _parse(svg)
+    numbers = [g.find(f"{SVG}rect").get(k) for g in _bars(root) for k in ("x", "y", "width", "height")]
+    assert all(re.fullmatch(r"\d+(\.\d)?", n) for n in numbers), numbers
+    assert "," not in root.get("viewBox")
 
 
 def test_severe_infusions_are_hatched_and_marked_in_text_not_only_by_colour():
-    root = _parse(burden_svg([_row(0, burden=3), _row(1, burden=5, severe=True)]))
+    root = _parse(render([_row(0, burden=3), _row(1, burden=5, severe=True)]))
     pattern = root.find(f"{SVG}defs/{SVG}pattern")
     assert pattern is not None
-    bars = [g for g in root.iter(f"{SVG}g") if "bar" in (g.get("class") or "").split()]
-    mild, severe = bars
+    mild, severe = _bars(root)
     assert severe.get("class") == "bar severe"
     assert severe.find(f"{SVG}rect").get("fill") == f"url(#{pattern.get('id')})"
-    assert mild.find(f"{SVG}rect").get("fill").startswith("#")
+    assert mild.find(f"{SVG}rect").get("fill") == PALETTE.bar
     assert severe.findall(f"{SVG}text")[0].text == "! 5"  # the text marker
     assert "severe reaction" in severe.find(f"{SVG}title").text
     assert "severe" not in mild.find(f"{SVG}title").text
-    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    legend = root.find(f"{SVG}g[@class='legend']")
     assert "! severe reaction" in [t.text for t in legend.findall(f"{SVG}text")]
 
 
 def test_premedication_is_marked_under_its_bar_and_in_the_tooltip():
-    root = _parse(burden_svg([_row(0, premedication="Paracetamol 1 g"), _row(1)]))
-    with_premed, without = [g for g in root.iter(f"{SVG}g") if "bar" in (g.get("class") or "").split()]
+    root = _parse(render([_row(0, premedication="Paracetamol 1 g"), _row(1)]))
+    with_premed, without = _bars(root)
     assert [t.text for t in with_premed.findall(f"{SVG}text") if t.get("class") == "premedication"] == ["P"]
     assert not [t for t in without.findall(f"{SVG}text") if t.get("class") == "premedication"]
     assert "premedication: Paracetamol 1 g" in with_premed.find(f"{SVG}title").text
@@ -113,28 +193,31 @@ def test_premedication_is_marked_under_its_bar_and_in_the_tooltip():
 
 def test_every_text_is_escaped():
     hostile = '<script>alert("x")</script>'
-    svg = burden_svg([_row(0, product=hostile, lot='"><img src=x onerror=alert(1)>', premedication="a & b <i>")])
+    svg = render([_row(0, product=hostile, lot='"><img src=x onerror=alert(1)>', premedication="a & b <i>")])
     assert "<script" not in svg and "<img" not in svg and "<i>" not in svg
     root = _parse(svg)
-    tooltip = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "bar").find(f"{SVG}title").text
+    tooltip = _bars(root)[0].find(f"{SVG}title").text
     # Escaped in the markup, and read back as the original text.
     assert hostile in tooltip and "a & b <i>" in tooltip
     assert "script" not in "".join(root.itertext()).replace(tooltip, "")
 
 
 def test_no_javascript_and_no_inline_style_in_the_chart():
-    svg = burden_svg([_row(n, burden=n, severe=n == 2, premedication="x" if n % 2 else "") for n in range(24)])
+    svg = render([_row(n, burden=n, severe=n == 2, premedication="x" if n % 2 else "") for n in range(24)])
     lowered = svg.lower()
     assert "<script" not in lowered and "javascript:" not in lowered
     assert not re.search(r"\son[a-z]+\s*=", lowered)  # no event handler attributes
     # A strict Content Security Policy blocks style attributes; presentation attributes are fine.
     assert "style=" not in lowered
+    assert len(_bars(_parse(svg))) == 24
 
 
 def test_an_empty_chart_still_says_what_it_is():
-    root = _parse(burden_svg([]))
+    root = _parse(render([]))
     assert root.get("role") == "img"
+    assert root.find(f"{SVG}title").text == "Symptom burden per infusion"
     assert root.find(f"{SVG}desc").text == "No given infusions to chart yet."
+    assert not _bars(root)
 
 
 def test_the_chart_speaks_the_language_of_the_page():
@@ -143,15 +226,15 @@ def test_the_chart_speaks_the_language_of_the_page():
         _row(1, burden=7, severe=True, pre_hydrated=True, max_rate="4.8 mL/kg/h"),
     ]
     with translation.override("es"):
-        root = _parse(burden_svg(rows))
-        empty = _parse(burden_svg([]))
+        root = _parse(render(rows))
+        empty = _parse(render([]))
     assert root.find(f"{SVG}title").text == "Carga de síntomas por infusión"
     desc = root.find(f"{SVG}desc").text
     assert desc.startswith("Carga de síntomas de 2 infusiones, del 6 Ene 2025 al 3 Feb 2025.")
     assert "Reacción grave tras 1 infusión: 3 Feb 2025." in desc and "Premedicación dada en 1 de 2 infusiones." in desc
     legend = [t.text for t in root.find(f"{SVG}g[@class='legend']").findall(f"{SVG}text")]
     assert legend == ["Carga (suma de grados: leve 1 … muy grave 4)", "! reacción grave", "P", "premedicación dada"]
-    tooltips = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class", "").startswith("bar")]
+    tooltips = [g.find(f"{SVG}title").text for g in _bars(root)]
     assert tooltips == [
         "6 Ene 2025: Privigen, lote P0, carga 2, premedicación: Paracetamol",
         (
@@ -175,10 +258,10 @@ def test_chart_dates_are_what_djangos_date_format_writes(language):
 
 
 def test_prefixes_keep_ids_unique_when_two_charts_share_a_page():
-    a, b = burden_svg([_row(0, severe=True)], id_prefix="a"), burden_svg([_row(0, severe=True)], id_prefix="b")
+    a, b = render([_row(0, severe=True)], id_prefix="a"), render([_row(0, severe=True)], id_prefix="b")
     ids_a = {e.get("id") for e in _parse(a).iter() if e.get("id")}
     ids_b = {e.get("id") for e in _parse(b).iter() if e.get("id")}
-    assert ids_a and not ids_a & ids_b
+    assert ids_a == {"a-title", "a-desc", "a-severe-hatch"} and not ids_a & ids_b
 
 
 def test_highest_rate_per_unit_drops_trailing_zeros():
@@ -190,116 +273,3 @@ def test_highest_rate_per_unit_drops_trailing_zeros():
     assert charts.highest_rate(changes) == "4.8 mL/kg/h"
     assert charts.highest_rate([RateChange(rate=Decimal("200.00"), unit=RateChange.Unit.ML_H)]) == "200 mL/h"
     assert charts.highest_rate([]) == ""
-
-
-# --- symptom_burden: from the database -------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_burden_sums_grade_weights_over_all_reports_of_an_infusion(patient):
-    infusion = InfusionFactory(patient=patient, premedication="Cetirizine", pre_hydrated=True, lot_number="LOT-7")
-    make_report(infusion=infusion, symptoms=[("headache", "mild"), ("fatigue", "moderate")])
-    make_report(infusion=infusion, symptoms=[("nausea", "severe"), ("chills", "severe")])
-    quiet = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=30))
-
-    chart = symptom_burden(patient=patient)
-
-    assert [r.infusion_id for r in chart.rows] == [quiet.pk, infusion.pk]  # oldest first
-    row = chart.rows[1]
-    assert row.burden == 1 + 2 + 3 + 3
-    assert (row.product, row.lot, row.premedication, row.pre_hydrated) == ("Privigen", "LOT-7", "Cetirizine", True)
-    assert row.severe is False and row.reports == 2
-    assert chart.rows[0].burden == 0 and chart.rows[0].reports == 0
-    assert isinstance(chart.svg, SafeString) and "Cetirizine" in chart.svg
-
-
-@pytest.mark.django_db
-def test_severe_follows_the_report_level_after_clinician_review(patient, clinician):
-    severe = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=10))
-    make_report(infusion=severe, symptoms=[("breathing_trouble", "moderate")])
-    downgraded = InfusionFactory(patient=patient)
-    report = make_report(infusion=downgraded, symptoms=[("chest_pain", "mild")])
-    services.reports.report_reclassify(
-        report=report, by=clinician, to_level="mild", reason="Muscular, examined in clinic"
-    )
-
-    rows = symptom_burden(patient=patient).rows
-
-    assert [(r.infusion_id, r.severe) for r in rows] == [(severe.pk, True), (downgraded.pk, False)]
-
-
-@pytest.mark.django_db
-def test_highest_rate_comes_from_the_rate_changes(patient, clinician):
-    infusion = InfusionFactory(patient=patient)
-    for minutes, rate in ((0, "0.5"), (30, "2"), (60, "4.8")):
-        services.infusions.rate_change_record(
-            infusion=infusion,
-            by=clinician,
-            changed_at=infusion.started_at + timedelta(minutes=minutes),
-            rate=Decimal(rate),
-            unit=RateChange.Unit.ML_KG_H,
-        )
-    (row,) = symptom_burden(patient=patient).rows
-    assert row.max_rate == "4.8 mL/kg/h"
-
-
-@pytest.mark.django_db
-def test_only_the_patients_own_given_infusions_the_last_24(patient, other_patient):
-    start = timezone.now() - timedelta(days=900)
-    given = [InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n)) for n in range(26)]
-    InfusionFactory(
-        patient=patient, status=Infusion.Status.PLANNED, started_at=timezone.now() + timedelta(days=3), ended_at=None
-    )
-    InfusionFactory(patient=other_patient)
-
-    rows = symptom_burden(patient=patient).rows
-
-    assert [r.infusion_id for r in rows] == [i.pk for i in given[-24:]]
-
-
-@pytest.mark.django_db
-def test_dates_are_local_dates_in_the_current_time_zone(patient):
-    # 23:30 UTC on 31 Jan is already 1 February in Tokyo.
-    InfusionFactory(patient=patient, started_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC))
-    with timezone.override("Asia/Tokyo"):
-        (row,) = symptom_burden(patient=patient).rows
-    assert row.date == date(2025, 2, 1)
-
-
-def _patient_history(patient, clinician, *, infusions: int) -> None:
-    start = timezone.now() - timedelta(days=30 * infusions)
-    for n in range(infusions):
-        infusion = InfusionFactory(patient=patient, started_at=start + timedelta(days=30 * n))
-        services.infusions.rate_change_record(
-            infusion=infusion,
-            by=clinician,
-            changed_at=infusion.started_at,
-            rate=Decimal(1),
-            unit=RateChange.Unit.ML_KG_H,
-        )
-        make_report(infusion=infusion, symptoms=[("headache", "moderate"), ("rash", "mild")])
-        make_report(infusion=infusion, symptoms=[("fatigue", "severe")])
-
-
-@pytest.mark.django_db
-def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinician):
-    _patient_history(patient, clinician, infusions=2)
-    _patient_history(other_patient, clinician, infusions=20)
-
-    with CaptureQueriesContext(connection) as small:
-        small_rows = symptom_burden(patient=patient).rows
-    with CaptureQueriesContext(connection) as large:
-        large_rows = symptom_burden(patient=other_patient).rows
-
-    assert (len(small_rows), len(large_rows)) == (2, 20)
-    assert all(r.burden == 2 + 1 + 3 for r in large_rows)
-    assert len(small) == len(large) <= 4
-
-
-@pytest.mark.django_db
-def test_query_count_is_bounded_for_the_largest_chart(patient, django_assert_max_num_queries):
-    clinician = ClinicianFactory(clinic=patient.clinic)
-    _patient_history(patient, clinician, infusions=30)
-    with django_assert_max_num_queries(4):
-        chart = symptom_burden(patient=patient)
-    assert len(chart.rows) == 24

@@ -62,6 +62,7 @@ PATIENT_TEMPLATES = [
     "reactions/report_detail.html",
     "reactions/report_form.html",
     "reactions/summary.html",
+    "reactions/_burden_chart.html",  # the burden chart, on the patient's summary
     "_connection_status.html",
     "pwa/offline.html",
     "reactions/_language_form.html",
@@ -456,8 +457,9 @@ def test_patient_templates_and_emails_are_fully_translated():
 
 
 @pytest.mark.parametrize("module", ["charts.py"])
-def test_the_markup_written_in_python_is_fully_translated(module):
-    """charts.py writes the burden chart's words, on the patient's summary and the clinician's timeline."""
+def test_the_chart_words_written_in_python_are_fully_translated(module):
+    """charts.py writes the burden chart's description and bar titles, on the patient's summary and the
+    clinician's timeline (the template holds the chart's other words)."""
     entries = {(e["msgctxt"], e["msgid"]): e for e in _read_po(PO_FILE)}
     source = (Path(settings.BASE_DIR) / "reactions" / module).read_text(encoding="utf-8")
     string = r'"(?:[^"\\]|\\.)*"'

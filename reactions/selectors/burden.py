@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import reduce
+from itertools import pairwise
+from operator import add
 
-from django.db.models import Case, Count, Exists, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Count, Exists, Expression, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reactions.charts import GRADE_WEIGHTS, MAX_INFUSIONS, BurdenChart, BurdenRow, burden_chart, highest_rate
 from reactions.models import Infusion, RateChange, ReactionReport, ReportedSymptom, User
+
+
+def _highest_grades_summed() -> Expression:
+    """The sum, over the distinct symptoms of the rows grouped, of each one's highest grade weight.
+
+    A headache reported mild, then severe, then moderate about the same infusion weighs 3, not 6:
+    each report repeats how the patient feels, it does not add a symptom. A symptom whose highest
+    weight is w reaches each of the levels 1..w, so the sum of highest weights is the number of
+    distinct symptoms reaching weight 1, plus those reaching 2, and so on (each level counted with the
+    step up to it): one flat aggregate, where a maximum per symptom and then a sum would need a
+    subquery inside the subquery.
+    """
+    levels = sorted(set(GRADE_WEIGHTS.values()))
+    terms = []
+    for below, level in pairwise([0, *levels]):
+        reaching = [grade for grade, weight in GRADE_WEIGHTS.items() if weight >= level]
+        count = Count("code", distinct=True, filter=Q(grade__in=reaching))
+        terms.append(count if level - below == 1 else count * (level - below))
+    return reduce(add, terms)
 
 
 def symptom_burden(
@@ -19,8 +41,9 @@ def symptom_burden(
     """The patient's last ``limit`` given infusions (oldest first) with their symptom burden.
 
     One query whatever the number of infusions, reports and symptoms (two when some infusion has rate
-    changes): the database counts each infusion's reports and severe reports and sums its grade
-    weights, so that no report or symptom is ever loaded as a model instance.
+    changes): the database counts each infusion's reports and severe reports and sums, over its
+    distinct symptoms, the weight of each one's highest grade, so that no report or symptom is ever
+    loaded as a model instance.
     """
     infusions = Infusion.objects.filter(patient=patient, status=Infusion.Status.GIVEN)
     if since is not None:
@@ -29,7 +52,6 @@ def symptom_burden(
         infusions = infusions.filter(started_at__lt=until)
     # .order_by() clears ReactionReport's default ordering, which would otherwise split the groups.
     reports = ReactionReport.objects.filter(infusion=OuterRef("pk")).order_by().values("infusion")
-    weight = Case(*(When(grade=grade, then=Value(w)) for grade, w in GRADE_WEIGHTS.items()), default=Value(0))
     symptoms = ReportedSymptom.objects.filter(report__infusion=OuterRef("pk")).order_by().values("report__infusion")
     chosen = list(
         infusions.order_by("-started_at", "-pk")
@@ -39,7 +61,7 @@ def symptom_burden(
             severe_reports=Coalesce(
                 Subquery(reports.filter(ReactionReport.SEVERE_AFTER_REVIEW).annotate(n=Count("pk")).values("n")), 0
             ),
-            burden=Coalesce(Subquery(symptoms.annotate(b=Sum(weight)).values("b")), 0),
+            burden=Coalesce(Subquery(symptoms.annotate(b=_highest_grades_summed()).values("b")), 0),
             has_rate_changes=Exists(RateChange.objects.filter(infusion=OuterRef("pk"))),
         )[:limit]
     )
