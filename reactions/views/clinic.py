@@ -96,7 +96,6 @@ def _patient_page(request: HttpRequest, patient: User, *, phone_form: PhoneForm 
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
         "phone_form": phone_form or PhoneForm(initial={"phone": patient.phone}, by_staff=True),
-        "reclassify_form": ReclassifyForm(),
     }
     status = 400 if phone_form is not None else 200
     return render(request, "reactions/clinic_patient_detail.html", context, status=status)
@@ -131,13 +130,16 @@ def clinic_patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @clinic_staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page of its own, linked from each report on the timeline: one form per page, not one per card."""
     report = get_object_or_404(
-        ReactionReport.objects.select_related("patient", "infusion"), pk=pk, patient__clinic=request.user.clinic
+        ReactionReport.objects.select_related("patient", "infusion").prefetch_related("symptoms"),
+        pk=pk,
+        patient__clinic=request.user.clinic,
     )
-    form = ReclassifyForm(request.POST)
-    if form.is_valid():
+    form = ReclassifyForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
         try:
             services.reports.report_reclassify(
                 report=report,
@@ -145,13 +147,20 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
                 to_level=form.cleaned_data["to_level"],
                 reason=form.cleaned_data["reason"],
             )
+        except services.triage.FlagActionError as error:
+            form.add_error(None, str(error))
+        else:
             audit(request, patients=[report.patient_id], action="change", what=f"report {report.pk}: reclassified")
             messages.success(request, _("Report reclassified; the patient's own answers are kept."))
-        except services.triage.FlagActionError as error:
-            messages.error(request, str(error))
-    else:
-        messages.error(request, _("Choose a severity and say why."))
-    return redirect(reverse("clinic_patient_detail", args=[report.patient_id]) + f"#report-{report.pk}")
+            return redirect(reverse("clinic_patient_detail", args=[report.patient_id]) + f"#report-{report.pk}")
+    if request.method == "GET":
+        audit(request, patients=[report.patient_id], action="view", what=f"report {report.pk}")
+    return render(
+        request,
+        "reactions/report_reclassify.html",
+        {"report": report, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @clinic_staff_required

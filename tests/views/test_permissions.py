@@ -66,7 +66,7 @@ EXPECTED: dict[str, tuple] = {
     "clinic_infusion_detail": STAFF_OF_CLINIC,
     "clinic_report_create": STAFF_OF_CLINIC,
     "triage_rules": STAFF,
-    "report_reclassify": STAFF_POST_ONLY,
+    "report_reclassify": STAFF_OF_CLINIC,
     "report_assessment": STAFF_OF_CLINIC,
     "infusion_plan": STAFF_OF_CLINIC,
     "product_report": STAFF,

@@ -566,14 +566,20 @@ def test_the_badge_counts_every_flag_needing_action_whatever_the_queue_shows(cli
     assert severe_only.context["queue_count"] == expected  # the badge is not the filtered count
 
 
-def test_the_reclassify_form_on_the_timeline_carries_a_working_csrf_token(clinician, patient, login):
+def test_each_timeline_card_links_to_a_reclassify_page_whose_form_works(clinician, patient, login):
     report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "mild")])
     client = login(clinician)
     client.handler.enforce_csrf_checks = True
-    page = client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
+    timeline = client.get(reverse("clinic_patient_detail", args=[patient.pk])).content.decode()
     action = reverse("report_reclassify", args=[report.pk])
-    form = page[page.index(f'action="{action}"') :]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    assert f'href="{action}"' in timeline and 'name="to_level"' not in timeline  # no form per card
+    page = client.get(action).content.decode()
+    assert "Rash" in page and page.count('name="to_level"') == 1
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    missing = client.post(action, {"csrfmiddlewaretoken": token, "to_level": "review"})
+    assert missing.status_code == 400 and not ReportReclassification.objects.exists()  # the reason is required
+    same = client.post(action, {"csrfmiddlewaretoken": token, "to_level": "mild", "reason": "Fine"})
+    assert same.status_code == 400 and "already has this severity" in same.content.decode()
     response = client.post(action, {"csrfmiddlewaretoken": token, "to_level": "review", "reason": "Spreading"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url.endswith(f"#report-{report.pk}")
     assert ReportReclassification.objects.filter(report=report, to_level="review").exists()
