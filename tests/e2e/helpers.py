@@ -42,7 +42,9 @@ def check_page(page: Page) -> None:
 
     focus_style = page.evaluate(
         """() => {
-            const el = document.querySelector('main button, main .btn, main input:not([type=hidden]), main a');
+            // The first one shown: a hidden element cannot take focus.
+            const el = Array.from(document.querySelectorAll(
+                'main button, main .btn, main input:not([type=hidden]), main a')).find(el => el.offsetParent !== null);
             if (!el) return null;
             el.focus({focusVisible: true});
             const style = getComputedStyle(el);

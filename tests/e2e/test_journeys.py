@@ -19,7 +19,7 @@ from tests.e2e.stack import LiveStack
 
 
 @pytest.mark.parametrize("device", PHONES)
-def test_patient_on_a_phone_from_invitation_to_urgent_care(
+def test_patient_on_a_phone_from_invitation_to_an_emergency(
     stack: LiveStack, browser: Browser, playwright, device, shots
 ):
     email = f"new.patient.{device.replace(' ', '').lower()}@example.test"
@@ -90,18 +90,20 @@ def test_patient_on_a_phone_from_invitation_to_urgent_care(
     expect(page.locator(".messages [role=status]")).to_contain_text("Thank you")
     check_page(page)
 
-    # Later still: a warning sign. The urgent-care message is unmissable and announced.
+    # Later still: an emergency sign. The message is unmissable, announced, and has one number: 999.
     page.goto(infusion_url + "report/")
     page.locator("input[name=s_breathing_trouble]").check()
     page.locator("input[name=s_breathing_trouble_grade][value=moderate]").check()
     page.locator("select[name=s_breathing_trouble_onset]").select_option("1_6h")
     page.get_by_role("button", name="Send report").click()
-    urgent = page.get_by_role("alert").filter(has_text="Seek urgent care now")
-    expect(urgent).to_be_visible()
-    expect(urgent.get_by_role("link", name=re.compile(r"Call .*\+44 20 7946 0999"))).to_be_visible()
-    assert urgent.bounding_box()["y"] < page.viewport_size["height"], "the urgent message is not on the first screen"
+    emergency = page.get_by_role("alert", name=re.compile("Call 999 now"))
+    expect(emergency).to_be_visible()
+    expect(emergency.get_by_role("link", name="Call 999")).to_have_attribute("href", "tel:999")
+    assert emergency.bounding_box()["y"] < page.viewport_size["height"], (
+        "the emergency message is not on the first screen"
+    )
     check_page(page)
-    shots(page, "urgent-care", full_page=False, docs="phone-urgent" if device == "Pixel 7" else "")
+    shots(page, "emergency", full_page=False, docs="phone-urgent" if device == "Pixel 7" else "")
     context.close()
 
 
@@ -129,24 +131,29 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     patient_page.locator("input[name=s_painful_swollen_limb_grade][value=severe]").check()
     patient_page.locator("select[name=s_painful_swollen_limb_onset]").select_option(index=1)
     patient_page.get_by_role("button", name="Send report").click()
-    expect(patient_page.get_by_role("alert").filter(has_text="Seek urgent care now")).to_be_visible()
+    expect(patient_page.get_by_role("alert", name=re.compile("Call your clinic now"))).to_be_visible()
     phone.close()
 
-    # Within seconds every clinician of the clinic gets the alert e-mail…
+    # Within seconds every clinician of the clinic gets the alert e-mail, its subject without the patient's name…
     alert = stack.wait_for_mail(
-        lambda m: m["To"] == "clinician@demo.test" and "Jo Chen" in m["Subject"] and m["Subject"].startswith("URGENT"),
+        lambda m: (
+            m["To"] == "clinician@demo.test"
+            and m["Subject"] == "Urgent: a patient needs a call from the clinic today"
+            and "Jo Chen" in m.get_body(("plain",)).get_content()
+        ),
         timeout=20,
-        what="the severe alert",
+        what="the urgent alert",
     )
     # …and the open queue shows it at the top without a click (it refreshes itself), severe first.
     first = page.locator(".flag-severe").first
     expect(first).to_contain_text("Jo Chen", timeout=15_000)
-    expect(first).to_contain_text(re.compile("severe", re.IGNORECASE))  # a word, not only a colour
+    expect(first).to_contain_text("Urgent, today")  # a word, not only a colour
     check_page(page)
     shots(page, "queue-severe-event", docs="desktop-queue")
 
     page.goto(link_in(alert, r"http://\S+/clinic/flags/\d+/"))
     check_page(page)
+    expect(page.get_by_role("link", name=re.compile("^Call Jo Chen"))).to_have_attribute("href", "tel:+447700900303")
     page.get_by_label(re.compile("Note \\(what you did")).fill("Phoned Jo: going to the emergency department now.")
     page.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("main")).to_contain_text("Phoned Jo")
