@@ -31,7 +31,7 @@ from reactions.models import (
 )
 from reactions.selectors import plans
 from reactions.selectors.clinic import clinic_open_items
-from reactions.services.links import _followup_links, _preferences_url
+from reactions.services.links import followup_links, preferences_url
 from reactions.services.outbox import email_build, email_queue
 
 logger = logging.getLogger(__name__)
@@ -109,10 +109,10 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
             patient, clinic = followup.patient, followup.patient.clinic
             context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
             if followup.kind == FollowUp.Kind.PROMPT:
-                context.update(_followup_links(followup))
+                context.update(followup_links(followup))
                 kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
             else:
-                context["preferences_url"] = _preferences_url(patient)
+                context["preferences_url"] = preferences_url(patient)
                 kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
             emails.append(
                 email_build(
@@ -154,7 +154,7 @@ def followups_queue_reminders(*, now: datetime) -> int:
                         "followup": followup,
                         "infusion": followup.infusion,
                         "clinic": clinic,
-                        **_followup_links(followup),
+                        **followup_links(followup),
                     },
                     followup=followup,
                     clinic=clinic,

@@ -15,7 +15,7 @@ from reactions.domain import vitals
 from reactions.forms.common import CLOCK_SKEW, CleanTextMixin, DateTimeLocalInput
 from reactions.models import Infusion, RateChange, Vitals
 
-# Plausibility bounds (DESIGN.md §1): infusions last one to four hours; MS maintenance
+# Plausibility bounds (docs/clinical-facts.md §1): infusions last one to four hours; MS maintenance
 # is 0.4–1 g/kg, induction up to 2 g/kg, often split over days.
 MIN_DURATION = timedelta(minutes=15)
 

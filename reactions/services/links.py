@@ -148,14 +148,14 @@ def _load_token(token: str, *, salt: str, max_age: int, kind: str) -> dict[str, 
     return payload
 
 
-def _followup_links(followup: FollowUp) -> dict[str, str]:
+def followup_links(followup: FollowUp) -> dict[str, str]:
     token = followup_token(followup=followup)
     return {
         "no_symptoms_url": settings.SITE_URL + reverse("followup_answer", args=[token]),
         "report_url": settings.SITE_URL + reverse("followup_report", args=[token]),
-        "preferences_url": _preferences_url(followup.patient),
+        "preferences_url": preferences_url(followup.patient),
     }
 
 
-def _preferences_url(user: User) -> str:
+def preferences_url(user: User) -> str:
     return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])
