@@ -24,7 +24,7 @@ class EventAssessmentForm(CleanTextMixin, forms.Form):
     action_taken = forms.ChoiceField(
         label=_("Action taken with the product"), choices=[("", _("Choose…")), *pv.ActionTaken.choices]
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Choose…")), *pv.Outcome.choices])
+    outcome = forms.ChoiceField(label=_("Outcome of the reaction"), choices=[("", _("Choose…")), *pv.Outcome.choices])
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     @classmethod

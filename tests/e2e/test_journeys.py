@@ -158,7 +158,7 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     page.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("main")).to_contain_text("Phoned Jo")
     check_page(page)
-    page.get_by_label("Outcome").select_option("emergency_visit")
+    page.get_by_role("combobox", name=re.compile(r"^Outcome\W*$")).select_option("emergency_visit")
     page.get_by_role("button", name="Close with this outcome").click()
     expect(page.locator("main")).to_contain_text(re.compile("closed|emergency", re.IGNORECASE))
     check_page(page)
