@@ -287,6 +287,12 @@ def in_catalogue_order(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(codes), key=_CATALOGUE_ORDER.__getitem__))
 
 
+# A warning sign ticked without a grade or an onset is still a report: the sign alone decides its tier, and
+# a patient who must call an ambulance must never be held back by a question on the form.
+NOT_GIVEN = ""
+NOT_GIVEN_LABEL: StrOrPromise = _("not given")
+
+
 def get(code: str) -> Symptom:
     """The symptom with this code; KeyError for an unknown code."""
     return BY_CODE[code]

@@ -97,11 +97,13 @@ def assess(symptoms: Iterable[tuple[str, str]], *, notes: str = "", care: str = 
 
     Unknown codes raise KeyError and unknown grades or care answers ValueError: a report is validated
     before it gets here, and silently ignoring what a patient said would be unsafe. A code given twice
-    counts at its worse grade.
+    counts at its worse grade. A warning sign may come without a grade (``catalogue.NOT_GIVEN``): it
+    counts at the mildest, which is enough for every rule that reads it alone.
     """
     grades: dict[str, str] = {}
-    for code, grade in symptoms:
-        catalogue.get(code)
+    for code, given in symptoms:
+        symptom = catalogue.get(code)
+        grade = Grade.MILD if given == catalogue.NOT_GIVEN and symptom.is_warning_sign else given
         if grade not in GRADE_RANK:
             raise ValueError(f"Unknown grade {grade!r} for {code!r}")
         if code not in grades or GRADE_RANK[grade] > GRADE_RANK[grades[code]]:

@@ -109,17 +109,19 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
             prefix = f"s_{symptom.code}"
             if not data.get(prefix):
                 continue
-            grade, onset = data.get(f"{prefix}_grade"), data.get(f"{prefix}_onset")
-            if not grade:
+            grade, onset = data.get(f"{prefix}_grade") or "", data.get(f"{prefix}_onset") or ""
+            # A warning sign is sent without its grade or onset rather than held back (catalogue.NOT_GIVEN).
+            optional = symptom.is_warning_sign
+            if not grade and not optional:
                 self.add_error(f"{prefix}_grade", _("Choose how bad “%(label)s” is.") % {"label": symptom.label})
-            if not onset:
+            if not onset and not optional:
                 self.add_error(f"{prefix}_onset", _("Choose when it started."))
-            elif not catalogue.onset_possible(onset, time_since_end=time_since_end):
+            elif onset and not catalogue.onset_possible(onset, time_since_end=time_since_end):
                 self.add_error(
                     f"{prefix}_onset",
                     _("That is later than now: the infusion ended %(ago)s ago.") % {"ago": _humanize(time_since_end)},
                 )
-            if grade and onset:
+            if (grade and onset) or optional:
                 entries.append(
                     SymptomEntry(
                         code=symptom.code, grade=grade, onset=onset, ongoing=bool(data.get(f"{prefix}_ongoing"))

@@ -109,18 +109,30 @@ class ReactionReport(models.Model):
         return [str(BY_ID[rule].summary) if rule in BY_ID else rule for rule in self.rules]
 
 
+GRADES = [(catalogue.NOT_GIVEN, catalogue.NOT_GIVEN_LABEL), *Grade.choices]
+ONSETS = [(catalogue.NOT_GIVEN, catalogue.NOT_GIVEN_LABEL), *Onset.choices]
+WARNING_SIGN_CODES = [s.code for s in catalogue.WARNING_SIGNS]
+
+
 class ReportedSymptom(models.Model):
     report = models.ForeignKey(ReactionReport, on_delete=models.CASCADE, related_name="symptoms")
     code = models.CharField(max_length=40, choices=catalogue.choices())
-    grade = models.CharField(max_length=12, choices=Grade.choices)
-    onset = models.CharField(max_length=12, choices=Onset.choices)
+    # Blank ("not given") only for a warning sign: see catalogue.NOT_GIVEN.
+    grade = models.CharField(max_length=12, choices=GRADES, blank=True)
+    onset = models.CharField(max_length=12, choices=ONSETS, blank=True)
     ongoing = models.BooleanField(_("still going on"), default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["report", "code"], name="symptom_once_per_report"),
-            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="symptom_grade_valid"),
-            models.CheckConstraint(condition=Q(onset__in=Onset.values), name="symptom_onset_valid"),
+            models.CheckConstraint(
+                condition=Q(grade__in=Grade.values) | Q(grade=catalogue.NOT_GIVEN, code__in=WARNING_SIGN_CODES),
+                name="symptom_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(onset__in=Onset.values) | Q(onset=catalogue.NOT_GIVEN, code__in=WARNING_SIGN_CODES),
+                name="symptom_onset_valid",
+            ),
         ]
 
     def __str__(self) -> str:

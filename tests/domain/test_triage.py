@@ -409,3 +409,10 @@ def test_the_fingerprint_sees_a_change_to_the_lexicon_and_ignores_rewording(monk
     words["chest_pain"] = lexicon.Terms(en=(*words["chest_pain"].en, "heartburn"), es=words["chest_pain"].es)
     monkeypatch.setattr(lexicon, "LEXICON", words)
     assert triage.fingerprint() != before
+
+
+def test_a_warning_sign_without_a_grade_counts_and_a_common_symptom_without_one_is_an_error():
+    assert assess([("chest_pain", catalogue.NOT_GIVEN)]).tier is Tier.EMERGENCY
+    assert assess([("dark_urine", catalogue.NOT_GIVEN)]).tier is Tier.URGENT
+    with pytest.raises(ValueError, match="grade"):
+        assess([("headache", catalogue.NOT_GIVEN)])

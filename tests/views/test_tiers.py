@@ -138,3 +138,29 @@ def test_the_flag_page_says_why_the_report_got_its_tier(clinician_client, patien
     ).flags.get(kind=Flag.Kind.SEVERE_EVENT)
     page = clinician_client.get(reverse("flag_detail", args=[flag.pk])).content.decode()
     assert "Urgent, today" in page and "possible aseptic meningitis" in page
+
+
+def test_a_warning_sign_ticked_without_grade_or_onset_is_sent_not_held_back(patient_client, patient):
+    page = _post(patient_client, InfusionFactory(patient=patient), s_chest_pain="on").content.decode()
+    report = ReactionReport.objects.get()
+    assert report.tier == "emergency" and report.flags.get().kind == Flag.Kind.SEVERE_EVENT
+    assert "Call 999 now" in page
+    symptom = report.symptoms.get()
+    assert (symptom.grade, symptom.onset, symptom.get_grade_display()) == ("", "", "not given")
+
+
+def test_a_common_symptom_still_needs_its_grade_and_onset(patient_client, patient):
+    response = _post(patient_client, InfusionFactory(patient=patient), s_headache="on")
+    assert not ReactionReport.objects.exists()
+    assert "Choose how bad" in response.content.decode() and "Choose when it started." in response.content.decode()
+
+
+def test_the_database_allows_a_missing_grade_only_for_a_warning_sign():
+    from django.db import IntegrityError, transaction
+
+    report = make_report(symptoms=[("chest_pain", "mild")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        report.symptoms.create(code="headache", grade="", onset="during")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        report.symptoms.create(code="fatigue", grade="mild", onset="")
+    assert report.symptoms.create(code="vision_loss", grade="", onset="").pk
