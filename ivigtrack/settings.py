@@ -8,6 +8,7 @@ ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and EMAIL_URL.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -153,6 +154,29 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def _code_digest(*roots: Path) -> str:
+    """A digest of the code and text that render a page: templates, translations, Python."""
+    digest = hashlib.blake2b(digest_size=8)
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.suffix in {".html", ".mo", ".py"}):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# Template fragments ({% cache %}, django.templatetags.cache) are keyed on a row's version, the language
+# and the time zone, so a changed row is a new key and no process ever has to be told to forget one:
+# each process keeps its own, in memory. From Redis, a fragment costs about what rendering it does (a
+# round trip per fragment). The prefix adds the code that rendered them, so that a release never serves
+# a fragment an earlier one rendered. Each {% cache %} tag sets a day's timeout: it bounds what a key
+# cannot see (a colleague's new name). MAX_ENTRIES bounds the memory: a report's card is ~2 kB.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template_fragments",
+    "KEY_PREFIX": "fragments-" + _code_digest(BASE_DIR / "templates", BASE_DIR / "locale", BASE_DIR / "reactions"),
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
 
 # --- Celery ------------------------------------------------------------------
 # Redis (or the embedded filesystem broker) is only a transport: every prompt,
