@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
+from reactions.admin import FlagAdmin
 from reactions.engine.undeliverable import flag_alert_forward
 from reactions.models import Flag, FlagEvent, OutboundEmail, ReactionReport
 from tests.factories import ClinicianFactory, InfusionFactory, make_report
@@ -168,3 +170,12 @@ def test_each_language_and_time_zone_has_its_own_fragment(clinician_client, clin
     card = _card(clinician_client, report)
     assert "Para revisar" in card and "1 Ene 2027, 12:30" in card
     assert "Revisión" in _row(clinician_client, flag)
+
+
+def test_a_flag_changed_in_the_admin_shows_on_the_card(clinician_client, infusion, rf):
+    report = make_report(infusion=infusion, symptoms=[("breathing_trouble", "severe")])
+    flag = report.flags.get()
+    assert "Severe event</a>: open" in _card(clinician_client, report)
+    flag.status, flag.acknowledged_at = Flag.Status.ACKNOWLEDGED, timezone.now()
+    FlagAdmin(Flag, admin.site).save_model(rf.post("/admin/"), flag, form=None, change=True)
+    assert "Severe event</a>: acknowledged" in _card(clinician_client, report)
