@@ -179,3 +179,15 @@ def test_a_flag_changed_in_the_admin_shows_on_the_card(clinician_client, infusio
     flag.status, flag.acknowledged_at = Flag.Status.ACKNOWLEDGED, timezone.now()
     FlagAdmin(Flag, admin.site).save_model(rf.post("/admin/"), flag, form=None, change=True)
     assert "Severe event</a>: acknowledged" in _card(clinician_client, report)
+
+
+def test_the_queue_filters_are_shared_only_unfiltered_and_per_language(clinician_client, clinician):
+    page = clinician_client.get(reverse("clinic_flags")).content.decode()
+    assert '<option value="active">Needs action (open or acknowledged)</option>' in page
+    assert "selected" not in page.split('name="status"')[1].split("</select>")[0]
+    filtered = clinician_client.get(reverse("clinic_flags"), {"status": "closed"}).content.decode()
+    assert '<option value="closed" selected>Closed</option>' in filtered
+    assert '<option value="active">Needs action' in filtered
+    services.accounts.user_set_language(user=clinician, language="es")
+    page = clinician_client.get(reverse("clinic_flags")).content.decode()
+    assert "Requiere acción" in page and "Needs action" not in page
