@@ -154,6 +154,19 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+
+# Template fragments ({% cache %}, django.templatetags.cache) are keyed on a row's version, the language
+# and the time zone, so a changed row is a new key and no process ever has to be told to forget one:
+# each process keeps its own, in memory, and a release (new processes) starts with none. From Redis, a
+# fragment cost about what rendering it does (a round trip per fragment). Each {% cache %} tag sets a
+# day's timeout: it bounds what a key cannot see (a colleague's new name). MAX_ENTRIES bounds the
+# memory: a report's card is under 1 kB (10,000 of them: ~10 MB a process).
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template_fragments",
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
+
 # --- Celery ------------------------------------------------------------------
 # Redis (or the embedded filesystem broker) is only a transport: every prompt,
 # alert and reminder is a database row with a due time, so nothing here stores work.

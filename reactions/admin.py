@@ -16,6 +16,7 @@ from reactions.models import (
     ReportedSymptom,
     User,
 )
+from reactions.services.versions import touch
 
 
 @admin.register(Clinic)
@@ -117,3 +118,7 @@ class FlagAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "clinic"]
     raw_id_fields = ["patient", "report", "acknowledged_by"]
     list_select_related = ["patient", "acknowledged_by"]
+
+    def save_model(self, request: HttpRequest, obj: Flag, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        touch(flag=obj)  # the report's card shows the flag: a change here is a change there

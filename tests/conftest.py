@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +19,12 @@ PASSWORD = "correct-horse-battery"
 def _fast_password_hashing(settings):
     # Hashing strength is Django's concern; tests only need passwords to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache():
+    # Cached template fragments live in the process's memory: a test starts without another test's.
+    caches["template_fragments"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from reactions.models import (
     User,
 )
 from reactions.services.outbox import URGENT_KINDS, email_queue
+from reactions.services.versions import flag_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def followup_undeliverable(*, followup_id: int, reason: str, now: datetime | Non
             reason=reason[:500],
             created_at=now,
         )
-    FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
+    flag_event_record(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
     logger.error("Cannot reach patient %s: follow-up %s undeliverable (%s)", patient.pk, followup_id, reason)
     return flag
 
@@ -120,7 +121,7 @@ def flag_alert_forward(*, failed: OutboundEmail) -> list[int]:
         "address": failed.to_email,
         "error": failed.last_error,
     }
-    FlagEvent.objects.create(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
+    flag_event_record(flag=flag, actor=None, action=FlagEvent.Action.NOTE, note=note[:4000])
     url = settings.SITE_URL + reverse("flag_detail", args=[flag.pk])
     escalation = flag.alerts_sent > 1
     ids = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,10 @@ class ReactionReport(models.Model):
     # A clinician's reclassification after review (empty: as the patient reported).
     clinician_level = models.CharField(max_length=20, blank=True, choices=ReportLevel.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # The version of what the report's card shows (its symptoms, reclassifications, assessment, flags and
+    # their threads): cached fragments are keyed on it, so every write to any of them sets it
+    # (services.versions.touch). The database default fills existing rows and bulk loads.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-created_at"]

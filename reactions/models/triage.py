@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,9 @@ class Flag(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
+    # The version of what the queue's row shows of the flag: cached fragments are keyed on it, so every
+    # change a clinician or the engine makes to the flag or its thread sets it (services.versions.touch).
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     acknowledgement_note = models.TextField(max_length=2000, blank=True)

@@ -14,6 +14,7 @@ from . import (
     plans,
     reports,
     triage,
+    versions,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "plans",
     "reports",
     "triage",
+    "versions",
 ]

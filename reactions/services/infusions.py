@@ -18,6 +18,7 @@ from reactions.models import (
     Vitals,
 )
 from reactions.services.followups import followups_sync
+from reactions.services.versions import flag_event_record
 
 
 @transaction.atomic
@@ -133,7 +134,7 @@ def vitals_record(
         flag = Flag.objects.create(
             clinic_id=infusion.patient.clinic_id, patient=infusion.patient, vitals=vitals, kind=Flag.Kind.REVIEW
         )
-        FlagEvent.objects.create(
+        flag_event_record(
             flag=flag,
             actor=by,
             action=FlagEvent.Action.NOTE,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from reactions.domain import pharmacovigilance as pv
 from reactions.models import EventAssessment, ReactionReport, User
 from reactions.models.pharmacovigilance import CRITERION_FIELDS
+from reactions.services.versions import touch
 
 
 class AssessmentError(Exception):
@@ -42,6 +43,7 @@ def event_assessment_record(
     # Lock the report's row: two clinicians saving at once each supersede the other's in turn, never both current.
     ReactionReport.objects.select_for_update().filter(pk=report.pk).first()
     EventAssessment.objects.filter(report=report, superseded_at__isnull=True).update(superseded_at=now)
+    touch(report_id=report.pk)
     return EventAssessment.objects.create(
         report=report,
         causality=causality,

@@ -25,6 +25,7 @@ from reactions.models import (
 from reactions.services.followups import followups_answer_for_infusion
 from reactions.services.lot_signals import lot_signal_check
 from reactions.services.triage import FlagActionError
+from reactions.services.versions import flag_event_record, touch
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +110,12 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
         report=report, from_level=from_level, to_level=to_level, reason=reason, by=by
     )
     ReactionReport.objects.filter(pk=report.pk).update(clinician_level=to_level)
+    touch(report_id=report.pk)
     report.clinician_level = to_level
     note = f"Reclassified from {from_level} to {to_level}: {reason}"
     active = list(report.flags.exclude(status=Flag.Status.CLOSED))
     for flag in active:
-        FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
+        flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
     if from_level == severity.ReportLevel.SEVERE:
         report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).update(next_alert_at=None)
     wanted_kind = {
@@ -136,7 +138,7 @@ def report_reclassify(*, report: ReactionReport, by: User, to_level: str, reason
         )
         if not created:  # a closed flag of that kind: reopen it
             Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None)
-        FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
+        flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.RECLASSIFIED, note=note)
         if wanted_kind == Flag.Kind.SEVERE_EVENT:
             lot_signal_check(infusion=report.infusion)
     return change

@@ -13,6 +13,7 @@ from reactions.models import (
     FlagEvent,
     User,
 )
+from reactions.services.versions import flag_event_record
 
 
 def flag_acknowledge(*, flag: Flag, by: User, note: str = "") -> bool:
@@ -26,7 +27,7 @@ def flag_acknowledge(*, flag: Flag, by: User, note: str = "") -> bool:
             next_alert_at=None,  # someone has acted: no more alerts or escalations
         )
         if updated:
-            FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.ACKNOWLEDGED, note=note)
+            flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.ACKNOWLEDGED, note=note)
     flag.refresh_from_db()
     return bool(updated)
 
@@ -54,7 +55,7 @@ def flag_record_contact(*, flag: Flag, by: User, note: str = "") -> FlagEvent:
         raise FlagActionError(_("This flag is closed: reopen it to record a contact."))
     flag_acknowledge(flag=flag, by=by)
     Flag.objects.filter(pk=flag.pk, contacted_at__isnull=True).update(contacted_at=timezone.now())
-    event = FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.CONTACTED, note=note)
+    event = flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.CONTACTED, note=note)
     flag.refresh_from_db()
     return event
 
@@ -66,12 +67,12 @@ def flag_assign(*, flag: Flag, by: User, assignee: User) -> None:
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
     Flag.objects.filter(pk=flag.pk).update(assigned_to=assignee)
-    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.ASSIGNED, note=f"Assigned to {assignee}")
+    flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.ASSIGNED, note=f"Assigned to {assignee}")
     flag.refresh_from_db()
 
 
 def flag_add_note(*, flag: Flag, by: User, note: str) -> FlagEvent:
-    return FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.NOTE, note=note)
+    return flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.NOTE, note=note)
 
 
 @transaction.atomic
@@ -95,7 +96,7 @@ def flag_close(*, flag: Flag, by: User, outcome: str, note: str = "") -> None:
     ):
         raise FlagActionError(_("This flag is already closed."))
     label = Flag.Outcome(outcome).label
-    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.CLOSED, note=f"{label}. {note}".strip())
+    flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.CLOSED, note=f"{label}. {note}".strip())
     flag.refresh_from_db()
 
 
@@ -105,7 +106,7 @@ def flag_reopen(*, flag: Flag, by: User, note: str = "") -> None:
         status=Flag.Status.ACKNOWLEDGED, outcome="", closed_at=None, closed_by=None
     ):
         raise FlagActionError(_("Only a closed flag can be reopened."))
-    FlagEvent.objects.create(flag=flag, actor=by, action=FlagEvent.Action.REOPENED, note=note)
+    flag_event_record(flag=flag, actor=by, action=FlagEvent.Action.REOPENED, note=note)
     flag.refresh_from_db()
 
 
@@ -119,7 +120,7 @@ def flag_snooze(*, flag: Flag, by: User, until: datetime, reason: str) -> None:
     now = timezone.now()
     _flag_acknowledge_implicitly(flag, by, now)
     Flag.objects.filter(pk=flag.pk).update(snoozed_until=until, snooze_reason=reason)
-    FlagEvent.objects.create(
+    flag_event_record(
         flag=flag,
         actor=by,
         action=FlagEvent.Action.SNOOZED,
