@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reactions', '0011_pv'),
+        ('reactions', '0012_warning_sign_details_optional'),
     ]
 
     operations = [
