@@ -164,3 +164,14 @@ def test_the_database_allows_a_missing_grade_only_for_a_warning_sign():
     with pytest.raises(IntegrityError), transaction.atomic():
         report.symptoms.create(code="fatigue", grade="mild", onset="")
     assert report.symptoms.create(code="vision_loss", grade="", onset="").pk
+
+
+def test_the_urgent_page_in_spanish_gives_the_clinic_line(login, clinic):
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory(clinic=clinic, language="es")
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("painful_swollen_limb", "mild")])
+    page = login(patient).get(reverse("report_detail", args=[report.pk])).content.decode()
+    urgent = page[page.index('class="urgent"') : page.index("</section>")]
+    assert "Llame ya a su clínica" in urgent and _tel_links(urgent) == [clinic.out_of_hours_phone]
+    assert "llame al 999" in urgent  # if it gets worse: said, not a second button
