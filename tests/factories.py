@@ -87,6 +87,22 @@ def make_report(
     return services.reports.report_create(infusion=infusion, symptoms=entries, notes=notes)
 
 
+def make_planned_infusion(patient: User, *, in_hours: int = 23, product: str = Infusion.Product.PRIVIGEN) -> Infusion:
+    """A planned infusion created through the real service, so that its day-before reminder exists too.
+
+    23 hours ahead by default: its reminder is due now.
+    """
+    start = timezone.now() + timedelta(hours=in_hours)
+    return services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status=Infusion.Status.PLANNED,
+        started_at=start,
+        ended_at=start + timedelta(hours=3),
+        product=product,
+    )
+
+
 def make_severe_flag(*, infusion: Infusion | None = None) -> Flag:
     report = make_report(infusion=infusion, symptoms=[("breathing_trouble", "severe")])
     return report.flags.get(kind=Flag.Kind.SEVERE_EVENT)

@@ -16,6 +16,7 @@ from tests.factories import (
     InfusionFactory,
     PatientFactory,
     clinic_for_engine_tests,
+    make_planned_infusion,
     make_severe_flag,
 )
 
@@ -32,18 +33,6 @@ def clinician(patient):
     return ClinicianFactory(clinic=patient.clinic)
 
 
-def _planned_tomorrow(patient) -> Infusion:
-    start = timezone.now() + timedelta(hours=23)  # its reminder is due now
-    return services.infusions.infusion_create(
-        patient=patient,
-        logged_by=patient,
-        status=Infusion.Status.PLANNED,
-        started_at=start,
-        ended_at=start + timedelta(hours=3),
-        product=Infusion.Product.PRIVIGEN,
-    )
-
-
 def _reminder(infusion: Infusion) -> FollowUp:
     return infusion.followups.get(kind=FollowUp.Kind.PRE_INFUSION)
 
@@ -53,7 +42,7 @@ def _reminder_emails() -> list:
 
 
 def test_without_a_severe_event_the_reminder_goes_out(patient):
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     engine.dispatcher.dispatch_due()
     assert len(_reminder_emails()) == 1
     assert _reminder(infusion).status == FollowUp.Status.DONE
@@ -61,7 +50,7 @@ def test_without_a_severe_event_the_reminder_goes_out(patient):
 
 def test_after_a_severe_event_the_reminder_is_held_until_a_plan_then_sent_once(patient, clinician):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     for _ in range(2):
         engine.dispatcher.dispatch_due()
     assert _reminder_emails() == []
@@ -76,7 +65,7 @@ def test_after_a_severe_event_the_reminder_is_held_until_a_plan_then_sent_once(p
 
 def test_a_held_reminder_is_not_sent_once_the_infusion_has_begun(patient, clinician):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     engine.dispatcher.dispatch_due()
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.PROCEED)
     engine.dispatcher.dispatch_due(now=infusion.started_at + timedelta(minutes=5))
@@ -86,7 +75,7 @@ def test_a_held_reminder_is_not_sent_once_the_infusion_has_begun(patient, clinic
 
 def test_stop_cancels_the_reminder_and_it_is_never_sent(patient, clinician):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     engine.dispatcher.dispatch_due()
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.STOP)
     assert _reminder(infusion).status == FollowUp.Status.CANCELLED
@@ -99,7 +88,7 @@ def test_stop_cancels_the_reminder_and_it_is_never_sent(patient, clinician):
 
 
 def test_stop_cancels_a_reminder_email_already_queued(patient, clinician):
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     engine.dispatcher.followups_queue_due(now=timezone.now())  # queued, not yet delivered
     email = OutboundEmail.objects.get(followup__infusion=infusion)
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.STOP)
@@ -111,7 +100,7 @@ def test_stop_cancels_a_reminder_email_already_queued(patient, clinician):
 
 def test_a_plan_that_replaces_a_stop_brings_the_reminder_back(patient, clinician):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.STOP)
     engine.dispatcher.dispatch_due()
     assert _reminder_emails() == []
@@ -127,7 +116,7 @@ def test_the_daily_reminder_counts_infusions_that_need_a_plan(clinician):
     patient = PatientFactory(clinic=clinic)
     flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
     services.triage.flag_close(flag=flag, by=clinician, outcome=Flag.Outcome.RESOLVED)
-    infusion = _planned_tomorrow(patient)
+    infusion = make_planned_infusion(patient)
     assert selectors.clinic.clinic_open_items(clinic=clinic).plans_needed == 1
     morning = timezone.now().replace(hour=9, minute=0) + timedelta(days=1)
     assert engine.dispatcher.digests_queue(now=morning) == 1

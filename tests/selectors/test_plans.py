@@ -11,21 +11,9 @@ from django.utils import timezone
 from reactions import services
 from reactions.models import Flag, Infusion, InfusionPlan
 from reactions.selectors import plans
-from tests.factories import InfusionFactory, PatientFactory, make_report, make_severe_flag
+from tests.factories import InfusionFactory, PatientFactory, make_planned_infusion, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
-
-
-def _planned(patient, *, in_hours: int = 23) -> Infusion:
-    start = timezone.now() + timedelta(hours=in_hours)
-    return services.infusions.infusion_create(
-        patient=patient,
-        logged_by=patient,
-        status=Infusion.Status.PLANNED,
-        started_at=start,
-        ended_at=start + timedelta(hours=3),
-        product=Infusion.Product.PRIVIGEN,
-    )
 
 
 def _needs_plan(infusion: Infusion) -> bool:
@@ -34,14 +22,14 @@ def _needs_plan(infusion: Infusion) -> bool:
 
 def test_no_severe_event_no_plan_needed(patient):
     make_report(infusion=InfusionFactory(patient=patient), symptoms=[("fatigue", "severe")])  # a review flag
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     assert not _needs_plan(planned)
     assert plans.clinic_plans_needed(clinic=patient.clinic) == []
 
 
 def test_a_severe_event_after_the_previous_infusion_needs_a_plan(patient):
     flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     state = plans.with_plan_state(Infusion.objects.filter(pk=planned.pk)).get()
     assert state.needs_plan and state.severe_flag_id == flag.pk
     assert plans.clinic_plans_needed(clinic=patient.clinic) == [planned]
@@ -53,13 +41,13 @@ def test_a_severe_event_before_the_previous_given_infusion_needs_none(patient):
     flag = make_severe_flag(infusion=older)
     Flag.objects.filter(pk=flag.pk).update(created_at=now - timedelta(days=38))
     InfusionFactory(patient=patient, started_at=now - timedelta(days=5))  # given since, uneventful
-    assert not _needs_plan(_planned(patient))
+    assert not _needs_plan(make_planned_infusion(patient))
 
 
 def test_a_recorded_plan_answers_it_until_a_later_severe_event(patient, clinician):
     infusion = InfusionFactory(patient=patient)
     make_severe_flag(infusion=infusion)
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     services.plans.infusion_plan_record(infusion=planned, by=clinician, decision="premedicate", note="Cetirizine")
     assert not _needs_plan(planned)
     assert plans.clinic_plans_needed(clinic=patient.clinic) == []
@@ -70,7 +58,7 @@ def test_a_recorded_plan_answers_it_until_a_later_severe_event(patient, clinicia
 
 def test_a_clinicians_upgrade_to_severe_counts_as_a_severe_event(patient, clinician):
     report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("fatigue", "mild")])
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     assert not _needs_plan(planned)
     services.reports.report_reclassify(report=report, by=clinician, to_level="severe", reason="Chest pain on call")
     assert _needs_plan(planned)
@@ -80,13 +68,13 @@ def test_only_planned_infusions_of_that_patient_need_one(patient, other_patient)
     given = InfusionFactory(patient=patient)
     make_severe_flag(infusion=given)
     assert not _needs_plan(given)
-    assert not _needs_plan(_planned(other_patient))
-    assert _needs_plan(_planned(patient))
+    assert not _needs_plan(make_planned_infusion(other_patient))
+    assert _needs_plan(make_planned_infusion(patient))
 
 
 def test_the_latest_plan_wins_and_the_history_is_kept(patient, clinician):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     services.plans.infusion_plan_record(infusion=planned, by=clinician, decision="slower_rate")
     services.plans.infusion_plan_record(infusion=planned, by=clinician, decision="proceed", note="Seen in clinic")
     page = plans.infusion_plan_page(infusion=planned)
@@ -99,7 +87,7 @@ def test_the_latest_plan_wins_and_the_history_is_kept(patient, clinician):
 def test_plan_states_for_a_page_of_infusions_in_two_queries(patient, clinician, django_assert_num_queries):
     given = InfusionFactory(patient=patient)
     make_severe_flag(infusion=given)
-    first, second = _planned(patient), _planned(patient, in_hours=24 * 30)
+    first, second = make_planned_infusion(patient), make_planned_infusion(patient, in_hours=24 * 30)
     services.plans.infusion_plan_record(infusion=second, by=clinician, decision="stop")
     infusions = list(Infusion.objects.filter(patient=patient))
     with django_assert_num_queries(2):
@@ -116,21 +104,23 @@ def test_a_plan_only_for_a_planned_infusion(patient, clinician):
     with pytest.raises(services.plans.PlanError):
         services.plans.infusion_plan_record(infusion=InfusionFactory(patient=patient), by=clinician, decision="stop")
     with pytest.raises(services.plans.PlanError):
-        services.plans.infusion_plan_record(infusion=_planned(patient), by=clinician, decision="maybe")
+        services.plans.infusion_plan_record(infusion=make_planned_infusion(patient), by=clinician, decision="maybe")
 
 
 def test_a_patient_in_another_clinic_is_not_listed(patient, other_clinic):
     foreign = PatientFactory(clinic=other_clinic)
     make_severe_flag(infusion=InfusionFactory(patient=foreign))
-    _planned(foreign)
+    make_planned_infusion(foreign)
     assert plans.clinic_plans_needed(clinic=patient.clinic) == []
     assert len(plans.clinic_plans_needed(clinic=other_clinic)) == 1
 
 
 def test_the_database_allows_one_current_plan_per_infusion_and_only_the_five_decisions(patient, clinician):
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     InfusionPlan.objects.create(infusion=planned, decision="proceed", decided_by=clinician)
     with pytest.raises(IntegrityError), transaction.atomic():
         InfusionPlan.objects.create(infusion=planned, decision="stop", decided_by=clinician)
     with pytest.raises(IntegrityError), transaction.atomic():
-        InfusionPlan.objects.create(infusion=_planned(patient, in_hours=48), decision="postpone", decided_by=clinician)
+        InfusionPlan.objects.create(
+            infusion=make_planned_infusion(patient, in_hours=48), decision="postpone", decided_by=clinician
+        )

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import AuditEvent, EventAssessment, FollowUp, Infusion, InfusionPlan, User
-from tests.factories import InfusionFactory, PatientFactory, make_report, make_severe_flag
+from reactions.models import AuditEvent, EventAssessment, FollowUp, InfusionPlan, User
+from tests.factories import InfusionFactory, PatientFactory, make_planned_infusion, make_report, make_severe_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +22,6 @@ ASSESSMENT = {
     "pv-outcome": "recovering",
     "pv-note": "Admitted overnight for a DVT scan",
 }
-
-
-def _planned(patient, *, in_hours: int = 23) -> Infusion:
-    start = timezone.now() + timedelta(hours=in_hours)
-    return services.infusions.infusion_create(
-        patient=patient,
-        logged_by=patient,
-        status=Infusion.Status.PLANNED,
-        started_at=start,
-        ended_at=start + timedelta(hours=3),
-        product=Infusion.Product.GAMUNEX_C,
-    )
 
 
 def test_the_flag_page_assesses_the_event_and_comes_back_to_it(clinician_client, clinician, patient):
@@ -113,7 +101,7 @@ def test_next_must_be_a_page_of_this_site(clinician_client, patient):
 
 def test_another_clinic_can_neither_assess_nor_plan(login, foreign_clinician, patient):
     flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     client = login(foreign_clinician)
     assert client.post(reverse("report_assessment", args=[flag.report_id]), ASSESSMENT).status_code == 404
     assert client.post(reverse("infusion_plan", args=[planned.pk]), {"plan-decision": "proceed"}).status_code == 404
@@ -124,7 +112,7 @@ def test_plan_needed_shows_in_the_queue_timeline_and_flag_page_until_a_plan_is_r
     clinician_client, clinician, patient
 ):
     flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     queue = clinician_client.get(reverse("clinic_flags")).content.decode()
     assert "Plan needed before the next infusion" in queue
     assert f'href="{reverse("infusion_plan", args=[planned.pk])}"' in queue
@@ -150,7 +138,7 @@ def test_plan_needed_shows_in_the_queue_timeline_and_flag_page_until_a_plan_is_r
 
 def test_stop_through_the_plan_page(clinician_client, patient):
     make_severe_flag(infusion=InfusionFactory(patient=patient))
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     url = reverse("infusion_plan", args=[planned.pk])
     assert "A severe event since the last infusion" in clinician_client.get(url).content.decode()
     response = clinician_client.post(url, {"plan-decision": "stop"}, follow=True)
@@ -161,7 +149,7 @@ def test_stop_through_the_plan_page(clinician_client, patient):
 
 
 def test_a_plan_needs_a_decision_and_a_planned_infusion(clinician_client, patient):
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     response = clinician_client.post(reverse("infusion_plan", args=[planned.pk]), {"plan-decision": ""})
     assert response.status_code == 400 and "decision" in response.context["plan_form"].errors
     given = InfusionFactory(patient=patient)
@@ -173,7 +161,7 @@ def test_the_queue_pages_use_a_constant_number_of_queries_with_plans_needed(clin
         for _ in range(n):
             patient = PatientFactory(clinic=clinic)
             make_severe_flag(infusion=InfusionFactory(patient=patient))
-            _planned(patient)
+            make_planned_infusion(patient)
 
     add(1)
     small = count_queries(clinician_client, reverse("clinic_flags"))
@@ -184,11 +172,11 @@ def test_the_queue_pages_use_a_constant_number_of_queries_with_plans_needed(clin
 def test_the_patient_sees_that_a_stopped_infusion_will_not_be_given(patient_client, clinician, patient):
     make_severe_flag(infusion=InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3)))
     message = "Your care team has decided not to give this infusion"
-    later = _planned(patient, in_hours=24 * 28)  # the "next planned infusion" card
+    later = make_planned_infusion(patient, in_hours=24 * 28)  # the "next planned infusion" card
     assert message not in patient_client.get(reverse("home")).content.decode()
     services.plans.infusion_plan_record(infusion=later, by=clinician, decision=InfusionPlan.Decision.STOP)
     assert message in patient_client.get(reverse("home")).content.decode()
-    soon = _planned(patient, in_hours=-1)  # its time has come: the home page asks whether it was given
+    soon = make_planned_infusion(patient, in_hours=-1)  # its time has come: the home page asks whether it was given
     home = patient_client.get(reverse("home")).content.decode()
     assert "Log this infusion as given" in home and home.count(message) == 1  # the later one's card
     services.plans.infusion_plan_record(infusion=soon, by=clinician, decision=InfusionPlan.Decision.STOP)
@@ -201,7 +189,7 @@ def test_support_staff_see_assessments_and_plans_in_djangos_admin_read_only(clin
     services.pharmacovigilance.event_assessment_record(
         report=flag.report, by=clinician, criteria=[], causality="possible", action_taken="none", outcome="recovered"
     )
-    planned = _planned(patient)
+    planned = make_planned_infusion(patient)
     services.plans.infusion_plan_record(infusion=planned, by=clinician, decision="proceed", note="Seen today")
     support = User.objects.create_superuser(email="support@example.test", password="x", full_name="Support")
     client = Client()
