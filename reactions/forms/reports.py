@@ -132,6 +132,10 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         self.entries = entries
         return data
 
+    def service_kwargs(self) -> dict[str, Any]:
+        """What services.reports.report_create takes from this form."""
+        return {"symptoms": self.entries, "notes": self.cleaned_data["notes"], "care": self.cleaned_data["care"]}
+
 
 class StaffReportForm(ReactionReportForm):
     """A report that a member of staff enters for a patient who phoned, came in, or whose caregiver called."""
@@ -143,6 +147,9 @@ class StaffReportForm(ReactionReportForm):
     )
 
     field_order = ["source"]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "source": self.cleaned_data["source"]}
 
 
 def _humanize(delta: timedelta) -> str:

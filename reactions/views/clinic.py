@@ -186,14 +186,7 @@ def clinic_report_create(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_clinic(request, pk)
     form = StaffReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(
-            infusion=infusion,
-            symptoms=form.entries,
-            notes=form.cleaned_data["notes"],
-            care=form.cleaned_data["care"],
-            source=form.cleaned_data["source"],
-            entered_by=request.user,
-        )
+        report = services.reports.report_create(infusion=infusion, entered_by=request.user, **form.service_kwargs())
         audit(request, patients=[infusion.patient_id], action="change", what=f"report {report.pk}: entered by staff")
         severe = report.flags.filter(kind=Flag.Kind.SEVERE_EVENT).first()
         if severe:

@@ -91,9 +91,7 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(
-            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"], care=form.cleaned_data["care"]
-        )
+        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,

@@ -145,9 +145,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("infusion_detail", pk=infusion.pk)
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(
-            infusion=infusion, symptoms=form.entries, notes=form.cleaned_data["notes"], care=form.cleaned_data["care"]
-        )
+        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
         return redirect("report_detail", pk=report.pk)
