@@ -59,6 +59,7 @@ __all__ = [
     "is_serious",
     "most_urgent",
     "rule_table",
+    "shows_emergency_advice",
     "tier_alone",
     "tier_rank",
 ]
@@ -88,8 +89,13 @@ class Triage:
 
     @property
     def shows_emergency_advice(self) -> bool:
-        """Whether the patient should see the emergency advice: an emergency, or notes naming an emergency sign."""
-        return self.tier is Tier.EMERGENCY or bool(self.notes_emergency_signs)
+        return shows_emergency_advice(self.tier, self.notes_matches)
+
+
+def shows_emergency_advice(tier: str, notes_signs: Iterable[str]) -> bool:
+    """Whether the patient is told to call the emergency number: an emergency, or notes naming an emergency
+    sign (the patient may have it now without having ticked it)."""
+    return tier == Tier.EMERGENCY or any(code in EMERGENCY_SIGNS for code in notes_signs)
 
 
 def assess(symptoms: Iterable[tuple[str, str]], *, notes: str = "", care: str = "") -> Triage:

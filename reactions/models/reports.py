@@ -8,10 +8,10 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import catalogue
+from reactions.domain import catalogue, triage
 from reactions.domain.catalogue import Grade, Onset
 from reactions.domain.severity import ReportLevel, report_level
-from reactions.domain.triage import BY_ID, EMERGENCY_SIGNS, Care, Tier
+from reactions.domain.triage import BY_ID, Care, Tier
 from reactions.models.accounts import User
 from reactions.models.infusions import Infusion
 
@@ -30,8 +30,6 @@ class ReportSource(models.TextChoices):
 
 class ReactionReport(models.Model):
     """What a patient reported about how they felt after one infusion."""
-
-    Source = ReportSource
 
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
     # PROTECT: an infusion with reports cannot be deleted; nothing reported is lost.
@@ -101,8 +99,7 @@ class ReactionReport(models.Model):
 
     @property
     def shows_emergency_advice(self) -> bool:
-        """An emergency, or notes naming an emergency sign the patient did not tick: tell them to call an ambulance."""
-        return self.tier == Tier.EMERGENCY or any(code in EMERGENCY_SIGNS for code in self.notes_signs)
+        return triage.shows_emergency_advice(self.tier, self.notes_signs)
 
     @property
     def notes_sign_labels(self) -> list[str]:

@@ -55,6 +55,7 @@ def report_create(
     """
     if (source == ReportSource.PATIENT) != (entered_by is None):
         raise ValueError("A report entered by staff names its source and who entered it; the patient's own does not.")
+    ticked = {s.code for s in symptoms}
     result = triage.assess(((s.code, s.grade) for s in symptoms), notes=notes, care=care)
     report = ReactionReport.objects.create(
         patient=infusion.patient,
@@ -66,7 +67,7 @@ def report_create(
         tier=result.tier,
         rules_version=result.version,
         rules=list(result.rules),
-        notes_signs=[code for code in result.notes_matches if code not in {s.code for s in symptoms}],
+        notes_signs=[code for code in result.notes_matches if code not in ticked],
         is_severe=result.alerts_clinicians,
         needs_review=result.needs_review,
     )
