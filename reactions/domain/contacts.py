@@ -82,7 +82,7 @@ def is_open(local: datetime, *, days: Iterable[int], opens_at: time, closes_at: 
     """Whether the clinic's own line is answered at this local time (closes_at itself is closed)."""
     if local.weekday() not in set(days):
         return False
-    return opens_at <= local.time().replace(tzinfo=None) < closes_at
+    return opens_at <= local.time() < closes_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,8 +117,8 @@
     var timer = null;
     function show(signs) {
       var missing = signs.filter(function (sign) {
-        var box = form.querySelector(".symptom[data-code='" + sign.code + "'] .symptom-toggle");
-        return box && !box.checked;
+        var toggle = form.querySelector(".symptom[data-code='" + sign.code + "'] .symptom-toggle");
+        return toggle && !toggle.checked;
       });
       var buttons = $("[data-red-flags-buttons]", box);
       buttons.textContent = "";
