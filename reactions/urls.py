@@ -25,6 +25,7 @@ urlpatterns = [
     path("infusions/<int:pk>/edit/", patient.infusion_edit, name="infusion_edit"),
     path("infusions/<int:pk>/delete/", patient.infusion_delete, name="infusion_delete"),
     path("infusions/<int:pk>/report/", patient.report_create, name="report_create"),
+    path("check-in/<int:pk>/", patient.checkin, name="checkin"),
     path("reports/<int:pk>/", patient.report_detail, name="report_detail"),
     path("reports/red-flags/", patient.report_red_flags, name="report_red_flags"),
     path("profile/", accounts.profile, name="profile"),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("invitation/<str:token>/", links.invitation_accept, name="invitation_accept"),
     path("f/<str:token>/", links.followup_answer, name="followup_answer"),
     path("f/<str:token>/report/", links.followup_report, name="followup_report"),
+    path("c/<str:token>/", links.checkin_answer, name="checkin_answer"),
     path("email/<str:token>/", links.email_preferences, name="email_preferences"),
     # Clinicians and clinic admins.
     path("clinic/flags/", triage.clinic_flags, name="clinic_flags"),
