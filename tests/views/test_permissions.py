@@ -75,6 +75,8 @@ EXPECTED: dict[str, tuple] = {
     "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_response_times": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_response_times_csv": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_prompt_response": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_prompt_response_csv": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_account": STAFF,  # each clinician's own account
     "export_events_csv": STAFF,
     "export_infusions_csv": STAFF,
