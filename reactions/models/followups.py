@@ -132,15 +132,20 @@ class FollowUp(models.Model):
         return None if self.offset_hours is None else warning_windows.warning_window(self.offset_hours)
 
     @property
-    def changes(self) -> list[str]:
-        """What the patient said changed, in words, when a check-in was answered "something has changed"."""
+    def change_codes(self) -> list[str]:
+        """What the patient said changed, when a check-in was answered "something has changed" (its codes)."""
         picked = {
             checkin.Change.NEW_SYMPTOMS: self.changed_new_symptoms,
             checkin.Change.INFECTION: self.changed_infection,
             checkin.Change.FEVER: self.changed_fever,
             checkin.Change.OTHER: self.changed_other,
         }
-        return [str(change.label) for change, chosen in picked.items() if chosen]
+        return [str(change.value) for change, chosen in picked.items() if chosen]
+
+    @property
+    def changes(self) -> list[str]:
+        """The same, in words."""
+        return [str(checkin.Change(code).label) for code in self.change_codes]
 
     @property
     def is_open(self) -> bool:

@@ -142,3 +142,15 @@ def test_the_check_in_link_expires_like_a_prompts(patient, settings):
     settings.FOLLOWUP_LINK_MAX_AGE = -1
     response = Client().get(reverse("checkin_answer", args=[token]))
     assert response.status_code == 400
+
+
+def test_the_patients_own_data_holds_their_check_in_answer(patient):
+    infusion = make_planned_infusion(patient)
+    services.checkins.checkin_answer(followup=_checkin(infusion), answer="changed", changes=["fever"], note="38.2")
+    client = Client()
+    client.force_login(patient)
+    data = client.get(reverse("my_data_json")).json()
+    (followup,) = [f for i in data["infusions"] for f in i["followups"] if f["kind"] == "pre_infusion"]
+    assert (followup["answer"], followup["what_changed"], followup["note"]) == ("changed", ["fever"], "38.2")
+    csv_text = client.get(reverse("my_data_csv")).content.decode()
+    assert "pre_infusion" in csv_text and "changed,fever,38.2" in csv_text
