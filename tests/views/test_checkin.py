@@ -124,3 +124,12 @@ def test_a_stopped_infusion_is_not_asked_about(patient, clinician):
     services.plans.infusion_plan_record(infusion=infusion, by=clinician, decision=InfusionPlan.Decision.STOP)
     home = _client_for(patient).get(reverse("home")).content.decode()
     assert "Any new symptoms, infection or fever" not in home
+
+
+def test_the_clinician_deciding_a_plan_sees_the_check_in(patient, clinician):
+    flag = make_severe_flag(infusion=InfusionFactory(patient=patient))
+    infusion = make_planned_infusion(patient)
+    client = _client_for(clinician)
+    for url in (reverse("infusion_plan", args=[infusion.pk]), reverse("flag_detail", args=[flag.pk])):
+        page = client.get(url).content.decode()
+        assert CHECK in page and "not answered" in page, url
