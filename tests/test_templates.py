@@ -256,7 +256,7 @@ def test_dates_on_the_rows_are_in_the_viewers_time_zone_and_language(language, z
         row = _queue_row(selectors.triage_queue.queue_details([flag])[0])
         assert date_format(local, "j M Y, H:i") in card
         assert date_format(local, "j M, H:i") + "</a>:" in line
-        assert f"<td>{date_format(local, 'j M')} · Privigen" in row
+        assert f'<td class="text-nowrap">{date_format(local, "j M")} · Privigen' in row
         assert f'<time datetime="{local.isoformat()}">' in row
     with translation.override("es"), timezone.override("UTC"):
         ReportReclassification.objects.create(

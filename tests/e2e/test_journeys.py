@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import CLINIC_TZ, DESKTOP, PHONES, check_page, link_in, local_input, phone_context, sign_in
 from tests.e2e.stack import LiveStack
@@ -70,7 +70,7 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 
     # The follow-up e-mail arrives; its one-tap link opens a page whose button records the answer.
     prompt = stack.wait_for_mail(
-        lambda m: m["To"] == email and m["Subject"].startswith("How are you"), what="the follow-up prompt"
+        lambda m: m["To"] == email and m["Subject"].startswith("How have you been"), what="the follow-up prompt"
     )
     page.goto(link_in(prompt, r"http://\S+/f/[^/\s]+/"))
     check_page(page)
@@ -110,6 +110,35 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 # --- The clinician -----------------------------------------------------------------------------
 
 
+def check_queue_layout(page: Page) -> None:
+    """On a 1366 px screen the queue uses the screen: only the symptoms wrap, the CSV exports show without
+    opening the filters, and no filter's chosen option is cut off."""
+    assert page.locator("main").evaluate("m => m.getBoundingClientRect().width") > 1250
+    # Every column but "What" (the symptoms) holds its text on one line.
+    wrapped = page.locator(".table thead th, .table tbody td:not(:nth-child(3))").evaluate_all(
+        """cells => cells.filter(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return range.getBoundingClientRect().height > 1.5 * parseFloat(getComputedStyle(cell).lineHeight);
+        }).map(cell => cell.innerText)"""
+    )
+    assert wrapped == [], wrapped
+    expect(page.get_by_role("link", name="Download these events as CSV")).to_be_visible()
+    expect(page.get_by_role("link", name="infusions as CSV")).to_be_visible()
+    page.locator("summary", has_text="Filters").click()
+    cut = page.locator("form select").evaluate_all(
+        """selects => selects.filter(s => {
+            const style = getComputedStyle(s);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return Array.from(s.options).some(o => context.measureText(o.text).width > room);
+        }).map(s => s.name)"""
+    )
+    assert cut == [], f"options cut off in: {cut}"
+    page.locator("summary", has_text="Filters").click()
+
+
 def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_outcome(
     stack: LiveStack, browser: Browser, playwright, shots
 ):
@@ -144,12 +173,16 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
         timeout=20,
         what="the urgent alert",
     )
-    # …and the open queue shows it at the top without a click (it refreshes itself), severe first.
-    first = page.locator(".flag-severe").first
-    expect(first).to_contain_text("Jo Chen", timeout=15_000)
-    expect(first).to_contain_text("Urgent, today")  # a word, not only a colour
+    # …and the open queue shows it without a click (it refreshes itself) among the severe events, after
+    # Sam's, unacknowledged for an hour: who has waited longest comes first.
+    rows = page.locator(".flag-severe")
+    jo = rows.filter(has_text="Jo Chen")
+    expect(jo).to_be_visible(timeout=15_000)
+    expect(jo).to_contain_text("Urgent, today")  # a word, not only a colour
+    expect(rows.first).to_contain_text("Sam Rivera")
     check_page(page)
     shots(page, "queue-severe-event", docs="desktop-queue")
+    check_queue_layout(page)
 
     page.goto(link_in(alert, r"http://\S+/clinic/flags/\d+/"))
     check_page(page)
