@@ -116,7 +116,7 @@ class SignGroup(TextChoices):
     # Signs that need an ambulance.
     BREATHING = "breathing", _("Breathing or swallowing")
     CHEST = "chest", _("Chest")
-    STROKE = "stroke", _("Stroke signs: face, arm or leg, speech, sight")
+    STROKE = "stroke", _("Stroke signs: face, arm or leg, speech, sight or confusion")
     COLLAPSE = "collapse", _("Fainting")
     # Signs that need a doctor today.
     ALLERGY = "allergy", _("Hives, dizziness or heartbeat")
