@@ -298,3 +298,59 @@ def test_every_form_control_has_a_border_of_at_least_3_to_1(stack, browser, play
     weak = {path: [c for c in controls if c["ratio"] < MIN_CONTRAST] for path, controls in measured.items()}
     weak = {path: found for path, found in weak.items() if found}
     assert not weak, weak
+
+
+# Each shown button's words: their vertical centre against the button's, and their contrast with its fill.
+BUTTONS_JS = """
+() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const fill = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const c = getComputedStyle(node).backgroundColor;
+      if (rgb(c).length === 3 || rgb(c)[3] === 1) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  return Array.from(document.querySelectorAll('main .btn')).filter(el => el.checkVisibility()).map(el => {
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const words = range.getBoundingClientRect();
+    const [a, b] = [lum(getComputedStyle(el).color), lum(fill(el))].sort((x, y) => y - x);
+    return {button: el.textContent.trim().replace(/\\s+/g, ' '), height: box.height,
+            offset: Math.abs((words.top + words.bottom) / 2 - (box.top + box.bottom) / 2),
+            contrast: (a + 0.05) / (b + 0.05)};
+  });
+}
+"""
+
+
+def test_buttons_have_their_words_centred_and_readable(stack, browser, playwright, patient_pages, clinician_state):
+    buttons = []
+    context = full_screen_phone(browser, playwright, storage_state=patient_pages["state"])
+    page = context.new_page()
+    page.goto(f"{stack.base_url}/")
+    expect(page.get_by_role("link", name="Add an infusion")).to_be_visible()  # says what it adds
+    for path in patient_pages["paths"]:
+        page.goto(stack.base_url + path)
+        buttons += page.evaluate(BUTTONS_JS)
+    context.close()
+    desk = browser.new_context(**DESKTOP, storage_state=clinician_state["state"])
+    page = desk.new_page()
+    for path in clinician_state["paths"]:
+        page.goto(stack.base_url + path)
+        buttons += page.evaluate(BUTTONS_JS)
+    desk.close()
+
+    names = {button["button"] for button in buttons}
+    assert {"Add an infusion", "Filters", "Printable summary", "FHIR bundle (JSON)"} <= names, names
+    # Centred within 2 px, and words at 4.5:1 (WCAG 1.4.3) so that no live button looks greyed out.
+    off = [b for b in buttons if b["offset"] > 2 or b["contrast"] < 4.5]
+    assert not off, off
