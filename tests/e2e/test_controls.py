@@ -66,7 +66,7 @@ TARGETS_JS = """
     }
     box.scrollIntoView({block: 'center', behavior: 'instant'});
     const r = box.getBoundingClientRect();
-    if (r.right <= 0 || r.bottom <= 0 && r.top < 0) continue;
+    if (r.right <= 0) continue;  // parked off the left edge until focused
     if (r.width + 0.5 < min || r.height + 0.5 < min) {
       const name = (el.labels && el.labels[0] ? el.labels[0].textContent : el.textContent || el.name || '')
         .trim().replace(/\\s+/g, ' ').slice(0, 50);
