@@ -126,7 +126,7 @@ def test_infusion_form_errors_in_spanish(patient_client):
 def test_reaction_form_in_spanish_with_the_symptom_catalogue(patient_client, patient):
     infusion = InfusionFactory(patient=patient)
     page = _get(patient_client, reverse("report_create", args=[infusion.pk]))
-    assert "Signos de alarma de una reacción grave" in page
+    assert "¿Tiene alguno de estos signos de alarma?" in page and "Signos que necesitan una ambulancia" in page
     assert "Dificultad para respirar, pitos al respirar o sensación de ahogo" in page  # a warning sign
     assert "Dolor de cabeza" in page and "Muy grave" in page and "De 1 a 6 horas después" in page
     assert "Trouble breathing" not in page

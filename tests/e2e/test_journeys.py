@@ -82,9 +82,10 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
     # Later: mild symptoms.
     page.goto(infusion_url + "report/")
     check_page(page)
-    page.locator("input[name=s_headache]").check()
-    page.locator("input[name=s_headache_grade][value=mild]").check()
-    page.locator("select[name=s_headache_onset]").select_option("1_6h")
+    headache = page.locator(".symptom").filter(has=page.get_by_role("checkbox", name="Headache", exact=True))
+    headache.get_by_role("checkbox", name="Headache", exact=True).check()
+    headache.get_by_role("radio", name="Mild", exact=True).check()
+    headache.get_by_label("When did it start?").select_option(label="1–6 hours after")
     shots(page, "report-mild", docs="phone-report" if device == "Pixel 7" else "")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".messages [role=status]")).to_contain_text("Thank you")
@@ -92,9 +93,10 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 
     # Later still: an emergency sign. The message is unmissable, announced, and has one number: 999.
     page.goto(infusion_url + "report/")
-    page.locator("input[name=s_breathing_trouble]").check()
-    page.locator("input[name=s_breathing_trouble_grade][value=moderate]").check()
-    page.locator("select[name=s_breathing_trouble_onset]").select_option("1_6h")
+    # A warning sign is sent as soon as it is ticked: no grade or onset holds it back.
+    page.get_by_role("group", name="Breathing or swallowing").get_by_label(
+        "Trouble breathing, wheezing or gasping", exact=True
+    ).check()
     page.get_by_role("button", name="Send report").click()
     emergency = page.get_by_role("alert", name=re.compile("Call 999 now"))
     expect(emergency).to_be_visible()
@@ -156,9 +158,12 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     sign_in(patient_page, stack, "patient3@demo.test")
     patient_page.goto(f"{stack.base_url}/")
     patient_page.get_by_role("link", name=re.compile("Report symptoms|How are you", re.IGNORECASE)).first.click()
-    patient_page.locator("input[name=s_painful_swollen_limb]").check()
-    patient_page.locator("input[name=s_painful_swollen_limb_grade][value=severe]").check()
-    patient_page.locator("select[name=s_painful_swollen_limb_onset]").select_option(index=1)
+    leg = patient_page.locator(".symptom").filter(
+        has=patient_page.get_by_label("A painful, swollen, warm or red leg or arm", exact=True)
+    )
+    leg.get_by_role("checkbox", name="A painful, swollen, warm or red leg or arm", exact=True).check()
+    leg.get_by_role("radio", name="Severe", exact=True).check()
+    leg.get_by_label("When did it start?").select_option(index=1)
     patient_page.get_by_role("button", name="Send report").click()
     expect(patient_page.get_by_role("alert", name=re.compile("Call your clinic now"))).to_be_visible()
     phone.close()

@@ -470,7 +470,7 @@ def test_expired_follow_up_links_are_refused(prompted, settings):
 def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompted):
     followup, token = prompted
     url = reverse("followup_report", args=[token])
-    assert "Warning signs" in Client().get(url).content.decode()
+    assert "Any of these warning signs?" in Client().get(url).content.decode()
     response = Client().post(
         url, {"s_dark_urine": "on", "s_dark_urine_grade": "moderate", "s_dark_urine_onset": "1_6h", "notes": ""}
     )
