@@ -52,6 +52,8 @@ class FollowUp(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
     report = models.ForeignKey(ReactionReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Who answered when it was not the patient: a caregiver (or staff entering a report); empty: the patient.
+    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from . import (
     audit,
     burden,
+    caregivers,
     clinic,
     history,
     patient_home,
@@ -18,6 +19,7 @@ from . import (
 __all__ = [
     "audit",
     "burden",
+    "caregivers",
     "clinic",
     "history",
     "patient_home",

@@ -20,7 +20,7 @@ from reactions.forms.accounts import (
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
-from reactions.views.decorators import bound_data
+from reactions.views.decorators import bound_data, reporter_kwargs
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,8 +67,11 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    request.helping = followup.patient if followup.answering_caregiver else None
     if request.method == "POST":
-        recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        recorded = services.followups.followup_answer(
+            followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS, answered_by=followup.answering_caregiver
+        )
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token}
         )
@@ -84,6 +87,7 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    request.helping = followup.patient if followup.answering_caregiver else None
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token}
@@ -91,7 +95,9 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
+        report = services.reports.report_create(
+            infusion=infusion, **form.service_kwargs(), **reporter_kwargs(followup.answering_caregiver)
+        )
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,
