@@ -30,11 +30,14 @@ def bound_data(request: HttpRequest) -> Any:
 
 
 def patient_required(view: View) -> View:
+    """The patient's own account pages: never a caregiver's (see follow_up_pages for the pages they share)."""
+
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_patient:
             raise Http404
+        request.patient = request.user  # views shared with follow_up_pages read the patient from here
         return view(request, *args, **kwargs)
 
     return wrapper
