@@ -40,6 +40,17 @@ def active_link(*, caregiver: User, patient_id: int | None) -> CareLink | None:
     )
 
 
+def only_link(*, caregiver: User) -> CareLink | None:
+    """The caregiver's one active link when they help exactly one patient (then nothing needs choosing)."""
+    links = list(
+        CareLink.objects.active()
+        .select_related("patient__clinic")
+        .filter(caregiver=caregiver, patient__is_active=True)
+        .order_by("pk")[:2]
+    )
+    return links[0] if len(links) == 1 else None
+
+
 def caregiver_links(*, caregiver: User) -> QuerySet[CareLink]:
     """The patients a caregiver helps now."""
     return CareLink.objects.active().filter(caregiver=caregiver, patient__is_active=True).select_related("patient")

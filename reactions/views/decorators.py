@@ -50,9 +50,9 @@ CARE_PATIENT_SESSION_KEY = "care_patient_id"
 def follow_up_pages(what: str) -> Callable[[View], View]:
     """The patient's follow-up pages, open to the patient and to their caregivers; sets `request.patient`.
 
-    A patient: themself. A caregiver: the patient chosen on their caregiver page, checked against an active
-    link on every request (removing a caregiver ends an open session's access at its next page); with none
-    chosen, their caregiver page. Everything a caregiver opens or sends is in the patient's access log
+    A patient: themself. A caregiver: the patient chosen on their caregiver page (or the only one they help),
+    checked against an active link on every request (removing a caregiver ends an open session's access at its
+    next page); otherwise their caregiver page. Everything a caregiver opens or sends is in the patient's access log
     (`what`: which page). Anyone else: 404.
     """
 
@@ -69,10 +69,11 @@ def follow_up_pages(what: str) -> Callable[[View], View]:
                 raise Http404
             link = selectors.caregivers.active_link(
                 caregiver=user, patient_id=request.session.get(CARE_PATIENT_SESSION_KEY)
-            )
+            ) or selectors.caregivers.only_link(caregiver=user)
             if link is None:
                 request.session.pop(CARE_PATIENT_SESSION_KEY, None)
                 return redirect("care_home")
+            request.session[CARE_PATIENT_SESSION_KEY] = link.patient_id
             request.patient, request.care_link = link.patient, link
             request.helping = link.patient  # the banner of every page: "You are helping <first name>"
             response = view(request, *args, **kwargs)
