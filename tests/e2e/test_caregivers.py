@@ -29,7 +29,7 @@ def test_a_patient_invites_a_caregiver_who_reports_for_them(stack: LiveStack, br
 
     # The invitation e-mail names nobody in its subject; Casey opens its link on their own phone.
     invitation = stack.wait_for_mail(lambda m: m["To"] == CAREGIVER_EMAIL, what="the caregiver invitation")
-    assert invitation["Subject"] == "You've been invited to ivigtrack"
+    assert invitation["Subject"] == "You’ve been invited to ivigtrack"
     carer_context = phone_context(browser, playwright, "Pixel 7")
     carer = carer_context.new_page()
     carer.goto(link_in(invitation, r"http://\S+/care/invitation/\S+/"))

@@ -49,7 +49,7 @@ def test_the_invitation_email_names_no_patient_in_its_subject_and_only_their_fir
     _invite(patient_client)
     (message,) = mail.outbox
     assert message.to == ["carer@example.test"]
-    assert message.subject == "You've been invited to ivigtrack"
+    assert message.subject == "You’ve been invited to ivigtrack"
     assert "Alexandra invites you" in message.body
     assert "Smith-Jones" not in message.body + message.subject
     assert OutboundEmail.objects.get().kind == OutboundEmail.Kind.CAREGIVER_INVITATION
