@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError
 
 from reactions import services
-from reactions.models import CareLink
+from reactions.models import CaregiverInvitation, CareLink
 from reactions.services.links import InvitationError, InvitationProblem
-from tests.factories import CaregiverFactory, PatientFactory, make_caregiver
+from tests.factories import CaregiverFactory, ClinicAdminFactory, PatientFactory, make_caregiver
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +51,15 @@ def test_a_caregiver_account_with_a_clinic_is_refused_by_the_database():
     caregiver.clinic = patient.clinic
     with pytest.raises(IntegrityError):
         caregiver.save()
+
+
+def test_deleting_the_patients_account_ends_their_caregivers_access():
+    patient = PatientFactory()
+    admin = ClinicAdminFactory(clinic=patient.clinic)
+    _caregiver, link = make_caregiver(patient)
+    services.caregivers.caregiver_invite(patient=patient, email="c2@example.test", full_name="C2")
+    deletion = services.accounts.deletion_request_create(patient=patient)
+    services.accounts.deletion_confirm(deletion=deletion, by=admin)
+    link.refresh_from_db()
+    assert (link.removed_at is not None, link.removed_by) == (True, admin)
+    assert not CaregiverInvitation.objects.exists()
