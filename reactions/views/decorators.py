@@ -77,20 +77,27 @@ def follow_up_pages(what: str) -> Callable[[View], View]:
             request.patient, request.care_link = link.patient, link
             request.helping = link.patient  # the banner of every page: "You are helping <first name>"
             response = view(request, *args, **kwargs)
-            if response.status_code < 400:
-                services.audit.audit_record(
-                    actor=user,
-                    ip=client_ip(request),
-                    patients=[link.patient],
-                    action="view" if request.method in ("GET", "HEAD") else "change",
-                    what=f"{what} (as caregiver)",
-                    clinic_id=link.patient.clinic_id,
-                )
+            caregiver_audit(request, response, caregiver=user, patient=link.patient, what=what)
             return response
 
         return wrapper
 
     return decorate
+
+
+def caregiver_audit(request: HttpRequest, response: HttpResponse, *, caregiver: User, patient: User, what: str) -> None:
+    """Record in the patient's access log (and the clinic's audit trail) a page a caregiver was shown or
+    sent, as clinicians' views are recorded. Refused requests showed nothing and are not recorded."""
+    if response.status_code >= 400:
+        return
+    services.audit.audit_record(
+        actor=caregiver,
+        ip=client_ip(request),
+        patients=[patient],
+        action="view" if request.method in ("GET", "HEAD") else "change",
+        what=f"{what} (as caregiver)",
+        clinic_id=patient.clinic_id,
+    )
 
 
 def reporter_kwargs(caregiver: User | None) -> dict[str, Any]:

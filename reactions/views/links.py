@@ -20,7 +20,7 @@ from reactions.forms.accounts import (
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
-from reactions.views.decorators import bound_data, reporter_kwargs
+from reactions.views.decorators import bound_data, caregiver_audit, reporter_kwargs
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,6 +67,17 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_answer(request, token, followup), "a follow-up prompt")
+
+
+def _as_caregiver_audited(request: HttpRequest, followup: FollowUp, response: HttpResponse, what: str) -> HttpResponse:
+    """A caregiver's copy of a prompt: what it showed them is in the patient's access log."""
+    if followup.answering_caregiver is not None:
+        caregiver_audit(request, response, caregiver=followup.answering_caregiver, patient=followup.patient, what=what)
+    return response
+
+
+def _followup_answer(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
     request.helping = followup.patient if followup.answering_caregiver else None
     if request.method == "POST":
         recorded = services.followups.followup_answer(
@@ -87,6 +98,10 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_report(request, token, followup), "report symptoms")
+
+
+def _followup_report(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
     request.helping = followup.patient if followup.answering_caregiver else None
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(

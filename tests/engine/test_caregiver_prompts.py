@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions import engine, services
-from reactions.models import FollowUp, OutboundEmail
+from reactions.models import AuditEvent, FollowUp, OutboundEmail
 from tests.factories import CaregiverFactory, PatientFactory, clinic_for_engine_tests, make_caregiver
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,12 @@ def test_a_caregiver_gets_the_prompt_and_their_answer_answers_it_for_the_patient
     assert Client().post(path).status_code == 200
     followup = infusion.followups.get(offset_hours=2)
     assert (followup.status, followup.answer, followup.answered_by) == ("answered", "no_symptoms", caregiver)
+    # What the link showed the caregiver is in the patient's access log.
+    seen = AuditEvent.objects.filter(patient_ref=patient.pk, actor=caregiver).values_list("action", "what")
+    assert sorted(seen) == [
+        ("change", "a follow-up prompt (as caregiver)"),
+        ("view", "a follow-up prompt (as caregiver)"),
+    ]
 
 
 def test_the_reminder_and_the_day_before_reminder_go_to_the_caregiver_too(patient):
