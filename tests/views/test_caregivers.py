@@ -160,6 +160,9 @@ def test_a_caregiver_logs_an_infusion_for_the_patient(patient, helped):
     assert response.status_code == 302 and response.url == reverse("infusion_detail", args=[infusion.pk])
     assert (infusion.patient, infusion.logged_by) == (patient, caregiver)
     assert infusion.followups.filter(kind="prompt").count() == 4  # the patient's follow-ups, as always
+    page = client.get(reverse("infusion_detail", args=[infusion.pk])).content.decode()
+    assert reverse("infusion_edit", args=[infusion.pk]) in page
+    assert reverse("infusion_delete", args=[infusion.pk]) not in page  # the patient's own decision
 
 
 def test_removing_a_caregiver_ends_their_access_at_once_even_in_an_open_session(patient, patient_client, helped):
