@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reactions.models import (
+    CareLink,
     Clinic,
     EventAssessment,
     Flag,
@@ -44,7 +45,12 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
         "patient1@demo.test",
         "patient2@demo.test",
         "patient3@demo.test",
+        "carer1@demo.test",
     }
+    # Sam has a caregiver (their partner), who belongs to no clinic.
+    carer = User.objects.get(email="carer1@demo.test")
+    assert (carer.role, carer.clinic) == (User.Role.CAREGIVER, None)
+    assert [link.patient.email for link in CareLink.objects.active().filter(caregiver=carer)] == ["patient2@demo.test"]
     # Realistic data: an open severe event, a review flag, vitals, and the lot signal the demo is built to show.
     assert Flag.objects.filter(kind="severe_event", status="open").count() == 1
     assert Flag.objects.filter(kind="review").exists()
@@ -71,6 +77,7 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
         Flag.objects.count(),
     ) == counts
     assert Clinic.objects.count() == 1
+    assert CareLink.objects.count() == 1
 
 
 def test_without_a_password_it_prints_a_generated_one_that_works(settings):
@@ -98,3 +105,12 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         _seed(password="x")
     assert not User.objects.exists()
+
+
+def test_the_demo_caregiver_signs_in_and_helps_sam(settings):
+    settings.DEBUG = True
+    _seed(password="demo-pass-123")
+    client = Client()
+    client.post(reverse("login"), {"username": "carer1@demo.test", "password": "demo-pass-123"})
+    home = client.get(reverse("home"), follow=True)
+    assert "You are helping Sam" in home.content.decode()

@@ -30,6 +30,7 @@ from reactions.models import (
     User,
 )
 from reactions.selectors import plans
+from reactions.selectors.caregivers import prompt_recipients, prompt_recipients_prefetch
 from reactions.selectors.clinic import clinic_open_items
 from reactions.services.links import checkin_links, followup_links
 from reactions.services.outbox import email_build, email_queue
@@ -53,6 +54,7 @@ def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -
                 due = due.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
             rows = list(
                 due.select_related("infusion", "patient__clinic")
+                .prefetch_related(prompt_recipients_prefetch())
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("due_at", "pk")[: min(batch, limit - examined)]
             )
@@ -107,18 +109,25 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
             continue
         for followup in group:
             patient, clinic = followup.patient, followup.patient.clinic
-            context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
-            if followup.kind == FollowUp.Kind.PROMPT:
-                context.update(followup_links(followup))
-                kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
-            else:
-                context.update(checkin_links(followup))
-                kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
-            emails.append(
-                email_build(
-                    kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic
+            # The patient and each caregiver who receives prompts: one e-mail each, with links of their own.
+            for recipient in prompt_recipients(patient):
+                context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
+                if followup.kind == FollowUp.Kind.PROMPT:
+                    context.update(followup_links(followup, recipient))
+                    kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
+                else:
+                    context.update(checkin_links(followup, recipient))
+                    kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
+                emails.append(
+                    email_build(
+                        kind=kind,
+                        template=template,
+                        to_user=recipient,
+                        context=context,
+                        followup=followup,
+                        clinic=clinic,
+                    )
                 )
-            )
     OutboundEmail.objects.bulk_create(emails)
     return len(emails)
 
@@ -128,9 +137,16 @@ def followups_queue_reminders(*, now: datetime) -> int:
     queued = 0
     for clinic in Clinic.objects.all():
         threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
-        due = FollowUp.objects.filter(
-            status=FollowUp.Status.PROMPTED, kind=FollowUp.Kind.PROMPT, sent_at__lte=threshold, patient__clinic=clinic
-        ).select_related("infusion", "patient")
+        due = (
+            FollowUp.objects.filter(
+                status=FollowUp.Status.PROMPTED,
+                kind=FollowUp.Kind.PROMPT,
+                sent_at__lte=threshold,
+                patient__clinic=clinic,
+            )
+            .select_related("infusion", "patient")
+            .prefetch_related(prompt_recipients_prefetch())
+        )
         for followup in due:
             patient = followup.patient
             if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
@@ -146,20 +162,22 @@ def followups_queue_reminders(*, now: datetime) -> int:
                     continue
                 if skip:
                     continue
-                email_queue(
-                    kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
-                    template="followup-reminder",
-                    to_user=patient,
-                    context={
-                        "followup": followup,
-                        "infusion": followup.infusion,
-                        "clinic": clinic,
-                        **followup_links(followup),
-                    },
-                    followup=followup,
-                    clinic=clinic,
-                )
-                queued += 1
+                for recipient in prompt_recipients(patient):
+                    email_queue(
+                        kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
+                        template="followup-reminder",
+                        to_user=recipient,
+                        context={
+                            "followup": followup,
+                            "infusion": followup.infusion,
+                            "patient": patient,
+                            "clinic": clinic,
+                            **followup_links(followup, recipient),
+                        },
+                        followup=followup,
+                        clinic=clinic,
+                    )
+                    queued += 1
     return queued
 
 

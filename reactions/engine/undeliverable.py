@@ -35,10 +35,15 @@ def email_undeliverable(*, email: OutboundEmail) -> list[int]:
     """A message refused for good (or given up on): tell someone who can act.
 
     A prompt or reminder to a patient: the follow-up is marked undeliverable and the clinic sees
-    "cannot reach patient" with the reason. An alert to a clinician: it goes at once to the clinic's
+    "cannot reach patient" with the reason (a caregiver's copy refused: only logged, the patient's copy counts).
+    An alert to a clinician: it goes at once to the clinic's
     other clinicians and admins. Returns the ids of e-mails to send at once.
     """
-    if email.kind in _PATIENT_MESSAGE_KINDS and email.followup_id:
+    if (
+        email.kind in _PATIENT_MESSAGE_KINDS
+        and email.followup_id
+        and FollowUp.objects.filter(pk=email.followup_id, patient_id=email.to_user_id).exists()
+    ):
         followup_undeliverable(followup_id=email.followup_id, reason=_refusal(email))
         return []
     if email.kind in URGENT_KINDS and email.flag_id:

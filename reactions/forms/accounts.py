@@ -52,7 +52,8 @@ class InvitationForm(CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # Clinic admins invite clinicians and admins too; clinicians invite patients.
         if inviter.role == User.Role.CLINIC_ADMIN:
-            self.fields["role"].choices = User.Role.choices
+            # Caregivers belong to no clinic: only a patient invites one, from their profile.
+            self.fields["role"].choices = [c for c in User.Role.choices if c[0] != User.Role.CAREGIVER]
         else:
             self.fields["role"].widget = forms.HiddenInput()
         self.fields["role"].initial = User.Role.PATIENT

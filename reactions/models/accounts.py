@@ -165,6 +165,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         PATIENT = "patient", _("Patient")
         CLINICIAN = "clinician", _("Clinician")
         CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+        # Someone a patient invited to follow up for them: no clinic, sees only the patients who invited them.
+        CAREGIVER = "caregiver", _("Caregiver")
 
     email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -202,10 +204,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
-                condition=Q(role__in=["patient", "clinician", "clinic_admin"]), name="user_role_valid"
+                condition=Q(role__in=["patient", "clinician", "clinic_admin", "caregiver"]), name="user_role_valid"
             ),
-            # Everyone but support superusers belongs to exactly one clinic.
-            models.CheckConstraint(condition=Q(is_superuser=True) | Q(clinic__isnull=False), name="user_has_clinic"),
+            # Everyone but support superusers and caregivers belongs to exactly one clinic; a caregiver to none
+            # (they reach a patient through a CareLink, never through a clinic).
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(clinic__isnull=False) | Q(role="caregiver"), name="user_has_clinic"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="caregiver") | Q(clinic__isnull=True, is_staff=False, is_superuser=False),
+                name="user_caregiver_has_no_clinic",
+            ),
         ]
         indexes = [models.Index(fields=["clinic", "role"])]
 
@@ -221,6 +230,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_patient(self) -> bool:
         return self.role == self.Role.PATIENT
+
+    @property
+    def is_caregiver(self) -> bool:
+        return self.role == self.Role.CAREGIVER
 
     @property
     def is_clinic_staff(self) -> bool:

@@ -29,6 +29,7 @@ class OutboundEmail(models.Model):
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", _("Invitation")
+        CAREGIVER_INVITATION = "caregiver_invitation", _("Caregiver invitation")
         FOLLOWUP_PROMPT = "followup_prompt", _("Follow-up prompt")
         FOLLOWUP_REMINDER = "followup_reminder", _("Follow-up reminder")
         PRE_INFUSION = "pre_infusion", _("Day-before check-in")

@@ -3,6 +3,7 @@
 from . import (
     audit,
     burden,
+    caregivers,
     checkins,
     clinic,
     history,
@@ -20,6 +21,7 @@ from . import (
 __all__ = [
     "audit",
     "burden",
+    "caregivers",
     "checkins",
     "clinic",
     "history",

@@ -5,6 +5,7 @@ Anything that changes more than one row runs in one transaction, so a failure le
 from . import (
     accounts,
     audit,
+    caregivers,
     checkins,
     followups,
     infusions,
@@ -21,6 +22,7 @@ from . import (
 __all__ = [
     "accounts",
     "audit",
+    "caregivers",
     "checkins",
     "followups",
     "infusions",

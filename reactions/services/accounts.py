@@ -19,6 +19,8 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from reactions import jobs
 from reactions.models import (
+    CaregiverInvitation,
+    CareLink,
     Clinic,
     DeletionRequest,
     Flag,
@@ -159,9 +161,9 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     """Remove the patient's health data and anonymise the account, as SECURITY.md documents.
 
     Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
-    follow-ups, every e-mail to or about the patient, invitations to their address, and
-    two-factor devices. Kept: the anonymised user row (so that audit rows still point
-    somewhere), audit rows (who accessed the record and when, no health data, no name),
+    follow-ups, every e-mail to or about the patient, invitations to their address and those they sent to
+    caregivers, and two-factor devices; their caregivers' access ends. Kept: the anonymised user row (so
+    that audit rows still point somewhere), audit rows (who accessed the record and when, no health data, no name),
     and clinic-level lot-signal counts (no personal data).
     """
     patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
@@ -173,6 +175,8 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
         Q(to_user=patient) | Q(flag__patient=patient) | Q(followup__patient=patient) | Q(to_email__iexact=patient.email)
     ).delete()
     Invitation.objects.filter(email__iexact=patient.email).delete()
+    CaregiverInvitation.objects.filter(patient=patient).delete()
+    CareLink.objects.active().filter(patient=patient).update(removed_at=timezone.now(), removed_by=by)
     Flag.objects.filter(patient=patient).delete()
     ReactionReport.objects.filter(patient=patient).delete()
     Infusion.objects.filter(patient=patient).delete()

@@ -14,6 +14,8 @@ from django.core import signing
 from django.urls import reverse
 
 from reactions.models import (
+    CaregiverInvitation,
+    CareLink,
     FollowUp,
     Invitation,
     User,
@@ -72,17 +74,60 @@ def invitation_from_token(*, token: str) -> Invitation:
     return invitation
 
 
+CAREGIVER_INVITATION_SALT = "reactions.caregiver-invitation"
+
+
+def caregiver_invitation_token(*, invitation: CaregiverInvitation) -> str:
+    return signing.dumps({"c": invitation.pk, "n": invitation.nonce}, salt=CAREGIVER_INVITATION_SALT)
+
+
+def caregiver_invitation_url(*, invitation: CaregiverInvitation) -> str:
+    return settings.SITE_URL + reverse(
+        "caregiver_invitation_accept", args=[caregiver_invitation_token(invitation=invitation)]
+    )
+
+
+def caregiver_invitation_from_token(*, token: str) -> CaregiverInvitation:
+    """The pending caregiver invitation this token stands for; InvitationError says why not.
+
+    Expires like a clinic's invitation (INVITATION_MAX_AGE); used or withdrawn by the patient: refused."""
+    try:
+        payload = _load_token(
+            token, salt=CAREGIVER_INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE, kind="caregiver invitation"
+        )
+    except LinkError as error:
+        raise InvitationError(error.problem) from None
+    invitation = (
+        CaregiverInvitation.objects.select_related("patient__clinic")
+        .filter(pk=payload.get("c"), nonce=payload.get("n"))
+        .first()
+    )
+    if invitation is None or invitation.withdrawn_at is not None or not invitation.patient.is_active:
+        security_logger.warning("Refused caregiver invitation link: no such invitation (%r)", payload)
+        raise InvitationError(InvitationProblem.INVALID)
+    if invitation.accepted_at is not None:
+        security_logger.warning("Refused caregiver invitation link: invitation %s already used", invitation.pk)
+        raise InvitationError(InvitationProblem.USED)
+    return invitation
+
+
 FOLLOWUP_SALT = "reactions.followup"
 
 
 EMAIL_PREFS_SALT = "reactions.email-preferences"
 
 
-def followup_token(*, followup: FollowUp) -> str:
-    return signing.dumps({"f": followup.pk}, salt=FOLLOWUP_SALT)
+def followup_token(*, followup: FollowUp, recipient: User | None = None) -> str:
+    """The key of one prompt's pages. A caregiver's copy names them ("r"): their answer is theirs, and the
+    link stops working when the patient removes them."""
+    payload: dict[str, int] = {"f": followup.pk}
+    if recipient is not None and recipient.pk != followup.patient_id:
+        payload["r"] = recipient.pk
+    return signing.dumps(payload, salt=FOLLOWUP_SALT)
 
 
 def followup_from_token(*, token: str) -> FollowUp:
+    """The prompt this link answers; `followup.answering_caregiver` is the caregiver whose copy it was (or None)."""
     payload = _load_token(token, salt=FOLLOWUP_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE, kind="follow-up")
     followup = (
         FollowUp.objects.select_related("infusion", "patient__clinic")
@@ -91,6 +136,20 @@ def followup_from_token(*, token: str) -> FollowUp:
     )
     if followup is None:
         raise LinkError(InvitationProblem.INVALID)
+    followup.answering_caregiver = None
+    if "r" in payload:
+        link = (
+            CareLink.objects.active()
+            .select_related("caregiver")
+            .filter(patient_id=followup.patient_id, caregiver_id=payload["r"], caregiver__is_active=True)
+            .first()
+        )
+        if link is None:
+            security_logger.warning(
+                "Refused follow-up link: caregiver %s no longer cares for this patient", payload["r"]
+            )
+            raise LinkError(InvitationProblem.INVALID)
+        followup.answering_caregiver = link.caregiver
     return followup
 
 
@@ -168,21 +227,33 @@ def _load_token(token: str, *, salt: str, max_age: int, kind: str) -> dict[str, 
     return payload
 
 
-def followup_links(followup: FollowUp) -> dict[str, str]:
-    token = followup_token(followup=followup)
+def followup_links(followup: FollowUp, recipient: User | None = None) -> dict[str, str]:
+    """The links of one recipient's copy of a prompt (the patient's by default)."""
+    token = followup_token(followup=followup, recipient=recipient)
     return {
         "no_symptoms_url": settings.SITE_URL + reverse("followup_answer", args=[token]),
         "report_url": settings.SITE_URL + reverse("followup_report", args=[token]),
-        "preferences_url": preferences_url(followup.patient),
+        "preferences_url": preferences_url(recipient or followup.patient),
     }
 
 
-def checkin_links(followup: FollowUp) -> dict[str, str]:
-    return {
-        "checkin_url": settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)]),
-        "preferences_url": preferences_url(followup.patient),
-    }
+def checkin_links(followup: FollowUp, recipient: User | None = None) -> dict[str, str]:
+    """The links of one recipient's copy of a day-before check-in (the patient's by default).
+
+    A caregiver's copy links to the signed-in check-in page rather than carrying a token: their answer is then
+    checked against a live care link, and stops working the moment the patient removes them.
+    """
+    recipient = recipient or followup.patient
+    if recipient.is_caregiver:
+        checkin_url = settings.SITE_URL + reverse("checkin", args=[followup.pk])
+    else:
+        checkin_url = settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)])
+    return {"checkin_url": checkin_url, "preferences_url": preferences_url(recipient)}
 
 
 def preferences_url(user: User) -> str:
+    """Where "pause or stop these e-mails" leads: the patient's follow-up choice, or for a caregiver their own
+    caregiver page (signed in), which stops their copies and never the patient's follow-ups."""
+    if user.is_caregiver:
+        return settings.SITE_URL + reverse("care_home")
     return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])

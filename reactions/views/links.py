@@ -21,7 +21,7 @@ from reactions.forms.checkins import CheckInForm
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
-from reactions.views.decorators import bound_data
+from reactions.views.decorators import bound_data, caregiver_audit, reporter_kwargs
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,8 +68,22 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_answer(request, token, followup), "a follow-up prompt")
+
+
+def _as_caregiver_audited(request: HttpRequest, followup: FollowUp, response: HttpResponse, what: str) -> HttpResponse:
+    """A caregiver's copy of a prompt: what it showed them is in the patient's access log."""
+    if followup.answering_caregiver is not None:
+        caregiver_audit(request, response, caregiver=followup.answering_caregiver, patient=followup.patient, what=what)
+    return response
+
+
+def _followup_answer(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
+    request.helping = followup.patient if followup.answering_caregiver else None
     if request.method == "POST":
-        recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        recorded = services.followups.followup_answer(
+            followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS, answered_by=followup.answering_caregiver
+        )
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token}
         )
@@ -85,6 +99,11 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_report(request, token, followup), "report symptoms")
+
+
+def _followup_report(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
+    request.helping = followup.patient if followup.answering_caregiver else None
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token}
@@ -92,7 +111,9 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
+        report = services.reports.report_create(
+            infusion=infusion, **form.service_kwargs(), **reporter_kwargs(followup.answering_caregiver)
+        )
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,
@@ -129,7 +150,8 @@ def checkin_page(request: HttpRequest, followup: FollowUp, *, action: str) -> Ht
         return render(request, "reactions/checkin_done.html", {**context, "recorded": False})
     form = CheckInForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
-        recorded = services.checkins.checkin_answer(followup=followup, **form.service_kwargs())
+        caregiver = request.user if request.user.is_authenticated and request.user.is_caregiver else None
+        recorded = services.checkins.checkin_answer(followup=followup, answered_by=caregiver, **form.service_kwargs())
         # Rendered, not redirected: from an e-mail, the result must not be reachable without the token.
         return render(request, "reactions/checkin_done.html", {**context, "recorded": recorded})
     status = 400 if request.method == "POST" else 200

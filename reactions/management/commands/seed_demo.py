@@ -18,7 +18,17 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
-from reactions.models import Clinic, EventAssessment, Flag, Infusion, InfusionPlan, ReactionReport, ReportSource, User
+from reactions.models import (
+    CareLink,
+    Clinic,
+    EventAssessment,
+    Flag,
+    Infusion,
+    InfusionPlan,
+    ReactionReport,
+    ReportSource,
+    User,
+)
 from reactions.services.reports import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
@@ -33,6 +43,8 @@ PATIENTS = [
     ("patient2@demo.test", "Sam Rivera", "+447700900202"),
     ("patient3@demo.test", "Jo Chen", "+447700900303"),
 ]
+# Sam's partner, whom Sam invited as a caregiver: their own account, Sam's follow-up pages only.
+CAREGIVER = ("carer1@demo.test", "Robin Rivera", "patient2@demo.test")
 
 
 class Command(BaseCommand):
@@ -71,6 +83,7 @@ class Command(BaseCommand):
             ]
             clinician = User.objects.get(email=STAFF[0][0])
             created = [self._history(patient, clinician, seed) for seed, patient in enumerate(patients)]
+            self._caregiver(password=password)
         self.stdout.write(
             self.style.SUCCESS(f"Demo clinic ready: {clinic.name} ({sum(created)} patients given history).")
         )
@@ -79,6 +92,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<22} ({role.label.lower()})")
         for email, _name, _phone in PATIENTS:
             self.stdout.write(f"  {email:<22} (patient)")
+        self.stdout.write(f"  {CAREGIVER[0]:<22} (caregiver of {CAREGIVER[2]})")
         self.stdout.write(f"Password for all of them: {password}")
         self.stdout.write(
             "Clinicians and admins also need two-factor sign-in: use a demo backup code "
@@ -102,6 +116,19 @@ class Command(BaseCommand):
             user.phone = phone
         user.save(update_fields=["password", "phone"])
         return user
+
+    def _caregiver(self, *, password: str) -> None:
+        """Sam's partner, as if they had accepted Sam's invitation: no clinic, one active link."""
+        email, name, patient_email = CAREGIVER
+        patient = User.objects.get(email=patient_email)
+        caregiver, _ = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": name, "role": User.Role.CAREGIVER, "clinic": None, "time_zone": "Europe/London"},
+        )
+        caregiver.set_password(password)
+        caregiver.save(update_fields=["password"])
+        if not CareLink.objects.active().filter(patient=patient, caregiver=caregiver).exists():
+            CareLink.objects.create(patient=patient, caregiver=caregiver, invited_by=patient)
 
     def _history(self, patient: User, clinician: User, seed: int) -> bool:
         """Give a patient infusions and reports, once."""
