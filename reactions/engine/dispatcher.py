@@ -1,4 +1,4 @@
-"""The dispatcher: what is due, claimed once, turned into e-mail, delivered."""
+"""The dispatcher: what is due, claimed once, turned into messages (e-mail, SMS), delivered."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ from reactions.models import (
 )
 from reactions.selectors import plans
 from reactions.selectors.clinic import clinic_open_items
-from reactions.services.links import followup_links, preferences_url
-from reactions.services.outbox import email_build, email_queue
+from reactions.services.messages import messages_build, messages_queue
+from reactions.services.outbox import email_queue
 
 logger = logging.getLogger(__name__)
 
 
 def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -> int:
-    """Turn due follow-ups (prompts and day-before reminders) into e-mails, each exactly once.
+    """Turn due follow-ups (prompts and day-before reminders) into messages, each exactly once per channel.
 
     Works through at most `limit` due rows, oldest first, `batch` at a time: each batch is
     claimed (rows locked, SKIP LOCKED on PostgreSQL, so two dispatchers share the work) and its
@@ -106,19 +106,13 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
         if new_status not in (FollowUp.Status.PROMPTED, FollowUp.Status.DONE):
             continue
         for followup in group:
-            patient, clinic = followup.patient, followup.patient.clinic
-            context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
-            if followup.kind == FollowUp.Kind.PROMPT:
-                context.update(followup_links(followup))
-                kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
-            else:
-                context["preferences_url"] = preferences_url(patient)
-                kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
-            emails.append(
-                email_build(
-                    kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic
-                )
+            kind = (
+                OutboundEmail.Kind.FOLLOWUP_PROMPT
+                if followup.kind == FollowUp.Kind.PROMPT
+                else OutboundEmail.Kind.PRE_INFUSION
             )
+            # One row per channel the patient chose, all of this follow-up.
+            emails += messages_build(kind=kind, followup=followup)
     OutboundEmail.objects.bulk_create(emails)
     return len(emails)
 
@@ -130,7 +124,7 @@ def followups_queue_reminders(*, now: datetime) -> int:
         threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
         due = FollowUp.objects.filter(
             status=FollowUp.Status.PROMPTED, kind=FollowUp.Kind.PROMPT, sent_at__lte=threshold, patient__clinic=clinic
-        ).select_related("infusion", "patient")
+        ).select_related("infusion", "patient__clinic")
         for followup in due:
             patient = followup.patient
             if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
@@ -146,20 +140,7 @@ def followups_queue_reminders(*, now: datetime) -> int:
                     continue
                 if skip:
                     continue
-                email_queue(
-                    kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
-                    template="followup-reminder",
-                    to_user=patient,
-                    context={
-                        "followup": followup,
-                        "infusion": followup.infusion,
-                        "clinic": clinic,
-                        **followup_links(followup),
-                    },
-                    followup=followup,
-                    clinic=clinic,
-                )
-                queued += 1
+                queued += len(messages_queue(kind=OutboundEmail.Kind.FOLLOWUP_REMINDER, followup=followup))
     return queued
 
 

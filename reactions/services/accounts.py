@@ -125,6 +125,17 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
     patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
 
 
+def patient_channels_set(*, patient: User, notify_email: bool, notify_sms: bool, phone: PhoneNumber | str) -> None:
+    """How the patient gets follow-up messages (several at once), and the number texts go to.
+
+    Choosing texts again does not undo a STOP texted from the phone: only START does, because the SMS
+    provider refuses texts to that number until then.
+    """
+    patient.notify_email, patient.notify_sms, patient.phone = notify_email, notify_sms, phone or ""
+    _validate_fields(patient, "notify_email", "notify_sms", "phone")
+    patient.save(update_fields=["notify_email", "notify_sms", "phone"])
+
+
 def _validate_fields(user: User, *names: str) -> None:
     """Validate only the fields being changed: a value already stored that a rule now refuses (a phone number
     whose numbering plan has changed since, or a demo's fictional one) must not block an unrelated change."""

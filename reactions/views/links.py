@@ -131,3 +131,13 @@ def _followup_preferences(
             messages.success(request, _("Your follow-up e-mail setting is saved."))
             return redirect(request.path)
     return render(request, template, {"patient": patient, **(extra or {})})
+
+
+@require_http_methods(["GET", "HEAD"])
+def short_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A texted link: a redirect (302) to the signed page the e-mail's link opens. It records nothing."""
+    try:
+        target = services.links.short_link_target(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return redirect(target)
