@@ -214,8 +214,9 @@ def short_url(*, kind: ShortLinkKind, pk: int) -> str:
 
 def short_link_target(*, token: str) -> str:
     """Where a short link goes: the path of the signed page its e-mail twin opens. LinkError says why not."""
-    payload, _sep, signature = token.rpartition("-")
-    if not payload or not constant_time_compare(signature, _short_signature(payload)):
+    # The signature is the last 11 characters (it may itself hold a "-"), after a "-".
+    payload, separator, signature = token[:-12], token[-12:-11], token[-11:]
+    if not payload or separator != "-" or not constant_time_compare(signature, _short_signature(payload)):
         security_logger.warning("Refused short link: bad signature (tampered or truncated)")
         raise LinkError(InvitationProblem.INVALID)
     head, _sep, hours = payload.partition("-")

@@ -40,6 +40,8 @@ STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
 TOKEN = (200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
 PUBLIC = (200, 200, 200, 200, 200, 200)  # holds no patient data
 POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
+REDIRECT_TOKEN = (302, 302, 302, 302, 302, 302)  # a texted short link: only a redirect to a TOKEN page
+POST_ONLY_SIGNED = (405, 405, 405, 405, 405, 405)  # Twilio's webhook: its signature is the key
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302),
     "infusion_create": PATIENT_ONLY,
@@ -54,6 +56,8 @@ EXPECTED: dict[str, tuple] = {
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
     "email_preferences": TOKEN,
+    "short_link": REDIRECT_TOKEN,
+    "sms_inbound": POST_ONLY_SIGNED,
     "clinic_flags": STAFF,
     "flag_detail": STAFF_OF_CLINIC,
     "flag_action": STAFF_POST_ONLY,
@@ -172,6 +176,7 @@ def world():
         "followup_answer": [services.links.followup_token(followup=followup)],
         "followup_report": [services.links.followup_token(followup=followup)],
         "email_preferences": [services.links.email_preferences_token(user=owner)],
+        "short_link": [services.links.short_token(kind=services.links.ShortLinkKind.FOLLOWUP, pk=followup.pk)],
         "password_reset_confirm": ["MQ", "invalid-token"],
         "two_factor_enrol_link": [services.links.two_factor_enrolment_token(user=owner)],
     }
