@@ -30,7 +30,8 @@ class SmsConfig:
 def sms_config(url: str | None = None) -> SmsConfig:
     """SMS_URL (or ``url``) read into its parts."""
     parts = urlsplit(url if url is not None else settings.SMS_URL)
-    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    # A "+" is the phone number's own (?from=+44…), not an encoded space: kept as it is.
+    options = {key: values[-1] for key, values in parse_qs(parts.query.replace("+", "%2B")).items()}
     return SmsConfig(
         scheme=parts.scheme,
         path=unquote(parts.path),
