@@ -78,7 +78,7 @@ class TwilioApi:
                 more = f"https://www.twilio.com/docs/errors/{code}"
                 self._answer(status, {"code": code, "message": message, "more_info": more, "status": status})
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 api.requests += 1
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
