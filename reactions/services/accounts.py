@@ -193,6 +193,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     patient.time_zone = ""
     patient.indication = ""
     patient.phone = ""
+    patient.notify_sms, patient.sms_stopped_at = False, None
     patient.is_active = False
     patient.followups_paused_until = None
     patient.followups_stopped_at = timezone.now()

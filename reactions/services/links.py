@@ -1,5 +1,5 @@
 """Signed links in e-mails: invitations, follow-up prompts, e-mail preferences, two-factor set-up; and the
-short links in texts and notifications that lead to the same pages.
+short links in texts and notifications that open the same pages.
 
 Each is signed with its own salt, expires, and names one row; tampered, expired and replayed links are
 refused and logged on the reactions.security logger."""

@@ -94,17 +94,23 @@ def messages_queue(*, kind: str, followup: FollowUp) -> list[OutboundEmail]:
     return OutboundEmail.objects.bulk_create(messages_build(kind=kind, followup=followup))
 
 
+# A follow-up whose message is still worth sending by e-mail: a prompt not answered, a day-before reminder.
+_STILL_WANTED = (FollowUp.Status.PROMPTED, FollowUp.Status.REMINDED, FollowUp.Status.NO_RESPONSE, FollowUp.Status.DONE)
+
+
 def message_email_fallback(*, failed: OutboundEmail) -> OutboundEmail | None:
     """The e-mail copy of a patient message refused for good on another channel, queued at once.
 
     None when there is nothing to do: an e-mail copy of this message exists already (sent, pending or
-    failed), or the message is not a patient message about a follow-up.
+    failed), the prompt was answered meanwhile, or the message is not a patient message about a follow-up.
     """
     if failed.channel == Channel.EMAIL or failed.kind not in TEMPLATES or failed.followup_id is None:
         return None
     if OutboundEmail.objects.filter(followup_id=failed.followup_id, kind=failed.kind, channel=Channel.EMAIL).exists():
         return None
     followup = FollowUp.objects.select_related("infusion", "patient__clinic").get(pk=failed.followup_id)
+    if followup.status not in _STILL_WANTED:
+        return None  # answered (or closed) meanwhile: no e-mail asks again
     email = message_build(kind=failed.kind, followup=followup, channel=Channel.EMAIL)
     email.save(force_insert=True)
     return email

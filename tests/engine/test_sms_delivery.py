@@ -254,3 +254,15 @@ def test_a_text_never_accepted_is_given_up_on_and_the_email_goes(clinic, twilio,
     sms.refresh_from_db()
     assert sms.status == OutboundEmail.Status.FAILED and sms.last_error.startswith("gave up after 2 attempts")
     assert len(mail.outbox) == 1
+
+
+def test_no_email_copy_asks_again_once_the_prompt_is_answered(clinic):
+    _patient, followup = _prompted(clinic, notify_email=False)
+    engine.dispatcher.followups_queue_due(now=timezone.now())
+    services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+    # A text that was already with Twilio when the patient answered, refused for good afterwards.
+    OutboundEmail.objects.filter(followup=followup).update(status=OutboundEmail.Status.FAILED, last_error="21211")
+    sms = _rows(followup)[SMS]
+    assert engine.undeliverable.email_undeliverable(email=sms) == []
+    assert set(_rows(followup)) == {SMS}
+    assert FollowUp.objects.get(pk=followup.pk).status == FollowUp.Status.ANSWERED
