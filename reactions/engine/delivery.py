@@ -112,6 +112,7 @@ def email_deliver(
     if not candidates:
         return result
     connection = get_connection(fail_silently=False)
+    down: set[str] = set()  # channels whose provider could not be reached in this call
     try:
         while timezone.now() < deadline:
             if urgent_arrivals is not None:
@@ -128,6 +129,9 @@ def email_deliver(
                     _email_release([e.pk for e in emails[i:]], claimed_at=claimed_at)
                     candidates.extendleft(reversed([e.pk for e in emails[i:]]))
                     break
+                if email.channel in down:
+                    _email_release([email.pk], claimed_at=claimed_at)  # untried: for the next tick
+                    continue
                 if email.channel == Channel.EMAIL:
                     outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
                 else:
@@ -144,6 +148,8 @@ def email_deliver(
                     candidates.extendleft(email_undeliverable(email=email))
                 else:
                     result.retrying += 1
+                    if outcome == "channel_down":
+                        down.add(email.channel)
                     if outcome == "server_down":
                         # The mail server is unreachable: give back the rest untried (texts too), for the next tick.
                         _email_release([e.pk for e in emails[i + 1 :]], claimed_at=claimed_at)
@@ -222,12 +228,17 @@ def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: dateti
 
 
 def _channel_send_one(*, message: OutboundEmail, started_at: datetime) -> str:
-    """Send one SMS (or other non-e-mail) row through its channel's sender: "sent", "failed" or "retrying"."""
+    """Send one SMS (or other non-e-mail) row through its channel's sender.
+
+    "sent", "failed", "retrying", or "channel_down" (retrying, and the provider is unreachable)."""
     try:
         sender_for(message.channel).send(message)
     except (ChannelTemporaryError, ChannelPermanentError) as error:
-        refused = isinstance(error, ChannelPermanentError)
-        return "failed" if _record_failure(message, started_at=started_at, error=error, refused=refused) else "retrying"
+        if _record_failure(
+            message, started_at=started_at, error=error, refused=isinstance(error, ChannelPermanentError)
+        ):
+            return "failed"
+        return "channel_down" if getattr(error, "unreachable", False) else "retrying"
     except Exception as error:
         # A sender's own fault (a bad SMS_URL, a bug): retried like an outage, so that the row is not left
         # SENDING, and given up after EMAIL_MAX_ATTEMPTS, when the patient gets the e-mail copy instead.
@@ -247,9 +258,8 @@ def _record_failure(message: OutboundEmail, *, started_at: datetime, error: Exce
     retry_at = finished + schedule.retry_backoff(
         message.attempts, base_seconds=settings.EMAIL_RETRY_BASE_SECONDS, cap_seconds=settings.EMAIL_RETRY_CAP_SECONDS
     )
-    error_text = (str(error) if isinstance(error, ChannelTemporaryError | ChannelPermanentError) else repr(error))[
-        :2000
-    ]
+    own = isinstance(error, ChannelTemporaryError | ChannelPermanentError)  # already worded by the sender
+    error_text = (str(error) if own else repr(error))[:2000]
     if permanent and not refused:
         error_text = f"gave up after {message.attempts} attempts: {error_text}"[:2000]
     with transaction.atomic():

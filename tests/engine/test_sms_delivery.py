@@ -266,3 +266,14 @@ def test_no_email_copy_asks_again_once_the_prompt_is_answered(clinic):
     assert engine.undeliverable.email_undeliverable(email=sms) == []
     assert set(_rows(followup)) == {SMS}
     assert FollowUp.objects.get(pk=followup.pk).status == FollowUp.Status.ANSWERED
+
+
+def test_an_unreachable_sms_provider_holds_the_other_texts_but_not_the_emails(clinic, settings):
+    settings.SMS_URL = TwilioApi().sms_url().replace("api_url=http://127.0.0.1:", "api_url=http://127.0.0.1:9&x=")
+    followups = [_prompted(clinic, email=f"p{n}@example.test")[1] for n in range(2)]
+    engine.dispatcher.followups_queue_due(now=timezone.now())
+    result = engine.delivery.email_deliver()
+    texts = OutboundEmail.objects.filter(followup__in=followups, channel=SMS).order_by("pk")
+    assert [(t.status, t.attempts) for t in texts] == [("pending", 1), ("pending", 0)]  # the second never tried
+    assert "unreachable" in texts[0].last_error
+    assert len(mail.outbox) == 2 and result.sent == 2

@@ -72,5 +72,5 @@ class SmsBackend(BaseSmsBackend):
                 raise SmsTemporaryError(text) from error
             raise SmsPermanentError(text, stopped=code == UNSUBSCRIBED) from error
         except requests.RequestException as error:
-            raise SmsTemporaryError(f"Twilio unreachable: {error!r}") from error
+            raise SmsTemporaryError(f"Twilio unreachable: {error!r}", unreachable=True) from error
         return str(message.sid)
