@@ -15,6 +15,7 @@ from reactions.views import (
     pharmacovigilance,
     privacy,
     pwa,
+    sms,
     triage,
 )
 
@@ -54,6 +55,10 @@ urlpatterns = [
     path("f/<str:token>/report/", links.followup_report, name="followup_report"),
     path("c/<str:token>/", links.checkin_answer, name="checkin_answer"),
     path("email/<str:token>/", links.email_preferences, name="email_preferences"),
+    # Texted links: short, and only a redirect to the signed page above.
+    path("s/<str:token>", links.short_link, name="short_link"),
+    # Twilio's webhook for texts patients send back (STOP, START); its signature authenticates it.
+    path("sms/inbound/", sms.sms_inbound, name="sms_inbound"),
     # Clinicians and clinic admins.
     path("clinic/flags/", triage.clinic_flags, name="clinic_flags"),
     path("clinic/flags/<int:pk>/", triage.flag_detail, name="flag_detail"),

@@ -192,6 +192,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
     followups_paused_until = models.DateTimeField(null=True, blank=True)
     followups_stopped_at = models.DateTimeField(null=True, blank=True)
+    # How a patient gets their follow-up messages (several at once); with none possible, e-mail.
+    notify_email = models.BooleanField(_("e-mail"), default=True)
+    notify_sms = models.BooleanField(_("text messages"), default=False)
+    # Set when the patient texts STOP (or the SMS provider says they did), cleared by START.
+    sms_stopped_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -216,7 +221,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_caregiver_has_no_clinic",
             ),
         ]
-        indexes = [models.Index(fields=["clinic", "role"])]
+        indexes = [
+            models.Index(fields=["clinic", "role"]),
+            # An inbound STOP or START names a number: the users with it are found by index.
+            models.Index(fields=["phone"], name="user_phone", condition=~Q(phone="")),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -127,6 +127,16 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
     patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
 
 
+def patient_channels_set(*, patient: User, notify_email: bool, notify_sms: bool) -> None:
+    """How the patient gets follow-up messages (several at once); texts go to their phone number.
+
+    Choosing texts again does not undo a STOP texted from the phone: only START does, because the SMS
+    provider refuses texts to that number until then.
+    """
+    patient.notify_email, patient.notify_sms = notify_email, notify_sms
+    patient.save(update_fields=["notify_email", "notify_sms"])
+
+
 def _validate_fields(user: User, *names: str) -> None:
     """Validate only the fields being changed: a value already stored that a rule now refuses (a phone number
     whose numbering plan has changed since, or a demo's fictional one) must not block an unrelated change."""
@@ -187,6 +197,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     patient.time_zone = ""
     patient.indication = ""
     patient.phone = ""
+    patient.notify_sms, patient.sms_stopped_at = False, None
     patient.is_active = False
     patient.followups_paused_until = None
     patient.followups_stopped_at = timezone.now()

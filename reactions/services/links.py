@@ -1,17 +1,22 @@
-"""Signed links in e-mails: invitations, follow-up prompts, check-ins, e-mail preferences, two-factor set-up.
+"""Signed links in e-mails: invitations, follow-up prompts, check-ins, e-mail preferences, two-factor set-up;
+and the short links in texts and notifications that open the same pages.
 
 Each is signed with its own salt, expires, and names one row; tampered, expired and replayed links are
 refused and logged on the reactions.security logger."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import string
+import time
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from reactions.models import (
     CaregiverInvitation,
@@ -257,3 +262,82 @@ def preferences_url(user: User) -> str:
     if user.is_caregiver:
         return settings.SITE_URL + reverse("care_home")
     return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])
+
+
+# --- Short links, for texts and notifications ----------------------------------------------------------
+#
+# A text has no room for a signed token of 60 characters. A short link names one follow-up (or one
+# patient's settings), the hour it was made and a 64-bit HMAC of both: /s/f3k-2Xc1-Ab3xY9…. Opening it only
+# redirects to the same signed page the e-mail's link opens, so it records nothing either.
+
+SHORT_LINK_SALT = "reactions.short-link"
+_BASE62 = string.digits + string.ascii_letters
+
+
+class ShortLinkKind(StrEnum):
+    FOLLOWUP = "f"
+    CHECKIN = "c"
+    PREFERENCES = "p"
+
+
+def _b62(number: int) -> str:
+    digits = ""
+    while True:
+        number, rest = divmod(number, 62)
+        digits = _BASE62[rest] + digits
+        if not number:
+            return digits
+
+
+def _from_b62(text: str) -> int:
+    number = 0
+    for char in text:
+        number = number * 62 + _BASE62.index(char)
+    return number
+
+
+def _short_signature(payload: str) -> str:
+    digest = salted_hmac(SHORT_LINK_SALT, payload, algorithm="sha256").digest()[:8]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def short_token(*, kind: ShortLinkKind, pk: int, now: float | None = None) -> str:
+    hours = int((now if now is not None else time.time()) // 3600)
+    payload = f"{kind}{_b62(pk)}-{_b62(hours)}"
+    return f"{payload}-{_short_signature(payload)}"
+
+
+def short_url(*, kind: ShortLinkKind, pk: int) -> str:
+    return settings.SITE_URL + reverse("short_link", args=[short_token(kind=kind, pk=pk)])
+
+
+def short_link_target(*, token: str) -> str:
+    """Where a short link goes: the path of the signed page its e-mail twin opens. LinkError says why not."""
+    # The signature is the last 11 characters (it may itself hold a "-"), after a "-".
+    payload, separator, signature = token[:-12], token[-12:-11], token[-11:]
+    if not payload or separator != "-" or not constant_time_compare(signature, _short_signature(payload)):
+        security_logger.warning("Refused short link: bad signature (tampered or truncated)")
+        raise LinkError(InvitationProblem.INVALID)
+    head, _sep, hours = payload.partition("-")
+    kind, pk = ShortLinkKind(head[0]), _from_b62(head[1:])
+    max_age = (
+        settings.EMAIL_PREFERENCES_LINK_MAX_AGE if kind == ShortLinkKind.PREFERENCES else settings.FOLLOWUP_LINK_MAX_AGE
+    )
+    # Counted from the start of the hour it was made: at most an hour longer than an e-mail's link.
+    if time.time() - _from_b62(hours) * 3600 > max_age + 3600:
+        security_logger.warning("Refused short link: expired")
+        raise LinkError(InvitationProblem.EXPIRED)
+    if kind == ShortLinkKind.FOLLOWUP:
+        followup = FollowUp.objects.select_related("patient").filter(pk=pk, kind=FollowUp.Kind.PROMPT).first()
+        if followup is None:
+            raise LinkError(InvitationProblem.INVALID)
+        return reverse("followup_answer", args=[followup_token(followup=followup)])
+    if kind == ShortLinkKind.CHECKIN:
+        checkin = FollowUp.objects.filter(pk=pk, kind=FollowUp.Kind.PRE_INFUSION).first()
+        if checkin is None:
+            raise LinkError(InvitationProblem.INVALID)
+        return reverse("checkin_answer", args=[checkin_token(followup=checkin)])
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        raise LinkError(InvitationProblem.INVALID)
+    return reverse("email_preferences", args=[email_preferences_token(user=user)])

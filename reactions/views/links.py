@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from reactions import services
 from reactions.forms.accounts import (
     AcceptInvitationForm,
+    ChannelsForm,
     FollowupPreferenceForm,
 )
 from reactions.forms.checkins import CheckInForm
@@ -171,10 +172,30 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
 def _followup_preferences(
     request: HttpRequest, patient: User, *, template: str, extra: dict[str, Any] | None = None
 ) -> HttpResponse:
+    channels_form = ChannelsForm(request.POST if "channels" in request.POST else None, patient=patient)
+    if channels_form.is_bound and channels_form.is_valid():
+        services.accounts.patient_channels_set(
+            patient=patient,
+            notify_email=channels_form.cleaned_data["notify_email"],
+            notify_sms=channels_form.cleaned_data["notify_sms"],
+        )
+        messages.success(request, _("How we send your follow-up messages is saved."))
+        return redirect(request.path)
+    extra = {"channels_form": channels_form, **(extra or {})}
     if request.method == "POST" and "choice" in request.POST:
         form = FollowupPreferenceForm(request.POST)
         if form.is_valid():
             services.accounts.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
             messages.success(request, _("Your follow-up e-mail setting is saved."))
             return redirect(request.path)
-    return render(request, template, {"patient": patient, **(extra or {})})
+    return render(request, template, {"patient": patient, **extra})
+
+
+@require_http_methods(["GET", "HEAD"])
+def short_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A texted link: a redirect (302) to the signed page the e-mail's link opens. It records nothing."""
+    try:
+        target = services.links.short_link_target(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return redirect(target)

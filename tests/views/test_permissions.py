@@ -56,6 +56,8 @@ SIGNED_IN = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
 TOKEN = (200, 200, 200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
 PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)  # holds no patient data
 POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
+REDIRECT_TOKEN = (302, 302, 302, 302, 302, 302, 302, 302)  # a texted short link: only a redirect to a TOKEN page
+POST_ONLY_SIGNED = (405, 405, 405, 405, 405, 405, 405, 405)  # Twilio's webhook: its signature is the key
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302, 200, 200),
     "infusion_create": FOLLOW_UP,
@@ -72,6 +74,8 @@ EXPECTED: dict[str, tuple] = {
     "checkin_answer": TOKEN,
     "checkin": OWNER_OR_CAREGIVER,
     "email_preferences": TOKEN,
+    "short_link": REDIRECT_TOKEN,
+    "sms_inbound": POST_ONLY_SIGNED,
     "clinic_flags": STAFF,
     "flag_detail": STAFF_OF_CLINIC,
     "flag_action": STAFF_POST_ONLY,
@@ -217,6 +221,7 @@ def world():
         "email_preferences": [services.links.email_preferences_token(user=owner)],
         "checkin": [checkin.pk],
         "checkin_answer": [services.links.checkin_token(followup=checkin)],
+        "short_link": [services.links.short_token(kind=services.links.ShortLinkKind.FOLLOWUP, pk=followup.pk)],
         "password_reset_confirm": ["MQ", "invalid-token"],
         "my_caregiver_remove": [link.pk],
         "my_caregiver_invitation_withdraw": [caregiver_invitation.pk],
