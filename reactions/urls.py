@@ -13,6 +13,7 @@ from reactions.views import (
     patient,
     pharmacovigilance,
     privacy,
+    push,
     pwa,
     triage,
 )
@@ -28,6 +29,8 @@ urlpatterns = [
     path("reports/<int:pk>/", patient.report_detail, name="report_detail"),
     path("reports/red-flags/", patient.report_red_flags, name="report_red_flags"),
     path("profile/", accounts.profile, name="profile"),
+    path("profile/push/", push.push_subscribe, name="push_subscribe"),
+    path("profile/push/<int:pk>/delete/", push.push_subscription_delete, name="push_subscription_delete"),
     path("profile/access/", privacy.my_access_log, name="my_access_log"),
     path("profile/delete/", privacy.my_deletion_request, name="my_deletion_request"),
     path("profile/export.json", exports.my_data_json, name="my_data_json"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reactions import engine, services
-from reactions.models import FollowUp, Invitation
+from reactions.models import FollowUp, Invitation, PushSubscription
 from tests.conftest import _client_for
 from tests.factories import (
     ClinicAdminFactory,
@@ -34,6 +34,7 @@ LOGIN = "login"  # a redirect to the login page
 # name -> expected GET status per role, in ROLES order.
 PATIENT_ONLY = (LOGIN, 200, 200, 404, 404, 404)
 OWNER_ONLY = (LOGIN, 200, 404, 404, 404, 404)
+PATIENT_POST_ONLY = (LOGIN, 405, 405, 404, 404, 404)
 STAFF = (LOGIN, 404, 404, 200, 200, 200)
 STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200)
 STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
@@ -50,6 +51,8 @@ EXPECTED: dict[str, tuple] = {
     "report_detail": OWNER_ONLY,
     "report_red_flags": POST_ONLY_PUBLIC,
     "profile": PATIENT_ONLY,
+    "push_subscribe": PATIENT_POST_ONLY,
+    "push_subscription_delete": PATIENT_POST_ONLY,
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
@@ -149,7 +152,11 @@ def world():
     invitation = services.accounts.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )
+    device = PushSubscription.objects.create(
+        user=owner, endpoint="https://fcm.googleapis.com/fcm/send/owner", p256dh="p", auth="a"
+    )
     args = {
+        "push_subscription_delete": [device.pk],
         "infusion_detail": [infusion.pk],
         "infusion_edit": [infusion.pk],
         "infusion_delete": [infusion.pk],
@@ -200,6 +207,7 @@ def test_get_permissions(world, name):
         ("infusion_edit", {"status": "given"}),
         ("infusion_delete", {}),
         ("report_create", {"notes": "hello"}),
+        ("push_subscription_delete", {}),
     ],
 )
 def test_posts_to_another_patients_records_are_404_and_change_nothing(world, name, data):
@@ -209,6 +217,7 @@ def test_posts_to_another_patients_records_are_404_and_change_nothing(world, nam
         assert _client(users, role).post(url, data).status_code == 404, role
     assert users["owner"].infusions.count() == 2  # the given one and the planned one
     assert users["owner"].reports.count() == 1
+    assert users["owner"].push_subscriptions.count() == 1
 
 
 def test_a_clinician_of_another_clinic_cannot_act_on_a_flag_or_patient(world):
