@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -95,7 +96,10 @@ def vapid_public_key() -> str:
 
 def vapid_subject() -> str:
     """Who the push services may contact about this sender: VAPID_SUBJECT, else the sender's address."""
-    return settings.VAPID_SUBJECT or f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}"
+    subject = settings.VAPID_SUBJECT or f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}"
+    if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", subject):
+        raise ImproperlyConfigured(f"VAPID_SUBJECT must be a mailto: or https: URL, not {subject!r}.")
+    return subject
 
 
 @lru_cache(maxsize=8)
@@ -107,7 +111,9 @@ def _vapid_keys(private_key: str, public_key: str, key_file: str) -> VapidKeys:
             "VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY. Leave VAPID_PUBLIC_KEY unset "
             "(it is derived from the private key) or set the pair `python manage.py vapid_keys` printed."
         )
-    return VapidKeys(vapid=Vapid(private_key=key), public_key=public)
+    # py_vapid's own check of the subject refuses https: URLs with a path, which RFC 8292 allows;
+    # vapid_subject() checks it instead.
+    return VapidKeys(vapid=Vapid(private_key=key, conf={"no-strict": True}), public_key=public)
 
 
 def _private_key_from_setting(value: str) -> ec.EllipticCurvePrivateKey:
