@@ -25,6 +25,7 @@ from reactions.models import (
     Infusion,
     Invitation,
     OutboundEmail,
+    PushSubscription,
     ReactionReport,
     User,
 )
@@ -159,9 +160,9 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     """Remove the patient's health data and anonymise the account, as SECURITY.md documents.
 
     Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
-    follow-ups, every e-mail to or about the patient, invitations to their address, and
-    two-factor devices. Kept: the anonymised user row (so that audit rows still point
-    somewhere), audit rows (who accessed the record and when, no health data, no name),
+    follow-ups, every e-mail to or about the patient, invitations to their address,
+    two-factor devices and the devices notifications went to. Kept: the anonymised user row
+    (so that audit rows still point somewhere), audit rows (who accessed the record and when, no health data, no name),
     and clinic-level lot-signal counts (no personal data).
     """
     patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
@@ -176,7 +177,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     Flag.objects.filter(patient=patient).delete()
     ReactionReport.objects.filter(patient=patient).delete()
     Infusion.objects.filter(patient=patient).delete()
-    for device_model in (TOTPDevice, StaticDevice):
+    for device_model in (TOTPDevice, StaticDevice, PushSubscription):
         device_model.objects.filter(user=patient).delete()
     patient.email = f"deleted-{patient.pk}@deleted.invalid"
     patient.full_name = "Deleted patient"

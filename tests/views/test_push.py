@@ -148,3 +148,12 @@ def test_a_report_that_calls_for_urgent_care_offers_nothing_else(patient_client,
     page = patient_client.get(reverse("report_detail", args=[report.pk])).content.decode()
     assert report.is_severe
     assert "data-push" not in page and "push.js" not in page
+
+
+def test_a_deleted_account_gets_no_more_notifications(clinic_admin, patient):
+    from reactions import services
+
+    _device(patient)
+    deletion = services.accounts.deletion_request_create(patient=patient)
+    services.accounts.deletion_confirm(deletion=deletion, by=clinic_admin)
+    assert not PushSubscription.objects.exists()
