@@ -81,8 +81,10 @@ self.addEventListener("push", function (event) {
     body: data.body || "",
     icon: NOTIFICATION_ICON,
     badge: NOTIFICATION_BADGE,
-    // One notification per page: a message the outbox sends twice replaces itself instead of showing twice.
+    // One notification per page: a message the outbox sends twice replaces itself instead of showing twice,
+    // and a reminder for the same page still alerts (renotify).
     tag: url,
+    renotify: true,
     data: { url: url }
   }));
 });
