@@ -279,6 +279,29 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_URL = env.str("SMS_URL", default=f"file://{VAR_DIR / 'sms'}")
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=20)
 
+# --- Web push ----------------------------------------------------------------
+# VAPID (RFC 8292) identifies this server to the browsers' push services. VAPID_PRIVATE_KEY: the
+# base64url raw key or a PEM (`python manage.py vapid_keys` prints a new pair); the public key is
+# derived from it, and VAPID_PUBLIC_KEY, if set, must match. Unset: a key is generated once and
+# kept in VAR_DIR/vapid/private.pem (one machine only: every machine must sign with the same key).
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_KEY_FILE = VAR_DIR / "vapid" / "private.pem"
+# Who push services contact about this sender: a mailto: or https: URL.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+# Subscriptions are accepted only for these push services' hosts ("*." matches subdomains): the
+# server POSTs to the endpoint a browser gives, so it must never be one of our own network's hosts.
+PUSH_SERVICE_HOSTS = env.list(
+    "PUSH_SERVICE_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.apple.com",
+        "*.notify.windows.com",
+    ],
+)
+PUSH_TIMEOUT_SECONDS = env.int("PUSH_TIMEOUT_SECONDS", default=10)
+
 # --- Auth --------------------------------------------------------------------
 AUTH_USER_MODEL = "reactions.User"
 AUTHENTICATION_BACKENDS = [

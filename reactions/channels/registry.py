@@ -19,9 +19,10 @@ from reactions.models import OutboundEmail, User
 
 Channel = OutboundEmail.Channel
 
-# Channel -> its sender module. Push adds its entry here.
+# Channel -> its sender module.
 SENDERS: dict[str, str] = {
     Channel.SMS: "reactions.channels.sms.sender",
+    Channel.PUSH: "reactions.channels.push_sender",
 }
 
 

@@ -19,6 +19,7 @@ from .infusions import Infusion, RateChange, Vitals
 from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
 from .pharmacovigilance import EventAssessment
 from .plans import InfusionPlan
+from .push import PushSubscription
 from .reports import SEVERE_AFTER_REVIEW, ReactionReport, ReportedSymptom, ReportReclassification, ReportSource
 from .triage import Flag, FlagEvent, LotSignal
 
@@ -43,6 +44,7 @@ __all__ = [
     "Invitation",
     "LotSignal",
     "OutboundEmail",
+    "PushSubscription",
     "RateChange",
     "ReactionReport",
     "ReportReclassification",

@@ -27,6 +27,7 @@ from reactions.models import (
     Infusion,
     Invitation,
     OutboundEmail,
+    PushSubscription,
     ReactionReport,
     User,
 )
@@ -172,8 +173,9 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
 
     Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
     follow-ups, every e-mail to or about the patient, invitations to their address and those they sent to
-    caregivers, and two-factor devices; their caregivers' access ends. Kept: the anonymised user row (so
-    that audit rows still point somewhere), audit rows (who accessed the record and when, no health data, no name),
+    caregivers, two-factor devices and the devices notifications went to; their caregivers' access ends.
+    Kept: the anonymised user row (so that audit rows still point somewhere), audit rows (who accessed the
+    record and when, no health data, no name),
     and clinic-level lot-signal counts (no personal data).
     """
     patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
@@ -190,7 +192,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     Flag.objects.filter(patient=patient).delete()
     ReactionReport.objects.filter(patient=patient).delete()
     Infusion.objects.filter(patient=patient).delete()
-    for device_model in (TOTPDevice, StaticDevice):
+    for device_model in (TOTPDevice, StaticDevice, PushSubscription):
         device_model.objects.filter(user=patient).delete()
     patient.email = f"deleted-{patient.pk}@deleted.invalid"
     patient.full_name = "Deleted patient"

@@ -22,7 +22,8 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from reactions import services
+from reactions import selectors, services
+from reactions.channels.push import vapid_public_key
 from reactions.forms.accounts import (
     LanguageForm,
     PhoneForm,
@@ -46,7 +47,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         request,
         request.user,
         template="reactions/profile.html",
-        extra={"language_form": language_form, "phone_form": phone_form},
+        extra={
+            "language_form": language_form,
+            "phone_form": phone_form,
+            "push_devices": selectors.push.push_devices(user=request.user),
+            "vapid_public_key": vapid_public_key(),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
+from reactions.channels.push import vapid_public_key
 from reactions.domain import catalogue
 from reactions.domain.red_flags import red_flags
 from reactions.forms.infusions import InfusionForm
@@ -200,4 +201,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         patient=request.patient,
     )
-    return render(request, "reactions/report_detail.html", {"report": report, "clinic": report.patient.clinic})
+    context = {"report": report, "clinic": report.patient.clinic}
+    if not report.is_severe:
+        # After a report, the page offers notifications on this phone; never beside what to do urgently.
+        context["vapid_public_key"] = vapid_public_key()
+    return render(request, "reactions/report_detail.html", context)

@@ -54,6 +54,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "outbox_js": static("js/outbox.js"),
             "static_prefix": settings.STATIC_URL,
             "hashed_static": not settings.DEBUG,
+            "notification_icon": static("icons/icon-192.png"),
+            "notification_badge": static("icons/badge-96.png"),
         },
         content_type="text/javascript",
     )

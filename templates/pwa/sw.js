@@ -58,4 +58,45 @@ self.addEventListener("fetch", function (event) {
       : fetch(request).catch(function () { return caches.match(request); }));
   }
 });
+// --- Notifications (web push) -------------------------------------------------------------------
+// The server sends {title, body, url}: words with no health data, and the page to open on a tap.
+var NOTIFICATION_ICON = "{{ notification_icon }}";
+var NOTIFICATION_BADGE = "{{ notification_badge }}";
+
+// Only pages of this app are opened from a notification, whatever a payload says.
+function notificationUrl(url) {
+  try {
+    var target = new URL(url || "/", self.location.origin);
+    return target.origin === self.location.origin ? target.href : self.location.origin + "/";
+  } catch (e) {
+    return self.location.origin + "/";
+  }
+}
+
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  var url = notificationUrl(data.url);
+  event.waitUntil(self.registration.showNotification(data.title || "ivigtrack", {
+    body: data.body || "",
+    icon: NOTIFICATION_ICON,
+    badge: NOTIFICATION_BADGE,
+    // One notification per page: a message the outbox sends twice replaces itself instead of showing twice,
+    // and a reminder for the same page still alerts (renotify).
+    tag: url,
+    renotify: true,
+    data: { url: url }
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = notificationUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      var open = windows.find(function (client) { return client.url === url && "focus" in client; });
+      return open ? open.focus() : self.clients.openWindow(url);
+    })
+  );
+});
 {% endautoescape %}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reactions import engine, services
-from reactions.models import FollowUp, Invitation
+from reactions.models import FollowUp, Invitation, PushSubscription
 from tests.conftest import _client_for
 from tests.factories import (
     ClinicAdminFactory,
@@ -58,6 +58,7 @@ PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)  # holds no patient data
 POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
 REDIRECT_TOKEN = (302, 302, 302, 302, 302, 302, 302, 302)  # a texted short link: only a redirect to a TOKEN page
 POST_ONLY_SIGNED = (405, 405, 405, 405, 405, 405, 405, 405)  # Twilio's webhook: its signature is the key
+PATIENT_POST_ONLY = (LOGIN, 405, 405, 404, 404, 404, 404, 404)
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302, 200, 200),
     "infusion_create": FOLLOW_UP,
@@ -68,6 +69,8 @@ EXPECTED: dict[str, tuple] = {
     "report_detail": OWNER_OR_CAREGIVER,
     "report_red_flags": POST_ONLY_PUBLIC,
     "profile": PATIENT_ONLY,
+    "push_subscribe": PATIENT_POST_ONLY,
+    "push_subscription_delete": PATIENT_POST_ONLY,
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
@@ -196,7 +199,11 @@ def world():
     invitation = services.accounts.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )
+    device = PushSubscription.objects.create(
+        user=owner, endpoint="https://fcm.googleapis.com/fcm/send/owner", p256dh="p", auth="a"
+    )
     args = {
+        "push_subscription_delete": [device.pk],
         "infusion_detail": [infusion.pk],
         "infusion_edit": [infusion.pk],
         "infusion_delete": [infusion.pk],
@@ -258,6 +265,7 @@ def test_get_permissions(world, name):
         ("infusion_edit", {"status": "given"}),
         ("infusion_delete", {}),
         ("report_create", {"notes": "hello"}),
+        ("push_subscription_delete", {}),
     ],
 )
 def test_posts_to_another_patients_records_are_404_and_change_nothing(world, name, data):
@@ -269,6 +277,7 @@ def test_posts_to_another_patients_records_are_404_and_change_nothing(world, nam
         assert _client(users, "caregiver").post(url, data).status_code == 404
     assert users["owner"].infusions.count() == 2  # the given one and the planned one
     assert users["owner"].reports.count() == 1
+    assert users["owner"].push_subscriptions.count() == 1
 
 
 def test_a_clinician_of_another_clinic_cannot_act_on_a_flag_or_patient(world):

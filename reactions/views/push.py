@@ -1,0 +1,37 @@
+"""A patient's devices for web push notifications: the page's script saves this device's subscription,
+and the profile removes a device."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reactions import services
+from reactions.domain.push import device_label
+from reactions.forms.push import PushSubscriptionForm
+from reactions.views.decorators import patient_required
+
+
+@patient_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """Save the subscription static/js/push.js posts after the patient said yes (CSRF-protected)."""
+    form = PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    subscription = services.push.push_subscribe(
+        user=request.user, device_label=device_label(request.headers.get("User-Agent", "")), **form.cleaned_data
+    )
+    return JsonResponse({"id": subscription.pk}, status=201)
+
+
+@patient_required
+@require_POST
+def push_subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.push.push_unsubscribe(user=request.user, subscription_id=pk):
+        raise Http404
+    messages.success(request, _("That device will get no more notifications."))
+    return redirect("profile")

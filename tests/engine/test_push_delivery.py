@@ -1,0 +1,88 @@
+"""Notifications through the outbox: a row per message on the push channel, sent once, retried, and
+replaced by an e-mail when no device takes it (a local push service: tests/push_service.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from reactions import engine, services
+from reactions.models import FollowUp, OutboundEmail, PushSubscription
+from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests
+from tests.push_service import PushService
+
+pytestmark = pytest.mark.django_db
+
+EMAIL, PUSH = OutboundEmail.Channel.EMAIL, OutboundEmail.Channel.PUSH
+
+
+@pytest.fixture(autouse=True)
+def _own_vapid_key(settings, tmp_path):
+    settings.VAPID_PRIVATE_KEY = ""
+    settings.VAPID_PUBLIC_KEY = ""
+    settings.VAPID_KEY_FILE = tmp_path / "var" / "vapid" / "private.pem"
+
+
+@pytest.fixture
+def push_service():
+    service = PushService().start()
+    yield service
+    service.stop()
+
+
+def _prompted_with_a_device(push_service, *, answer=None, **patient_fields):
+    patient = PatientFactory(clinic=clinic_for_engine_tests(), full_name="Alex Morgan", **patient_fields)
+    endpoint, device = push_service.subscribe()
+    if answer:
+        push_service.answers[push_service.token_of(endpoint)] = answer
+    services.push.push_subscribe(
+        user=patient, endpoint=endpoint, p256dh=device.p256dh, auth=device.auth, device_label="Chrome · Android"
+    )
+    now = timezone.now()
+    infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
+    services.followups.followups_sync(infusion=infusion)
+    return patient, infusion.followups.get(offset_hours=2)
+
+
+def test_a_prompt_goes_once_as_a_notification_and_once_by_email(push_service):
+    _patient, followup = _prompted_with_a_device(push_service)
+    engine.dispatcher.dispatch_due()
+    engine.dispatcher.dispatch_due()  # a second pass sends nothing again
+
+    rows = OutboundEmail.objects.filter(followup=followup)
+    assert sorted(rows.values_list("channel", "status")) == [(EMAIL, "sent"), (PUSH, "sent")]
+    assert len(mail.outbox) == 1
+    assert push_service.problems == []
+    (delivery,) = push_service.deliveries
+    push_row = rows.get(channel=PUSH)
+    assert delivery.payload == {
+        "title": "ivigtrack",
+        "body": "A follow-up question is waiting for you.",
+        "url": push_row.link,
+    }
+    assert "/s/f" in push_row.link  # the short link that opens the same page as the e-mail's
+
+
+def test_a_device_that_is_gone_is_forgotten_and_the_email_goes_instead(push_service):
+    patient, followup = _prompted_with_a_device(push_service, answer=410, notify_email=False)
+    engine.dispatcher.dispatch_due()
+
+    assert not PushSubscription.objects.filter(user=patient).exists()
+    rows = OutboundEmail.objects.filter(followup=followup)
+    assert sorted(rows.values_list("channel", "status")) == [(EMAIL, "sent"), (PUSH, "failed")]
+    assert [message.to for message in mail.outbox] == [[patient.email]]
+    followup.refresh_from_db()
+    assert followup.status == FollowUp.Status.PROMPTED  # reached by e-mail: not "cannot reach"
+
+
+def test_a_busy_push_service_is_retried_with_backoff(push_service):
+    _patient, followup = _prompted_with_a_device(push_service, answer=503, notify_email=False)
+    engine.dispatcher.dispatch_due()
+
+    row = OutboundEmail.objects.get(followup=followup, channel=PUSH)
+    assert (row.status, row.attempts) == (OutboundEmail.Status.PENDING, 1)
+    assert row.due_at > timezone.now()
+    assert not OutboundEmail.objects.filter(followup=followup, channel=EMAIL).exists()
