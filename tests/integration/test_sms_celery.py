@@ -36,7 +36,7 @@ def _due_prompt_on_texts_and_email():
 
 
 def _prompt_mails(smtp):
-    return [m for m in smtp.messages if m["Subject"].startswith("How are you since")]
+    return [m for m in smtp.messages if m["Subject"].startswith("How have you been since")]
 
 
 def test_a_prompt_arrives_by_email_and_by_text_exactly_once_each(celery_procs, smtp, twilio):
