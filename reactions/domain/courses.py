@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reactions.domain import schedule
@@ -72,3 +72,10 @@ def offsets_for_place(place: CoursePlace, offsets_hours: Sequence[int]) -> list[
     if place.is_last:
         return sorted(set(offsets_hours))
     return sorted({h for h in offsets_hours if schedule.in_early_window(h)})
+
+
+def next_day(at: datetime, tz: ZoneInfo) -> datetime:
+    """The same wall-clock time on the next local date: a 09:00 start is 09:00 tomorrow, even across DST."""
+    local = at.astimezone(tz)
+    following = datetime.combine(local.date() + timedelta(days=1), local.time(), tzinfo=tz)
+    return following.astimezone(UTC).astimezone(tz)  # a time skipped by spring-forward comes out just past it

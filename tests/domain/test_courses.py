@@ -100,3 +100,10 @@ def test_a_course_across_the_spring_clock_change_stays_one_course():
         ]
     )
     assert places[2].keys == (1, 2) and places[2].is_last and not places[1].is_last
+
+
+def test_the_next_day_keeps_the_wall_clock_time_across_a_dst_change():
+    saturday = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)  # 09:00 GMT
+    sunday = courses.next_day(saturday, LONDON)
+    assert sunday.astimezone(LONDON).timetuple()[:5] == (2026, 3, 29, 9, 0)
+    assert sunday.astimezone(UTC) == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 23 real hours later
