@@ -66,16 +66,16 @@ def followups_sync_patient(*, patient: User, now: datetime | None = None, includ
         plan = plans.get(infusion_id)
         wanted: dict[int, datetime] = {}
         if plan is not None and plan.offsets and ended_at is not None:
-            for hours, due in schedule.followup_due_times(
-                ended_at=ended_at,
-                offsets_hours=plan.offsets,
-                tz=tz,
-                quiet_start=clinic.quiet_hours_start,
-                quiet_end=clinic.quiet_hours_end,
-                early_window_exempt=clinic.quiet_hours_spare_early_window,
-            ):
-                if due >= now - FOLLOWUP_LATE_GRACE:
-                    wanted[hours] = due
+            wanted = dict(
+                schedule.followup_due_times(
+                    ended_at=ended_at,
+                    offsets_hours=plan.offsets,
+                    tz=tz,
+                    quiet_start=clinic.quiet_hours_start,
+                    quiet_end=clinic.quiet_hours_end,
+                    early_window_exempt=clinic.quiet_hours_spare_early_window,
+                )
+            )
         _prompts_match(
             infusion_id=infusion_id,
             patient=patient,
@@ -88,18 +88,28 @@ def followups_sync_patient(*, patient: User, now: datetime | None = None, includ
 def _prompts_match(
     *, infusion_id: int, patient: User, existing: dict[int, FollowUp], wanted: dict[int, datetime], now: datetime
 ) -> None:
+    """Create, move or cancel one infusion's prompt rows so that the unsent ones are those wanted.
+
+    A prompt long past its time is not created (or brought back): no burst of stale prompts. One already
+    scheduled at an unchanged time stays, even if that time has passed (a dispatcher running late must not
+    lose it because another infusion of the patient changed).
+    """
     for hours, due in wanted.items():
         followup = existing.pop(hours, None)
+        fresh = due >= now - FOLLOWUP_LATE_GRACE
         if followup is None:
-            FollowUp.objects.create(
-                infusion_id=infusion_id, patient=patient, kind=FollowUp.Kind.PROMPT, offset_hours=hours, due_at=due
-            )
-        elif followup.status == FollowUp.Status.CANCELLED or (
-            followup.status == FollowUp.Status.SCHEDULED and followup.due_at != due
-        ):
+            if fresh:
+                FollowUp.objects.create(
+                    infusion_id=infusion_id, patient=patient, kind=FollowUp.Kind.PROMPT, offset_hours=hours, due_at=due
+                )
+        elif followup.status == FollowUp.Status.SCHEDULED and followup.due_at == due:
+            continue  # unchanged: kept, however late the dispatcher is
+        elif followup.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED) and fresh:
             FollowUp.objects.filter(pk=followup.pk, status=followup.status).update(
                 status=FollowUp.Status.SCHEDULED, due_at=due, closed_at=None
             )
+        elif followup.status == FollowUp.Status.SCHEDULED:
+            existing[hours] = followup  # moved into the past: cancelled below, as a stale prompt is not created
     _followups_cancel(pk__in=[fu.pk for fu in existing.values()], now=now)
 
 

@@ -268,3 +268,14 @@ def test_a_high_dose_day_adds_prompts_counted_from_the_courses_last_day():
     services.followups.followups_sync(infusion=day2, now=now)
     assert _scheduled(day1) == [2]
     assert _scheduled(day2) == sorted([*DEFAULT, 48, 120])
+
+
+def test_a_due_prompt_not_yet_sent_survives_a_change_to_another_infusion():
+    patient = _known_patient(ClinicFactory(quiet_hours_start="00:00", quiet_hours_end="00:00"))
+    end = timezone.now() - timedelta(hours=5)
+    infusion = _infusion(patient, ended_at=end)
+    services.followups.followups_sync(infusion=infusion, now=end)
+    # The dispatcher has been down for three hours: the +2 h prompt is still scheduled, long past its time.
+    other = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=30), lot_number="LOT1")
+    services.infusions.infusion_update(infusion=other, notes="edited")
+    assert _prompts(infusion)[2].status == FollowUp.Status.SCHEDULED
