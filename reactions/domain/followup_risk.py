@@ -139,6 +139,11 @@ _PATIENT_FLAGS: tuple[tuple[str, Reason], ...] = (
 )
 
 
+def patient_reasons(patient: PatientFactors) -> list[Reason]:
+    """The reasons recorded on the patient alone (age apart: it depends on the infusion's date)."""
+    return [reason for name, reason in _PATIENT_FLAGS if getattr(patient, name)]
+
+
 def followup_risk(
     *,
     patient: PatientFactors,
@@ -146,7 +151,7 @@ def followup_risk(
     rate_threshold_ml_kg_h: Decimal = DEFAULT_RATE_THRESHOLD_ML_KG_H,
 ) -> FollowupRisk:
     """The extra prompts for a patient's infusion (or course: every day's facts count), and why."""
-    fired: set[Reason] = {reason for name, reason in _PATIENT_FLAGS if getattr(patient, name)}
+    fired: set[Reason] = set(patient_reasons(patient))
     unknown: set[Unknown] = set()
     if infusions:
         # Counted in years of birth: someone turning 66 this year is at least 65 (the safer side).

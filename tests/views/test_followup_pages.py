@@ -143,3 +143,12 @@ def test_the_clinic_admin_can_switch_the_quiet_hours_exemption_off(clinic, login
     assert response.status_code == 302, response.context["form"].errors
     clinic.refresh_from_db()
     assert clinic.quiet_hours_spare_early_window is False
+
+
+def test_the_patients_own_data_holds_the_risk_factors(patient, patient_client):
+    services.accounts.patient_update_risk(patient=patient, birth_year=1950, weight_kg=Decimal("64.5"), diabetes=True)
+    profile = patient_client.get(reverse("my_data_json")).json()["profile"]
+    assert (profile["year_of_birth"], profile["weight_kg"]) == (1950, "64.5")
+    assert profile["followup_risk_factors"] == ["diabetes"]
+    csv_text = patient_client.get(reverse("my_data_csv")).content.decode()
+    assert "followup_risk_factors,diabetes" in csv_text
