@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -103,7 +104,7 @@ def followup_plans(*, patient: User, now: datetime, include: Iterable[int] = ())
 
 
 def _factors(
-    rows: list[_Row], relevant: list[_Row], rates: dict[int, list[tuple[Decimal, str]]], tz
+    rows: list[_Row], relevant: list[_Row], rates: dict[int, list[tuple[Decimal, str]]], tz: ZoneInfo
 ) -> dict[int, followup_risk.InfusionFactors]:
     """Each relevant infusion compared with the patient's given infusions before it."""
     dose_by_date: dict[date, Decimal] = defaultdict(Decimal)
