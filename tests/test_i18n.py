@@ -353,7 +353,7 @@ def test_a_severe_event_email_in_spanish_is_rendered_with_the_spanish_template()
     assert "Nadie ha reconocido todavía este evento." in email.text
 
 
-def test_the_pre_infusion_reminder_in_spanish_names_the_day_in_spanish():
+def test_the_day_before_check_in_in_spanish_names_the_day_in_spanish():
     clinic = clinic_for_engine_tests()
     patient = PatientFactory(clinic=clinic, language="es")
     start = timezone.now() + timedelta(hours=20)
@@ -367,7 +367,7 @@ def test_the_pre_infusion_reminder_in_spanish_names_the_day_in_spanish():
     )
     engine.dispatcher.dispatch_due()
     (message,) = mail.outbox
-    assert message.subject == "Su infusión es mañana: beba mucho líquido"
+    assert message.subject == "Una comprobación rápida antes de su próxima cita"
     assert _spanish_date(start, r"l j \d\e F", tz=patient.tzinfo) in message.body
     assert timezone.localtime(start, patient.tzinfo).strftime("%H:%M") in message.body
 

@@ -101,3 +101,18 @@ def urgent_line(
     if phone.strip() and is_open(local, days=days, opens_at=opens_at, closes_at=closes_at):
         return Line(number=phone.strip(), out_of_hours=False)
     return Line(number=out_of_hours_phone.strip(), out_of_hours=bool(phone.strip()))
+
+
+def clinic_lines(*, phone: str, out_of_hours_phone: str) -> tuple[Line, ...]:
+    """The clinic's numbers for a message read at any hour (an e-mail): its line, then its out-of-hours line.
+
+    What ``urgent_line`` would give at some hour, each once: a clinic with one number for all hours (no
+    ``phone``) gives that number alone, not marked out of hours.
+    """
+    phone, out_of_hours_phone = phone.strip(), out_of_hours_phone.strip()
+    if not phone:
+        return (Line(number=out_of_hours_phone, out_of_hours=False),) if out_of_hours_phone else ()
+    lines = [Line(number=phone, out_of_hours=False)]
+    if out_of_hours_phone and out_of_hours_phone != phone:
+        lines.append(Line(number=out_of_hours_phone, out_of_hours=True))
+    return tuple(lines)

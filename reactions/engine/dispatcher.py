@@ -31,14 +31,14 @@ from reactions.models import (
 )
 from reactions.selectors import plans
 from reactions.selectors.clinic import clinic_open_items
-from reactions.services.links import followup_links, preferences_url
+from reactions.services.links import checkin_links, followup_links
 from reactions.services.outbox import email_build, email_queue
 
 logger = logging.getLogger(__name__)
 
 
 def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -> int:
-    """Turn due follow-ups (prompts and day-before reminders) into e-mails, each exactly once.
+    """Turn due follow-ups (prompts and day-before check-ins) into e-mails, each exactly once.
 
     Works through at most `limit` due rows, oldest first, `batch` at a time: each batch is
     claimed (rows locked, SKIP LOCKED on PostgreSQL, so two dispatchers share the work) and its
@@ -112,7 +112,7 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
                 context.update(followup_links(followup))
                 kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
             else:
-                context["preferences_url"] = preferences_url(patient)
+                context.update(checkin_links(followup))
                 kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
             emails.append(
                 email_build(

@@ -134,6 +134,8 @@ def _followup(f: FollowUp) -> dict[str, Any]:
         "reminder_sent_at": _iso(f.reminder_sent_at),
         "answered_at": _iso(f.answered_at),
         "answer": f.answer,
+        "what_changed": f.change_codes,  # a day-before check-in answered "something has changed"
+        "note": f.answer_note,
         "report_id": f.report_id,
     }
 
@@ -286,7 +288,19 @@ def patient_data_csv(*, patient: User) -> str:
     )
     section(
         "Follow-up prompts",
-        ["infusion_id", "kind", "offset_hours", "due_at", "status", "sent_at", "answered_at", "answer", "report_id"],
+        [
+            "infusion_id",
+            "kind",
+            "offset_hours",
+            "due_at",
+            "status",
+            "sent_at",
+            "answered_at",
+            "answer",
+            "what_changed",
+            "note",
+            "report_id",
+        ],
         (
             [
                 i["id"],
@@ -297,6 +311,8 @@ def patient_data_csv(*, patient: User) -> str:
                 f["sent_at"],
                 f["answered_at"],
                 f["answer"],
+                " ".join(f["what_changed"]),
+                f["note"],
                 f["report_id"],
             ]
             for i in infusions

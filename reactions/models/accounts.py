@@ -149,6 +149,11 @@ class Clinic(models.Model):
     def urgent_line_now(self) -> contacts.Line:
         return self.urgent_line()
 
+    @property
+    def contact_lines(self) -> tuple[contacts.Line, ...]:
+        """The clinic's line and its out-of-hours line, for an e-mail that may be read at any hour."""
+        return contacts.clinic_lines(phone=self.phone, out_of_hours_phone=self.out_of_hours_phone)
+
 
 # The patient's fields the follow-up risk rules read; clinicians edit them on the patient's page.
 PATIENT_RISK_FIELDS: tuple[str, ...] = (

@@ -7,13 +7,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reactions.domain import checkin, warning_windows
 from reactions.models.accounts import User
 from reactions.models.infusions import Infusion
 from reactions.models.reports import ReactionReport
 
 
 class FollowUp(models.Model):
-    """One scheduled message to a patient: a prompt after an infusion, or the day-before reminder.
+    """One scheduled message to a patient: a prompt after an infusion, or the day-before check-in.
 
     The row is the source of truth for what is due; the e-mail it causes is
     an OutboundEmail with its own delivery record.
@@ -21,7 +22,7 @@ class FollowUp(models.Model):
 
     class Kind(models.TextChoices):
         PROMPT = "prompt", _("Follow-up prompt")
-        PRE_INFUSION = "pre_infusion", _("Day-before reminder")
+        PRE_INFUSION = "pre_infusion", _("Day-before check-in")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -29,14 +30,18 @@ class FollowUp(models.Model):
         REMINDED = "reminded", _("Reminder sent")
         ANSWERED = "answered", _("Answered")
         NO_RESPONSE = "no_response", _("No response")
-        DONE = "done", _("Sent")  # a day-before reminder needs no answer
+        DONE = "done", _("Sent")  # a day-before check-in: sent, answerable until the infusion starts
         CANCELLED = "cancelled", _("Cancelled")
         SKIPPED = "skipped", _("Skipped (e-mails paused)")
         UNDELIVERABLE = "undeliverable", _("Could not be delivered")
 
     class Answer(models.TextChoices):
+        # A prompt's answers
         NO_SYMPTOMS = "no_symptoms", _("No new symptoms")
         REPORTED = "reported", _("Reported symptoms")
+        # A day-before check-in's answers (reactions/domain/checkin.py)
+        ALL_WELL = checkin.ALL_WELL, _("All well")
+        CHANGED = checkin.CHANGED, _("Something has changed")
 
     infusion = models.ForeignKey(Infusion, on_delete=models.CASCADE, related_name="followups")
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followups")
@@ -51,6 +56,12 @@ class FollowUp(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    # What changed, when a check-in is answered "something has changed" (each optional).
+    changed_new_symptoms = models.BooleanField(_("new symptoms"), default=False)
+    changed_infection = models.BooleanField(_("an infection"), default=False)
+    changed_fever = models.BooleanField(_("a fever"), default=False)
+    changed_other = models.BooleanField(_("something else"), default=False)
+    answer_note = models.CharField(_("note"), max_length=300, blank=True)
     report = models.ForeignKey(ReactionReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -86,6 +97,23 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="prompt") | Q(offset_hours__isnull=False), name="followup_prompt_has_offset"
             ),
+            models.CheckConstraint(
+                condition=Q(answer="")
+                | Q(kind="prompt", answer__in=["no_symptoms", "reported"])
+                | Q(kind="pre_infusion", answer__in=["all_well", "changed"]),
+                name="followup_answer_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer="changed")
+                | Q(
+                    changed_new_symptoms=False,
+                    changed_infection=False,
+                    changed_fever=False,
+                    changed_other=False,
+                    answer_note="",
+                ),
+                name="followup_changes_only_when_changed",
+            ),
         ]
         indexes = [
             # The dispatcher's hot queries touch only rows still in play.
@@ -97,6 +125,27 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} +{self.offset_hours or 0}h for infusion {self.infusion_id}"
+
+    @property
+    def warning_window(self) -> warning_windows.WarningWindow | None:
+        """The warning signs a prompt names (none for a check-in)."""
+        return None if self.offset_hours is None else warning_windows.warning_window(self.offset_hours)
+
+    @property
+    def change_codes(self) -> list[str]:
+        """What the patient said changed, when a check-in was answered "something has changed" (its codes)."""
+        picked = {
+            checkin.Change.NEW_SYMPTOMS: self.changed_new_symptoms,
+            checkin.Change.INFECTION: self.changed_infection,
+            checkin.Change.FEVER: self.changed_fever,
+            checkin.Change.OTHER: self.changed_other,
+        }
+        return [str(change.value) for change, chosen in picked.items() if chosen]
+
+    @property
+    def changes(self) -> list[str]:
+        """The same, in words."""
+        return [str(checkin.Change(code).label) for code in self.change_codes]
 
     @property
     def is_open(self) -> bool:

@@ -31,7 +31,7 @@ class OutboundEmail(models.Model):
         INVITATION = "invitation", _("Invitation")
         FOLLOWUP_PROMPT = "followup_prompt", _("Follow-up prompt")
         FOLLOWUP_REMINDER = "followup_reminder", _("Follow-up reminder")
-        PRE_INFUSION = "pre_infusion", _("Day-before reminder")
+        PRE_INFUSION = "pre_infusion", _("Day-before check-in")
         SEVERE_ALERT = "severe_alert", _("Severe event alert")
         ESCALATION = "escalation", _("Severe event escalation")
         DAILY_DIGEST = "daily_digest", _("Daily reminder")

@@ -3,6 +3,7 @@
 from . import (
     audit,
     burden,
+    checkins,
     clinic,
     followup_plan,
     history,
@@ -11,6 +12,7 @@ from . import (
     plans,
     prefetch,
     products,
+    prompt_response,
     response_times,
     timeline,
     triage_queue,
@@ -19,6 +21,7 @@ from . import (
 __all__ = [
     "audit",
     "burden",
+    "checkins",
     "clinic",
     "followup_plan",
     "history",
@@ -27,6 +30,7 @@ __all__ = [
     "plans",
     "prefetch",
     "products",
+    "prompt_response",
     "response_times",
     "timeline",
     "triage_queue",

@@ -27,6 +27,7 @@ from reactions.models import (
     User,
 )
 from reactions.models.followups import OPEN_PROMPT_STATUSES
+from reactions.selectors.checkins import needs_check
 from reactions.selectors.plans import clinic_plans_needed_count
 from reactions.selectors.triage_queue import not_snoozed
 from reactions.services.links import invitation_url
@@ -59,6 +60,15 @@ def clinic_patient_rows(*, clinic: Clinic, query: str = "", sort: str = "name"):
         open_flags=_count_subquery(Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.CLOSED)),
         unreachable=Exists(
             Flag.objects.filter(patient=OuterRef("pk"), kind=Flag.Kind.UNREACHABLE).exclude(status=Flag.Status.CLOSED)
+        ),
+        # A coming infusion whose day-before check-in says to check first (selectors.checkins).
+        check_before_infusing=Exists(
+            FollowUp.objects.filter(
+                needs_check(now),
+                patient=OuterRef("pk"),
+                infusion__status=Infusion.Status.PLANNED,
+                infusion__started_at__gt=now,
+            )
         ),
         unanswered_prompts=_count_subquery(
             FollowUp.objects.filter(patient=OuterRef("pk"), status__in=OPEN_PROMPT_STATUSES)

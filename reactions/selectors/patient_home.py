@@ -15,10 +15,12 @@ from django.db.models import (
 from django.utils import timezone
 
 from reactions.models import (
+    FollowUp,
     Infusion,
     User,
 )
-from reactions.selectors.plans import stopped_by_plan
+from reactions.selectors.plans import reminder_holds, stopped_by_plan
+from reactions.services.checkins import ANSWERABLE_STATUSES
 
 # How long after an infusion the home page keeps asking "how are you since…?":
 # the last follow-up is at +7 days, and venous clots can appear up to two weeks.
@@ -69,3 +71,32 @@ def patient_upcoming_infusion(*, patient: User) -> Infusion | None:
         .order_by("started_at")
         .first()
     )
+
+
+def patient_checkin_due(*, patient: User) -> FollowUp | None:
+    """The day-before check-in to show on the home page: due, not yet answered, its infusion still to come.
+
+    Not while the e-mail is held for a clinician's plan, nor after a plan stopped the infusion: the patient is
+    not asked "ready for tomorrow?" before anyone has decided (reactions/engine/dispatcher.py holds it too).
+    """
+    now = timezone.now()
+    followup = (
+        FollowUp.objects.filter(
+            patient=patient,
+            kind=FollowUp.Kind.PRE_INFUSION,
+            status__in=ANSWERABLE_STATUSES,
+            answer="",
+            due_at__lte=now,
+            infusion__status=Infusion.Status.PLANNED,
+            infusion__started_at__gt=now,
+        )
+        .select_related("infusion")
+        .order_by("infusion__started_at", "pk")
+        .first()
+    )
+    if followup is None:
+        return None
+    holds = reminder_holds(infusion_ids=[followup.infusion_id])
+    if followup.infusion_id in holds.plan_needed | holds.stopped:
+        return None
+    return followup

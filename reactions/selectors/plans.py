@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reactions.models import Clinic, Flag, Infusion, InfusionPlan, User
+from reactions.selectors.checkins import attach_checkins
 
 # "After the previous given infusion" when there is none: any severe event counts.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,6 +146,7 @@ class PlanPage:
 def infusion_plan_page(*, infusion: Infusion) -> PlanPage:
     """The plan page of one planned infusion: its state (set on it as attach_plan_states does) and every plan."""
     attach_plan_states([infusion])
+    attach_checkins([infusion])  # what the patient said the day before, for the clinician deciding
     history = list(infusion.plans.select_related("decided_by"))
     return PlanPage(
         infusion=infusion,
@@ -156,7 +158,8 @@ def infusion_plan_page(*, infusion: Infusion) -> PlanPage:
 
 
 def patient_next_planned(*, patient: User) -> Infusion | None:
-    """The patient's next planned infusion not yet started, with its plan state (see attach_plan_states)."""
+    """The patient's next planned infusion not yet started, with its plan state (see attach_plan_states) and its
+    day-before check-in (selectors.checkins.attach_checkins)."""
     infusion = (
         Infusion.objects.filter(patient=patient, status=Infusion.Status.PLANNED, started_at__gt=timezone.now())
         .order_by("started_at", "pk")
@@ -164,6 +167,7 @@ def patient_next_planned(*, patient: User) -> Infusion | None:
     )
     if infusion is not None:
         attach_plan_states([infusion])
+        attach_checkins([infusion])
     return infusion
 
 

@@ -23,6 +23,7 @@ from reactions.models import (
     User,
     Vitals,
 )
+from reactions.selectors.checkins import attach_checkins
 from reactions.selectors.pharmacovigilance import current_assessment_prefetch
 from reactions.selectors.plans import attach_plan_states
 from reactions.selectors.prefetch import _prefetch_where, attach_symptoms
@@ -46,7 +47,8 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     Sets ``vitals_list``, ``rate_change_list``, ``sent_prompts`` (prompts that went out, not the scheduled
     or cancelled ones) and ``report_list`` on each infusion, and ``symptom_list``,
     ``reclassification_list``, ``flag_list`` (each flag with ``shown_events``: notes and closing) and
-    ``current_assessments`` on each report; on a planned infusion, its plan (selectors.plans.attach_plan_states).
+    ``current_assessments`` on each report; on a planned infusion, its plan (selectors.plans.attach_plan_states)
+    and its day-before check-in (selectors.checkins.attach_checkins).
     The relations most infusions and reports never have (vitals, rate changes,
     reclassifications, flags) are only asked for the rows an EXISTS says have some: a query that finds
     nothing costs a page more than the rows it would have returned.
@@ -80,6 +82,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
     attach_symptoms(all_reports)  # as the queue and the home page do
     _prefetch_where(all_reports, "has_assessments", current_assessment_prefetch())
     attach_plan_states(infusions)
+    attach_checkins(infusions)
     _prefetch_where(
         all_reports,
         "has_reclassifications",

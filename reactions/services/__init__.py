@@ -5,6 +5,7 @@ Anything that changes more than one row runs in one transaction, so a failure le
 from . import (
     accounts,
     audit,
+    checkins,
     followups,
     infusions,
     links,
@@ -20,6 +21,7 @@ from . import (
 __all__ = [
     "accounts",
     "audit",
+    "checkins",
     "followups",
     "infusions",
     "links",

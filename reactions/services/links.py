@@ -1,4 +1,4 @@
-"""Signed links in e-mails: invitations, follow-up prompts, e-mail preferences, two-factor set-up.
+"""Signed links in e-mails: invitations, follow-up prompts, check-ins, e-mail preferences, two-factor set-up.
 
 Each is signed with its own salt, expires, and names one row; tampered, expired and replayed links are
 refused and logged on the reactions.security logger."""
@@ -94,6 +94,26 @@ def followup_from_token(*, token: str) -> FollowUp:
     return followup
 
 
+CHECKIN_SALT = "reactions.checkin"
+
+
+def checkin_token(*, followup: FollowUp) -> str:
+    return signing.dumps({"c": followup.pk}, salt=CHECKIN_SALT)
+
+
+def checkin_from_token(*, token: str) -> FollowUp:
+    """The day-before check-in this link names (its own salt: a prompt's link cannot open it, nor it one)."""
+    payload = _load_token(token, salt=CHECKIN_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE, kind="check-in")
+    followup = (
+        FollowUp.objects.select_related("infusion", "patient__clinic")
+        .filter(pk=payload.get("c"), kind=FollowUp.Kind.PRE_INFUSION)
+        .first()
+    )
+    if followup is None:
+        raise LinkError(InvitationProblem.INVALID)
+    return followup
+
+
 def email_preferences_token(*, user: User) -> str:
     return signing.dumps({"u": user.pk}, salt=EMAIL_PREFS_SALT)
 
@@ -153,6 +173,13 @@ def followup_links(followup: FollowUp) -> dict[str, str]:
     return {
         "no_symptoms_url": settings.SITE_URL + reverse("followup_answer", args=[token]),
         "report_url": settings.SITE_URL + reverse("followup_report", args=[token]),
+        "preferences_url": preferences_url(followup.patient),
+    }
+
+
+def checkin_links(followup: FollowUp) -> dict[str, str]:
+    return {
+        "checkin_url": settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)]),
         "preferences_url": preferences_url(followup.patient),
     }
 

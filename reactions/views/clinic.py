@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reactions import selectors, services
 from reactions.domain import triage
+from reactions.exports.prompt_response import prompt_response_csv
 from reactions.exports.response_times import response_times_csv
 from reactions.forms.accounts import (
     InvitationForm,
@@ -280,6 +281,7 @@ def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.infusions.rate_change_record(infusion=infusion, by=request.user, **rate_form.cleaned_data)
                 messages.success(request, _("Rate change saved."))
                 return redirect("clinic_infusion_detail", pk=infusion.pk)
+    selectors.checkins.attach_checkins([infusion])
     context = {
         "infusion": infusion,
         "followup": selectors.followup_plan.infusion_followup_summary(infusion=infusion),
@@ -363,3 +365,39 @@ def clinic_response_times_csv(request: HttpRequest) -> StreamingHttpResponse:
         f'attachment; filename="ivigtrack-response-times-{timezone.localdate():%Y-%m-%d}.csv"'
     )
     return response
+
+
+def _prompt_response(request: HttpRequest) -> tuple[DateRangeForm, selectors.prompt_response.PromptResponse]:
+    form = DateRangeForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    response = selectors.prompt_response.prompt_response(
+        clinic=request.user.clinic, date_from=filters.get("date_from"), date_to=filters.get("date_to")
+    )
+    return form, response
+
+
+@clinic_staff_required
+@require_GET
+def clinic_prompt_response(request: HttpRequest) -> HttpResponse:
+    """For clinic admins: how patients answer the follow-up prompts, per prompt offset."""
+    _clinic_admin_only(request)
+    form, response = _prompt_response(request)
+    return render(
+        request,
+        "reactions/clinic_prompt_response.html",
+        {"form": form, "response": response, "query": request.GET.urlencode()},
+    )
+
+
+@clinic_staff_required
+@require_GET
+def clinic_prompt_response_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _clinic_admin_only(request)
+    _form, response = _prompt_response(request)
+    stream = StreamingHttpResponse(
+        prompt_response_csv(response, clinic=request.user.clinic), content_type="text/csv; charset=utf-8"
+    )
+    stream["Content-Disposition"] = (
+        f'attachment; filename="ivigtrack-prompt-answers-{response.date_from:%Y-%m-%d}-{response.date_to:%Y-%m-%d}.csv"'
+    )
+    return stream

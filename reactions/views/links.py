@@ -17,6 +17,7 @@ from reactions.forms.accounts import (
     AcceptInvitationForm,
     FollowupPreferenceForm,
 )
+from reactions.forms.checkins import CheckInForm
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
@@ -109,6 +110,30 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
             "cancel_url": reverse("followup_answer", args=[token]),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def checkin_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The day-before check-in from its e-mail: GET shows the question; only a POST records the answer."""
+    try:
+        followup = services.links.checkin_from_token(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return checkin_page(request, followup, action=reverse("checkin_answer", args=[token]))
+
+
+def checkin_page(request: HttpRequest, followup: FollowUp, *, action: str) -> HttpResponse:
+    """The check-in page, from the e-mail's link or in the app: the question, then what was recorded."""
+    context = {"followup": followup, "infusion": followup.infusion, "clinic": followup.patient.clinic}
+    if not services.checkins.checkin_is_answerable(followup=followup):
+        return render(request, "reactions/checkin_done.html", {**context, "recorded": False})
+    form = CheckInForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        recorded = services.checkins.checkin_answer(followup=followup, **form.service_kwargs())
+        # Rendered, not redirected: from an e-mail, the result must not be reachable without the token.
+        return render(request, "reactions/checkin_done.html", {**context, "recorded": recorded})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "reactions/checkin.html", {**context, "form": form, "action": action}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

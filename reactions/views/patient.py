@@ -20,8 +20,9 @@ from reactions.domain import catalogue
 from reactions.domain.red_flags import red_flags
 from reactions.forms.infusions import InfusionForm, infusion_initial, infusion_next_day_initial
 from reactions.forms.reports import ReactionReportForm
-from reactions.models import Infusion, ReactionReport
+from reactions.models import FollowUp, Infusion, ReactionReport
 from reactions.views.decorators import bound_data, patient_required, query_pk
+from reactions.views.links import checkin_page
 
 
 @login_required
@@ -63,9 +64,23 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     context = {
         "next_action": selectors.patient_home.patient_next_action(patient=patient),
         "upcoming": selectors.patient_home.patient_upcoming_infusion(patient=patient),
+        "checkin": selectors.patient_home.patient_checkin_due(patient=patient),
         "page": page,
     }
     return render(request, "reactions/patient_home.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest, pk: int) -> HttpResponse:
+    """The day-before check-in, answered in the app (the same page as the e-mail's link opens)."""
+    followup = get_object_or_404(
+        FollowUp.objects.select_related("infusion", "patient__clinic"),
+        pk=pk,
+        patient=request.user,
+        kind=FollowUp.Kind.PRE_INFUSION,
+    )
+    return checkin_page(request, followup, action=reverse("checkin", args=[pk]))
 
 
 def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:

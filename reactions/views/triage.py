@@ -68,7 +68,8 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
     if status == "active" and not any(filters.get(name) for name in ("kind", "product", "date_from", "date_to")):
         request.queue_count = page.paginator.count  # what the navigation badge counts (context_processors)
     plans_needed = selectors.plans.clinic_plans_needed(clinic=request.user.clinic)
-    patients = [f.patient_id for f in page.object_list] + [i.patient_id for i in plans_needed]
+    checks_needed = selectors.checkins.clinic_checks_needed(clinic=request.user.clinic)
+    patients = [f.patient_id for f in page.object_list] + [i.patient_id for i in [*plans_needed, *checks_needed]]
     audit(request, patients=patients, action="view", what="triage queue")
     query = request.GET.copy()
     query.pop("page", None)
@@ -81,6 +82,7 @@ def clinic_flags(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "refresh_seconds": settings.QUEUE_REFRESH_SECONDS,
             "plans_needed": plans_needed,
+            "checks_needed": checks_needed,
         },
     )
 

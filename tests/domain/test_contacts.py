@@ -54,3 +54,15 @@ def test_a_clinic_with_one_number_for_all_hours_always_gives_it():
         datetime(2026, 12, 2, 10, tzinfo=LONDON), phone="", out_of_hours_phone="+44 20 7946 0999", **HOURS
     )
     assert line == contacts.Line(number="+44 20 7946 0999", out_of_hours=False)
+
+
+def test_an_email_gives_the_clinics_line_and_its_out_of_hours_line():
+    lines = contacts.clinic_lines(phone=" 020 7946 0001 ", out_of_hours_phone="020 7946 0999")
+    assert lines == (
+        contacts.Line(number="020 7946 0001", out_of_hours=False),
+        contacts.Line(number="020 7946 0999", out_of_hours=True),
+    )
+    # One number for all hours: given once, not called out of hours.
+    assert contacts.clinic_lines(phone="", out_of_hours_phone="0999") == (contacts.Line("0999", False),)
+    assert contacts.clinic_lines(phone="0999", out_of_hours_phone="0999") == (contacts.Line("0999", False),)
+    assert contacts.clinic_lines(phone="", out_of_hours_phone="") == ()

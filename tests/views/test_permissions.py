@@ -53,6 +53,8 @@ EXPECTED: dict[str, tuple] = {
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
+    "checkin_answer": TOKEN,
+    "checkin": OWNER_ONLY,
     "email_preferences": TOKEN,
     "clinic_flags": STAFF,
     "flag_detail": STAFF_OF_CLINIC,
@@ -74,6 +76,8 @@ EXPECTED: dict[str, tuple] = {
     "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_response_times": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_response_times_csv": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_prompt_response": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_prompt_response_csv": (LOGIN, 404, 404, 404, 404, 200),
     "clinic_account": STAFF,  # each clinician's own account
     "export_events_csv": STAFF,
     "export_infusions_csv": STAFF,
@@ -146,6 +150,13 @@ def world():
     followup = FollowUp.objects.create(
         infusion=infusion, patient=owner, offset_hours=2, due_at=infusion.ended_at, status=FollowUp.Status.PROMPTED
     )
+    checkin = FollowUp.objects.create(
+        infusion=planned,
+        patient=owner,
+        kind=FollowUp.Kind.PRE_INFUSION,
+        due_at=timezone.now() - timedelta(hours=1),
+        status=FollowUp.Status.DONE,
+    )
     engine.dispatcher.dispatch_tick()  # /health/ answers 200 only after a recent dispatcher pass
     invitation = services.accounts.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
@@ -174,6 +185,8 @@ def world():
         "followup_answer": [services.links.followup_token(followup=followup)],
         "followup_report": [services.links.followup_token(followup=followup)],
         "email_preferences": [services.links.email_preferences_token(user=owner)],
+        "checkin": [checkin.pk],
+        "checkin_answer": [services.links.checkin_token(followup=checkin)],
         "password_reset_confirm": ["MQ", "invalid-token"],
         "two_factor_enrol_link": [services.links.two_factor_enrolment_token(user=owner)],
     }
