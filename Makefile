@@ -28,10 +28,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 
-## Start web (http://127.0.0.1:8000), Celery worker and beat with the demo data, on the embedded default.
+## Start web (http://127.0.0.1:$(PORT), default 8000), Celery worker and beat with the demo data, on the
+## embedded default. Every process gets WEB_PORT, so e-mail links (SITE_URL) point where the web serves.
 run: seed
 	@echo "ivigtrack on http://127.0.0.1:$(PORT)  (demo password: $(DEMO_PASSWORD); e-mails land in var/mail/)"
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	WEB_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 ## The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 browser:

@@ -93,6 +93,6 @@ def test_the_password_reset_e_mail_is_rendered_like_every_other(email_context):
     patient = email_context["patient"]
     Client().post(reverse("password_reset"), {"email": patient.email})
     (message,) = mail.outbox
-    assert message.subject == "Reset your ivigtrack password"
+    assert message.subject == "Reset your password"
     assert "/accounts/password/reset/" in message.body and "&#x27;" not in message.body
     assert message.alternatives and message.alternatives[0][1] == "text/html"

@@ -243,6 +243,23 @@ def test_a_clinician_with_a_device_verifies_each_sign_in_and_backup_codes_work_o
     assert not StaticToken.objects.filter(token=code).exists()  # used up
 
 
+def test_the_second_step_shows_no_menu_count_or_patient_before_the_code(clinician, patient, no_otp_throttle):
+    make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")])
+    codes = services.accounts.backup_codes_replace(user=clinician)
+    client = _password_only(clinician)
+    page = client.get(reverse("two_factor_verify")).content.decode()
+    for shown_only_after in ("Flagged events", "needing action", "Patients", "Invite", patient.full_name):
+        assert shown_only_after not in page, shown_only_after
+    assert "Sign out" in page
+
+    # Used up to the last two: using one leaves one, and the message says so in the singular.
+    StaticToken.objects.filter(device__user=clinician).exclude(token__in=codes[:2]).delete()
+    response = client.post(reverse("two_factor_verify"), {"token": codes[0]}, follow=True)
+    assert "You used a backup code; 1 is left." in response.content.decode()
+    after = client.get(reverse("clinic_flags")).content.decode()
+    assert "Flagged events" in after and patient.full_name in after
+
+
 def test_two_factor_is_optional_for_patients(patient):
     client = Client()
     client.post(reverse("login"), {"username": patient.email, "password": PASSWORD})

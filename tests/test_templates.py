@@ -200,11 +200,11 @@ def test_report_line_on_the_home_page_in_the_patients_words():
     report = _with_symptoms(make_report(symptoms=[("headache", "moderate"), ("breathing_trouble", "severe")]))
     html = _render("reactions/patient_home.html#report-line", report=report)
     assert f'href="/reports/{report.pk}/"' in html and "Reported " in html
-    assert html.endswith(": Headache (moderate), Trouble breathing, wheezing or gasping (severe)</div>")
+    assert html.endswith(": Headache (moderate), Trouble breathing, wheezing or gasping (severe)</span></a>")
     report.symptom_list = []
-    assert _render("reactions/patient_home.html#report-line", report=report).endswith(": notes only</div>")
+    assert _render("reactions/patient_home.html#report-line", report=report).endswith(": notes only</span></a>")
     with translation.override("es"):
-        assert _render("reactions/patient_home.html#report-line", report=report).endswith(": solo notas</div>")
+        assert _render("reactions/patient_home.html#report-line", report=report).endswith(": solo notas</span></a>")
 
 
 def _timeline_report(report: ReactionReport) -> ReactionReport:
@@ -255,8 +255,8 @@ def test_dates_on_the_rows_are_in_the_viewers_time_zone_and_language(language, z
         line = _render("reactions/patient_home.html#report-line", report=report)
         row = _queue_row(selectors.triage_queue.queue_details([flag])[0])
         assert date_format(local, "j M Y, H:i") in card
-        assert date_format(local, "j M, H:i") + "</a>:" in line
-        assert f"<td>{date_format(local, 'j M')} · Privigen" in row
+        assert date_format(local, "j M, H:i") + ":" in line
+        assert f'<td class="text-nowrap">{date_format(local, "j M")} · Privigen' in row
         assert f'<time datetime="{local.isoformat()}">' in row
     with translation.override("es"), timezone.override("UTC"):
         ReportReclassification.objects.create(

@@ -108,15 +108,18 @@ SEVERE_TYPE_TIMING: dict[SevereType, StrOrPromise] = {
 class SignGroup(TextChoices):
     """The headings of the warning-sign screen, in plain words, in the order the screen shows them.
 
-    The groups holding emergency signs come first (breathing, lips, chest, stroke), so that a patient
-    who reads only the top of the screen has seen the signs that need an ambulance.
+    Each group holds signs of one tier only (tests/domain/test_checklist.py checks it against the rule
+    table), so that the screen can put every sign that needs an ambulance first, under its own headings,
+    and the signs that need a doctor today after them (reactions/domain/checklist.py).
     """
 
-    BREATHING = "breathing", _("Breathing, swelling or hives")
-    LIPS = "lips", _("Lips or fingertips")
-    CHEST = "chest", _("Chest and heartbeat")
-    STROKE = "stroke", _("Face, one side of the body, speech, sight or confusion")
-    FAINTING = "fainting", _("Fainting or dizziness")
+    # Signs that need an ambulance.
+    BREATHING = "breathing", _("Breathing or swallowing")
+    CHEST = "chest", _("Chest")
+    STROKE = "stroke", _("Stroke signs: face, arm or leg, speech, sight or confusion")
+    COLLAPSE = "collapse", _("Fainting")
+    # Signs that need a doctor today.
+    ALLERGY = "allergy", _("Hives, dizziness or heartbeat")
     HEAD = "head", _("Headache, eyes, vomiting or drowsiness")
     KIDNEYS = "kidneys", _("Urine, weight or swelling")
     BLOOD = "blood", _("Dark urine, yellow skin or eyes")
@@ -171,7 +174,7 @@ _A, _M, _K, _T, _H, _L = (
     SevereType.LUNG_INJURY,
 )
 
-_BREATHING, _LIPS, _CHEST, _STROKE, _FAINTING, _HEAD, _KIDNEYS, _BLOOD, _LIMB = SignGroup
+_BREATHING, _CHEST, _STROKE, _COLLAPSE, _ALLERGY, _HEAD, _KIDNEYS, _BLOOD, _LIMB = SignGroup
 
 SYMPTOMS: tuple[Symptom, ...] = (
     # Common, mild and transient.
@@ -190,7 +193,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     # slower swelling of kidney injury, so that a swollen face is never triaged below an emergency.
     _sign("throat_swelling", _A, _BREATHING, _("Swelling of the face, lips, tongue or throat"), _("Angioedema")),
     _sign(
-        "widespread_hives", _A, _BREATHING, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")
+        "widespread_hives", _A, _ALLERGY, _("Hives or itchy welts over much of the body"), _("Generalised urticaria")
     ),
     # Retired: near-duplicates of breathing_trouble; one breathing item is easier to answer than three.
     _sign(
@@ -209,7 +212,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
         _("Acute respiratory distress"),
         retired=True,
     ),
-    _sign("blue_lips", _L, _LIPS, _("Blue lips or fingertips"), _("Cyanosis")),
+    _sign("blue_lips", _L, _BREATHING, _("Blue lips or fingertips"), _("Cyanosis")),
     _sign(
         "chest_pain",
         _T,
@@ -217,7 +220,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
         _("Chest pain or pressure, or pain on breathing in"),
         _("Chest pain (suspected MI or PE)"),
     ),
-    _sign("fast_heartbeat", _H, _CHEST, _("A fast or pounding heartbeat"), _("Tachycardia / palpitations")),
+    _sign("fast_heartbeat", _H, _ALLERGY, _("A fast or pounding heartbeat"), _("Tachycardia / palpitations")),
     _sign("face_droop", _T, _STROKE, _("Face drooping on one side"), _("Facial droop (suspected stroke)")),
     _sign(
         "one_sided_weakness",
@@ -241,8 +244,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         _("Sudden visual loss (suspected stroke)"),
     ),
     _sign("sudden_confusion", _T, _STROKE, _("Sudden confusion"), _("Acute confusion")),
-    _sign("collapse", _A, _FAINTING, _("Fainted or collapsed"), _("Syncope / collapse")),
-    _sign("faint_collapse", _A, _FAINTING, _("Feeling faint or dizzy"), _("Presyncope / dizziness")),
+    _sign("collapse", _A, _COLLAPSE, _("Fainted or collapsed"), _("Syncope / collapse")),
+    _sign("faint_collapse", _A, _ALLERGY, _("Feeling faint or dizzy"), _("Presyncope / dizziness")),
     _sign(
         "headache_stiff_neck",
         _M,

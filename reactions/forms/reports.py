@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import catalogue, triage
+from reactions.domain import catalogue, checklist, triage
 from reactions.domain.catalogue import Grade, Onset
 from reactions.domain.severity import ReportLevel
 from reactions.domain.triage import Care
@@ -71,31 +71,34 @@ class ReactionReportForm(CleanTextMixin, forms.Form):
         for symptom in catalogue.OFFERED:
             self.fields.update(_symptom_fields(symptom))
 
-    def symptom_rows(self, family: catalogue.Family) -> list[dict[str, Any]]:
-        """Bound fields grouped per symptom, for the template."""
-        rows = []
-        for symptom in catalogue.OFFERED:
-            if symptom.family is not family:
-                continue
-            prefix = f"s_{symptom.code}"
-            rows.append(
-                {
-                    "symptom": symptom,
-                    "checked": self[prefix],
-                    "grade": self[f"{prefix}_grade"],
-                    "onset": self[f"{prefix}_onset"],
-                    "ongoing": self[f"{prefix}_ongoing"],
-                    # For the offline message: what this sign alone calls for (app.js).
-                    "tier": triage.tier_alone(symptom.code),
-                }
-            )
-        return rows
+    def _row(self, symptom: catalogue.Symptom) -> dict[str, Any]:
+        """The bound fields of one symptom, for the template."""
+        prefix = f"s_{symptom.code}"
+        return {
+            "symptom": symptom,
+            "checked": self[prefix],
+            "grade": self[f"{prefix}_grade"],
+            "onset": self[f"{prefix}_onset"],
+            "ongoing": self[f"{prefix}_ongoing"],
+            # For the offline message: what this sign alone calls for (app.js).
+            "tier": triage.tier_alone(symptom.code),
+        }
 
     def mild_rows(self) -> list[dict[str, Any]]:
-        return self.symptom_rows(catalogue.Family.MILD)
+        return [self._row(symptom) for symptom in catalogue.OFFERED if symptom.family is catalogue.Family.MILD]
 
-    def warning_rows(self) -> list[dict[str, Any]]:
-        return self.symptom_rows(catalogue.Family.SEVERE)
+    def warning_sections(self) -> list[dict[str, Any]]:
+        """The warning-sign screen: the signs that need an ambulance first, then those that need a doctor today,
+        each under its group's heading (reactions/domain/checklist.py)."""
+        return [
+            {
+                "tier": section.tier,
+                "groups": [
+                    {"group": group, "rows": [self._row(sign) for sign in signs]} for group, signs in section.groups
+                ],
+            }
+            for section in checklist.warning_sign_sections()
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

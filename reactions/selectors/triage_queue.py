@@ -79,8 +79,19 @@ KIND_RANK = Case(
 )
 
 
+# Within each kind, who has waited longest for action comes first: nobody has acknowledged an open flag yet,
+# so it comes before acknowledged ones, then the oldest first. Newest first let an unacknowledged
+# hour-old suspected clot sit below an event a colleague had acknowledged two minutes ago.
+WAITING_RANK = Case(
+    When(status=Flag.Status.OPEN, then=Value(0)),
+    When(status=Flag.Status.ACKNOWLEDGED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
 def clinic_queue(**filters: object) -> QuerySet[Flag]:
-    """The triage queue (flags_filtered's filters): by kind, newest first within each.
+    """The triage queue (flags_filtered's filters): by kind, then unacknowledged first, then oldest first.
 
     Load what a page of it shows with queue_details().
     """
@@ -115,8 +126,8 @@ def clinic_queue(**filters: object) -> QuerySet[Flag]:
             "report__infusion__product_other",
             "report__infusion__lot_number",
         )
-        .annotate(kind_rank=KIND_RANK)
-        .order_by("kind_rank", "-created_at", "-pk")
+        .annotate(kind_rank=KIND_RANK, waiting_rank=WAITING_RANK)
+        .order_by("kind_rank", "waiting_rank", "created_at", "pk")
     )
 
 

@@ -36,7 +36,8 @@ def lot_signal_check(*, infusion: Infusion) -> LotSignal | None:
     """Two or more severe events on one product lot within 30 days in a clinic: signal the clinic admins.
 
     Runs in the transaction that created the severe event. One signal per lot per window:
-    a new one only when the last is older than the window.
+    a new one only when the last is older than the window. An event's date is when its report was
+    given, not when its flag was raised (a clinician's reclassification raises one later).
     """
     if not infusion.lot_number:
         return None
@@ -46,12 +47,15 @@ def lot_signal_check(*, infusion: Infusion) -> LotSignal | None:
     events = Flag.objects.filter(
         clinic_id=clinic_id,
         kind=Flag.Kind.SEVERE_EVENT,
-        created_at__gte=since,
+        report__created_at__gte=since,
         report__infusion__product=infusion.product,
         report__infusion__lot_number=infusion.lot_number,
     )
     summary = events.aggregate(
-        n=Count("pk"), patients=Count("patient", distinct=True), first=Min("created_at"), last=Max("created_at")
+        n=Count("pk"),
+        patients=Count("patient", distinct=True),
+        first=Min("report__created_at"),
+        last=Max("report__created_at"),
     )
     if summary["n"] < LOT_SIGNAL_MIN_EVENTS:
         return None

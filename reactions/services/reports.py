@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,17 +48,21 @@ def report_create(
     care: str = "",
     source: str = ReportSource.PATIENT,
     entered_by: User | None = None,
+    reported_at: datetime | None = None,
 ) -> ReactionReport:
     """Save a report with its symptoms, and the flags it raises, in one transaction.
 
     The same rules apply whoever gives the report: the patient in the app, or staff entering what the
-    patient (or a caregiver) said on the phone or in the clinic.
+    patient (or a caregiver) said on the phone or in the clinic. ``reported_at`` (default now) dates the
+    report and its flags, for a history written afterwards such as the demo's.
     """
     if (source == ReportSource.PATIENT) != (entered_by is None):
         raise ValueError("A report entered by staff names its source and who entered it; the patient's own does not.")
     ticked = {s.code for s in symptoms}
     result = triage.assess(((s.code, s.grade) for s in symptoms), notes=notes, care=care)
+    now = reported_at or timezone.now()
     report = ReactionReport.objects.create(
+        created_at=now,
         patient=infusion.patient,
         infusion=infusion,
         notes=notes,
@@ -75,17 +80,23 @@ def report_create(
         ReportedSymptom(report=report, code=s.code, grade=s.grade, onset=s.onset, ongoing=s.ongoing) for s in symptoms
     )
     clinic_id = infusion.patient.clinic_id
-    now = timezone.now()
     if result.alerts_clinicians:
         # Emergency and urgent alike: due at once, the task below sends it within seconds and the
         # minute sweep is the safety net; it escalates until someone acknowledges it.
         severe = Flag.objects.create(
-            clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.SEVERE_EVENT, next_alert_at=now
+            clinic_id=clinic_id,
+            patient=infusion.patient,
+            report=report,
+            kind=Flag.Kind.SEVERE_EVENT,
+            created_at=now,
+            next_alert_at=now,
         )
         logger.warning("%s event reported: report %s, patient %s", result.tier.value, report.pk, infusion.patient_id)
         jobs.enqueue_on_commit(jobs.SEND_FLAG_ALERT, severe.pk)
     if result.needs_review:
-        Flag.objects.create(clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW)
+        Flag.objects.create(
+            clinic_id=clinic_id, patient=infusion.patient, report=report, kind=Flag.Kind.REVIEW, created_at=now
+        )
     if result.alerts_clinicians:
         lot_signal_check(infusion=infusion)
     # Reporting in the app answers the infusion's open prompt.

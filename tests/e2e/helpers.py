@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from reactions.domain import contacts
 from tests.e2e.stack import DEMO_BACKUP_CODES, DEMO_PASSWORD, LiveStack
 
 CLINIC_TZ = ZoneInfo("Europe/London")  # the demo clinic's time zone
@@ -16,6 +17,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MIN_TARGET_PX = 44
 PHONES = ["Pixel 7", "iPhone 13"]
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+# The demo clinic's two lines (seed_demo): its own while open (the default hours), else the out-of-hours one.
+DEMO_CLINIC_PHONE, DEMO_OUT_OF_HOURS_PHONE = "+44 20 7946 0100", "+44 20 7946 0999"
 
 _axe = Axe()
 _codes = iter(DEMO_BACKUP_CODES)  # each backup code works once
@@ -84,3 +87,15 @@ def link_in(message, pattern: str) -> str:
     match = re.search(pattern, body)
     assert match, f"no link matching {pattern} in:\n{body}"
     return match.group(0)
+
+
+def demo_clinic_line_now() -> str:
+    """The number the app gives for an urgent report now: which line depends on the hour the tests run."""
+    return contacts.urgent_line(
+        datetime.now(CLINIC_TZ),
+        phone=DEMO_CLINIC_PHONE,
+        out_of_hours_phone=DEMO_OUT_OF_HOURS_PHONE,
+        days=contacts.DEFAULT_OPEN_DAYS,
+        opens_at=contacts.DEFAULT_OPENS_AT,
+        closes_at=contacts.DEFAULT_CLOSES_AT,
+    ).number

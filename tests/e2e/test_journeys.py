@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import CLINIC_TZ, DESKTOP, PHONES, check_page, link_in, local_input, phone_context, sign_in
 from tests.e2e.stack import LiveStack
@@ -70,7 +70,7 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 
     # The follow-up e-mail arrives; its one-tap link opens a page whose button records the answer.
     prompt = stack.wait_for_mail(
-        lambda m: m["To"] == email and m["Subject"].startswith("How are you"), what="the follow-up prompt"
+        lambda m: m["To"] == email and m["Subject"].startswith("How have you been"), what="the follow-up prompt"
     )
     page.goto(link_in(prompt, r"http://\S+/f/[^/\s]+/"))
     check_page(page)
@@ -82,9 +82,10 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
     # Later: mild symptoms.
     page.goto(infusion_url + "report/")
     check_page(page)
-    page.locator("input[name=s_headache]").check()
-    page.locator("input[name=s_headache_grade][value=mild]").check()
-    page.locator("select[name=s_headache_onset]").select_option("1_6h")
+    headache = page.locator(".symptom").filter(has=page.get_by_role("checkbox", name="Headache", exact=True))
+    headache.get_by_role("checkbox", name="Headache", exact=True).check()
+    headache.get_by_role("radio", name="Mild", exact=True).check()
+    headache.get_by_label("When did it start?").select_option(label="1–6 hours after")
     shots(page, "report-mild", docs="phone-report" if device == "Pixel 7" else "")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".messages [role=status]")).to_contain_text("Thank you")
@@ -92,9 +93,10 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 
     # Later still: an emergency sign. The message is unmissable, announced, and has one number: 999.
     page.goto(infusion_url + "report/")
-    page.locator("input[name=s_breathing_trouble]").check()
-    page.locator("input[name=s_breathing_trouble_grade][value=moderate]").check()
-    page.locator("select[name=s_breathing_trouble_onset]").select_option("1_6h")
+    # A warning sign is sent as soon as it is ticked: no grade or onset holds it back.
+    page.get_by_role("group", name="Breathing or swallowing").get_by_label(
+        "Trouble breathing, wheezing or gasping", exact=True
+    ).check()
     page.get_by_role("button", name="Send report").click()
     emergency = page.get_by_role("alert", name=re.compile("Call 999 now"))
     expect(emergency).to_be_visible()
@@ -108,6 +110,35 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
 
 
 # --- The clinician -----------------------------------------------------------------------------
+
+
+def check_queue_layout(page: Page) -> None:
+    """On a 1366 px screen the queue uses the screen: only the symptoms wrap, the CSV exports show without
+    opening the filters, and no filter's chosen option is cut off."""
+    assert page.locator("main").evaluate("m => m.getBoundingClientRect().width") > 1250
+    # Every column but "What" (the symptoms) holds its text on one line.
+    wrapped = page.locator(".table thead th, .table tbody td:not(:nth-child(3))").evaluate_all(
+        """cells => cells.filter(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return range.getBoundingClientRect().height > 1.5 * parseFloat(getComputedStyle(cell).lineHeight);
+        }).map(cell => cell.innerText)"""
+    )
+    assert wrapped == [], wrapped
+    expect(page.get_by_role("link", name="Download these events as CSV")).to_be_visible()
+    expect(page.get_by_role("link", name="infusions as CSV")).to_be_visible()
+    page.locator("summary", has_text="Filters").click()
+    cut = page.locator("form select").evaluate_all(
+        """selects => selects.filter(s => {
+            const style = getComputedStyle(s);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return Array.from(s.options).some(o => context.measureText(o.text).width > room);
+        }).map(s => s.name)"""
+    )
+    assert cut == [], f"options cut off in: {cut}"
+    page.locator("summary", has_text="Filters").click()
 
 
 def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_outcome(
@@ -127,9 +158,12 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
     sign_in(patient_page, stack, "patient3@demo.test")
     patient_page.goto(f"{stack.base_url}/")
     patient_page.get_by_role("link", name=re.compile("Report symptoms|How are you", re.IGNORECASE)).first.click()
-    patient_page.locator("input[name=s_painful_swollen_limb]").check()
-    patient_page.locator("input[name=s_painful_swollen_limb_grade][value=severe]").check()
-    patient_page.locator("select[name=s_painful_swollen_limb_onset]").select_option(index=1)
+    leg = patient_page.locator(".symptom").filter(
+        has=patient_page.get_by_label("A painful, swollen, warm or red leg or arm", exact=True)
+    )
+    leg.get_by_role("checkbox", name="A painful, swollen, warm or red leg or arm", exact=True).check()
+    leg.get_by_role("radio", name="Severe", exact=True).check()
+    leg.get_by_label("When did it start?").select_option(index=1)
     patient_page.get_by_role("button", name="Send report").click()
     expect(patient_page.get_by_role("alert", name=re.compile("Call your clinic now"))).to_be_visible()
     phone.close()
@@ -144,12 +178,16 @@ def test_clinician_sees_a_severe_event_arrive_acknowledges_it_and_records_the_ou
         timeout=20,
         what="the urgent alert",
     )
-    # …and the open queue shows it at the top without a click (it refreshes itself), severe first.
-    first = page.locator(".flag-severe").first
-    expect(first).to_contain_text("Jo Chen", timeout=15_000)
-    expect(first).to_contain_text("Urgent, today")  # a word, not only a colour
+    # …and the open queue shows it without a click (it refreshes itself) among the severe events, after
+    # Sam's, unacknowledged for an hour: who has waited longest comes first.
+    rows = page.locator(".flag-severe")
+    jo = rows.filter(has_text="Jo Chen")
+    expect(jo).to_be_visible(timeout=15_000)
+    expect(jo).to_contain_text("Urgent, today")  # a word, not only a colour
+    expect(rows.first).to_contain_text("Sam Rivera")
     check_page(page)
     shots(page, "queue-severe-event", docs="desktop-queue")
+    check_queue_layout(page)
 
     page.goto(link_in(alert, r"http://\S+/clinic/flags/\d+/"))
     check_page(page)

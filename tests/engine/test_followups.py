@@ -54,7 +54,7 @@ def _given(patient, *, ended_ago=timedelta(hours=2)):
 def test_a_given_infusion_gets_its_four_prompts_in_the_same_transaction(open_clinic):
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(minutes=10))
     prompts = list(infusion.followups.filter(kind="prompt").order_by("due_at"))
-    # The clinic's six prompts, and +6 h and +48 h because it is the patient's first infusion (H-22).
+    # The clinic's six prompts, and +6 h and +48 h because it is the patient's first infusion (H-25).
     expected = (2, 6, 24, 48, 72, 168, 240, 336)
     assert [p.offset_hours for p in prompts] == list(expected)
     assert [p.due_at - infusion.ended_at for p in prompts] == [timedelta(hours=h) for h in expected]
@@ -129,7 +129,7 @@ def test_a_due_prompt_is_sent_once_however_often_the_dispatcher_runs(open_clinic
     assert (second.prompts_queued, second.delivery.sent) == (0, 0)
     (message,) = mail.outbox
     assert message.to == [patient.email]
-    assert "How are you since your infusion" in message.subject
+    assert message.subject.startswith("How have you been since")
     # Minimum health data: the infusion date, two links, nothing about products or symptoms.
     assert "privigen" not in message.body.lower()
     assert "/f/" in message.body and "/report/" in message.body and "/email/" in message.body
@@ -477,7 +477,7 @@ def test_expired_follow_up_links_are_refused(prompted, settings):
 def test_reporting_through_the_link_shows_urgent_care_for_a_warning_sign(prompted):
     followup, token = prompted
     url = reverse("followup_report", args=[token])
-    assert "Warning signs" in Client().get(url).content.decode()
+    assert "Any of these warning signs?" in Client().get(url).content.decode()
     response = Client().post(
         url, {"s_dark_urine": "on", "s_dark_urine_grade": "moderate", "s_dark_urine_onset": "1_6h", "notes": ""}
     )

@@ -44,7 +44,7 @@ def _due_prompts(count: int, clinic=None) -> list[FollowUp]:
 
 
 def _prompt_subjects(smtp) -> list[str]:
-    return [m["Subject"] for m in smtp.messages if m["Subject"].startswith("How are you since")]
+    return [m["Subject"] for m in smtp.messages if m["Subject"].startswith("How have you been since")]
 
 
 def test_a_due_prompt_arrives_by_email_via_beat_and_worker(celery_procs, smtp):
@@ -117,7 +117,7 @@ def test_flushing_redis_loses_nothing(celery_procs, smtp, redis_client):
     celery_procs.beat()
 
     wait_until(lambda: len(smtp.messages) == 4, timeout=40, what="3 prompts and 1 alert after the flush")
-    assert sorted(m["To"] for m in smtp.messages if m["Subject"].startswith("How are you")) == sorted(
+    assert sorted(m["To"] for m in smtp.messages if m["Subject"].startswith("How have you been")) == sorted(
         f.patient.email for f in prompts
     )
     assert sum(m["Subject"].startswith("Emergency:") for m in smtp.messages) == 1

@@ -275,6 +275,25 @@ def test_two_severe_events_on_one_lot_within_30_days_signal_the_clinic_admins(cl
     assert LotSignal.objects.count() == 1
 
 
+def test_the_lot_signal_e_mail_spans_the_days_the_events_were_reported(clinic, clinic_admin):
+    """Events reported on 28 Nov and 2 Dec: "between 28 Nov and 2 Dec 2026", even when the history is
+    written afterwards (the demo) or the second event is a clinician's later reclassification."""
+    clinic_admin.time_zone = "Europe/London"
+    clinic_admin.save(update_fields=["time_zone"])
+    dec_2 = timezone.now().astimezone(clinic_admin.tzinfo) - timedelta(minutes=5)
+    nov_28 = dec_2 - timedelta(days=4)
+    for at in (nov_28, dec_2):
+        services.reports.report_create(
+            infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="G7790C"),
+            symptoms=[services.reports.SymptomEntry("painful_swollen_limb", "severe", "1_3d")],
+            reported_at=at,
+        )
+    signal = LotSignal.objects.get()
+    assert (signal.first_event_at, signal.last_event_at) == (nov_28, dec_2)
+    body = OutboundEmail.objects.get(kind=OutboundEmail.Kind.LOT_SIGNAL).body_text
+    assert f"between {nov_28:%-d %b} and {dec_2:%-d %b %Y}" in body, body
+
+
 def test_no_lot_signal_across_lots_clinics_or_older_than_30_days(clinic, other_clinic):
     make_report(
         infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
@@ -288,8 +307,8 @@ def test_no_lot_signal_across_lots_clinics_or_older_than_30_days(clinic, other_c
         infusion=InfusionFactory(patient=PatientFactory(clinic=other_clinic), lot_number="A1"),
         symptoms=[("chest_pain", "severe")],
     )
-    old = Flag.objects.get(patient__clinic=clinic, report__infusion__lot_number="A1")
-    Flag.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    old = ReactionReport.objects.get(patient__clinic=clinic, infusion__lot_number="A1")
+    ReactionReport.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
     make_report(
         infusion=InfusionFactory(patient=PatientFactory(clinic=clinic), lot_number="A1"),
         symptoms=[("chest_pain", "severe")],
@@ -300,7 +319,7 @@ def test_no_lot_signal_across_lots_clinics_or_older_than_30_days(clinic, other_c
 # --- Queue, patient list, product report --------------------------------------------------------
 
 
-def test_queue_orders_severe_then_review_then_no_response_newest_first_and_filters(clinic, clinician):
+def test_queue_orders_by_kind_then_who_has_waited_longest_and_filters(clinic, clinician):
     patient = PatientFactory(clinic=clinic)
     review = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("rash", "severe")]).flags.get()
     severe_old = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("vomiting", "mild")]).flags.get()
@@ -308,12 +327,32 @@ def test_queue_orders_severe_then_review_then_no_response_newest_first_and_filte
     severe_new = make_report(
         infusion=InfusionFactory(patient=patient, product=Infusion.Product.OCTAGAM), symptoms=[("chest_pain", "severe")]
     ).flags.get()
-    assert list(selectors.triage_queue.clinic_queue(clinic=clinic)) == [severe_new, severe_old, review]
+    assert list(selectors.triage_queue.clinic_queue(clinic=clinic)) == [severe_old, severe_new, review]
     assert list(selectors.triage_queue.clinic_queue(clinic=clinic, kind="review")) == [review]
     assert list(selectors.triage_queue.clinic_queue(clinic=clinic, product="octagam")) == [severe_new]
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert not selectors.triage_queue.clinic_queue(clinic=clinic, date_from=tomorrow).exists()
     assert selectors.triage_queue.clinic_queue(clinic=clinic, date_to=tomorrow).count() == 3
+
+
+def test_an_unacknowledged_event_comes_before_a_newer_acknowledged_one(clinic, clinician):
+    """An hour-old suspected clot nobody has acknowledged sits above an event acknowledged two minutes ago."""
+    patient = PatientFactory(clinic=clinic)
+    now = timezone.now()
+    clot = make_report(
+        infusion=InfusionFactory(patient=patient), symptoms=[("painful_swollen_limb", "severe")]
+    ).flags.get(kind=Flag.Kind.SEVERE_EVENT)
+    Flag.objects.filter(pk=clot.pk).update(created_at=now - timedelta(hours=1))
+    seen = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get(
+        kind=Flag.Kind.SEVERE_EVENT
+    )
+    Flag.objects.filter(pk=seen.pk).update(created_at=now - timedelta(minutes=2))
+    services.triage.flag_acknowledge(flag=seen, by=clinician)
+    waiting = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("chest_pain", "severe")]).flags.get(
+        kind=Flag.Kind.SEVERE_EVENT
+    )
+    severe = [f for f in selectors.triage_queue.clinic_queue(clinic=clinic) if f.kind == Flag.Kind.SEVERE_EVENT]
+    assert severe == [clot, waiting, seen]
 
 
 def test_queue_page_and_badge_show_only_this_clinics_flags(clinician_client, clinic, other_clinic):

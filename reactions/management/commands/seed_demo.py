@@ -272,8 +272,7 @@ class Command(BaseCommand):
     def _report(
         self, infusion: Infusion, symptoms: list[SymptomEntry], *, at: datetime, notes: str = "", **given: Any
     ) -> ReactionReport:
-        report = services.reports.report_create(infusion=infusion, symptoms=symptoms, notes=notes, **given)
-        # Backdate so the demo timeline reads naturally.
-        ReactionReport.objects.filter(pk=report.pk).update(created_at=at)
-        report.flags.filter(created_at__gt=at).update(created_at=at)
-        return report
+        # Dated when the patient gave it, so that the timeline, the alerts and the lot signal read naturally.
+        return services.reports.report_create(
+            infusion=infusion, symptoms=symptoms, notes=notes, reported_at=at, **given
+        )
