@@ -273,6 +273,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ivigtrack <noreply@ivigtrack.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# SMS_URL: file:///absolute/folder (one file per text), locmem:// (tests), or Twilio:
+# twilio://ACCOUNT_SID:AUTH_TOKEN@/?from=%2B447400123456 (or ?messaging_service_sid=MG…). The auth token
+# also checks the signature of Twilio's STOP/START webhook. Unset: one file per text in var/sms/.
+SMS_URL = env.str("SMS_URL", default=f"file://{VAR_DIR / 'sms'}")
+SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=20)
+
 # --- Auth --------------------------------------------------------------------
 AUTH_USER_MODEL = "reactions.User"
 AUTHENTICATION_BACKENDS = [

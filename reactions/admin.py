@@ -6,6 +6,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from reactions.models import (
+    CareLink,
     Clinic,
     EventAssessment,
     Flag,
@@ -49,6 +50,17 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["clinic", "role"]
     search_fields = ["email"]
     exclude = ["nonce"]
+
+
+@admin.register(CareLink)
+class CareLinkAdmin(admin.ModelAdmin):
+    """Which caregiver may help which patient; the patient and the caregiver end a link in the app."""
+
+    list_display = ["patient", "caregiver", "created_at", "receives_prompts", "removed_at"]
+    list_filter = ["receives_prompts"]
+    search_fields = ["patient__email", "caregiver__email"]
+    raw_id_fields = ["patient", "caregiver", "invited_by", "removed_by"]
+    list_select_related = ["patient", "caregiver"]
 
 
 class InfusionPlanInline(admin.TabularInline):

@@ -6,6 +6,7 @@ from django.urls import path
 from reactions.forms.accounts import LoginForm, PasswordResetForm
 from reactions.views import (
     accounts,
+    caregivers,
     clinic,
     exports,
     health,
@@ -14,6 +15,7 @@ from reactions.views import (
     pharmacovigilance,
     privacy,
     pwa,
+    sms,
     triage,
 )
 
@@ -34,12 +36,29 @@ urlpatterns = [
     path("profile/export.json", exports.my_data_json, name="my_data_json"),
     path("profile/export.csv", exports.my_data_csv, name="my_data_csv"),
     path("summary/", exports.my_summary, name="my_summary"),
+    # Caregivers: the patient's side, the invitation link, the caregiver's side.
+    path("profile/caregivers/", caregivers.my_caregivers, name="my_caregivers"),
+    path("profile/caregivers/<int:pk>/remove/", caregivers.my_caregiver_remove, name="my_caregiver_remove"),
+    path(
+        "profile/caregivers/invitations/<int:pk>/withdraw/",
+        caregivers.my_caregiver_invitation_withdraw,
+        name="my_caregiver_invitation_withdraw",
+    ),
+    path("care/invitation/<str:token>/", caregivers.caregiver_invitation_accept, name="caregiver_invitation_accept"),
+    path("care/", caregivers.care_home, name="care_home"),
+    path("care/<int:pk>/choose/", caregivers.care_choose, name="care_choose"),
+    path("care/<int:pk>/prompts/", caregivers.care_prompts, name="care_prompts"),
+    path("care/<int:pk>/step-down/", caregivers.care_step_down, name="care_step_down"),
     # Opened from e-mailed links: the signed token is the key.
     path("invitation/<str:token>/", links.invitation_accept, name="invitation_accept"),
     path("f/<str:token>/", links.followup_answer, name="followup_answer"),
     path("f/<str:token>/report/", links.followup_report, name="followup_report"),
     path("c/<str:token>/", links.checkin_answer, name="checkin_answer"),
     path("email/<str:token>/", links.email_preferences, name="email_preferences"),
+    # Texted links: short, and only a redirect to the signed page above.
+    path("s/<str:token>", links.short_link, name="short_link"),
+    # Twilio's webhook for texts patients send back (STOP, START); its signature authenticates it.
+    path("sms/inbound/", sms.sms_inbound, name="sms_inbound"),
     # Clinicians and clinic admins.
     path("clinic/flags/", triage.clinic_flags, name="clinic_flags"),
     path("clinic/flags/<int:pk>/", triage.flag_detail, name="flag_detail"),

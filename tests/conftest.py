@@ -10,6 +10,9 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reactions.channels.sms.locmem import outbox as sms_outbox
+from reactions.models import CareLink
+from reactions.views.decorators import CARE_PATIENT_SESSION_KEY
 from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, PatientFactory
 
 PASSWORD = "correct-horse-battery"
@@ -19,6 +22,15 @@ PASSWORD = "correct-horse-battery"
 def _fast_password_hashing(settings):
     # Hashing strength is Django's concern; tests only need passwords to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _texts_in_memory(settings):
+    # Like Django's locmem e-mail backend in tests: texts are kept in reactions.channels.sms.locmem.outbox.
+    settings.SMS_URL = "locmem://"
+    sms_outbox.clear()
+    yield
+    sms_outbox.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +83,16 @@ def foreign_clinician(other_clinic):
 
 
 def _client_for(user) -> Client:
-    """A client signed in as `user`; clinic staff have also passed two-factor sign-in."""
+    """A client signed in as `user`; clinic staff have also passed two-factor sign-in, a caregiver helps their
+    first patient."""
     client = Client()
     client.force_login(user)
+    if user.is_caregiver:  # helping their first patient, as after accepting the invitation
+        link = CareLink.objects.active().filter(caregiver=user).order_by("pk").first()
+        if link is not None:
+            session = client.session
+            session[CARE_PATIENT_SESSION_KEY] = link.patient_id
+            session.save()
     if user.is_clinic_staff:
         device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
         session = client.session

@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import Clinic, DigestRun, Flag, Infusion, ReactionReport, User
+from reactions.models import CareLink, Clinic, DigestRun, Flag, Infusion, ReactionReport, User
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -42,6 +42,23 @@ class ClinicianFactory(UserFactory):
 
 class ClinicAdminFactory(UserFactory):
     role = User.Role.CLINIC_ADMIN
+
+
+class CaregiverFactory(UserFactory):
+    """A caregiver's account: no clinic (they reach a patient through a CareLink)."""
+
+    role = User.Role.CAREGIVER
+    clinic = None
+    time_zone = "Europe/London"
+
+
+def make_caregiver(patient: User, *, receives_prompts: bool = True, **fields) -> tuple[User, CareLink]:
+    """A caregiver with an active link to this patient."""
+    caregiver = CaregiverFactory(**fields)
+    link = CareLink.objects.create(
+        patient=patient, caregiver=caregiver, invited_by=patient, receives_prompts=receives_prompts
+    )
+    return caregiver, link
 
 
 class InfusionFactory(factory.django.DjangoModelFactory):

@@ -11,7 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from reactions.channels import channels_for
 from reactions.models import (
+    CareLink,
     Clinic,
     EventAssessment,
     Flag,
@@ -44,7 +46,12 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
         "patient1@demo.test",
         "patient2@demo.test",
         "patient3@demo.test",
+        "carer1@demo.test",
     }
+    # Sam has a caregiver (their partner), who belongs to no clinic.
+    carer = User.objects.get(email="carer1@demo.test")
+    assert (carer.role, carer.clinic) == (User.Role.CAREGIVER, None)
+    assert [link.patient.email for link in CareLink.objects.active().filter(caregiver=carer)] == ["patient2@demo.test"]
     # Realistic data: an open severe event, a review flag, vitals, and the lot signal the demo is built to show.
     assert Flag.objects.filter(kind="severe_event", status="open").count() == 1
     assert Flag.objects.filter(kind="review").exists()
@@ -54,9 +61,12 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
     assert set(ReactionReport.objects.values_list("tier", flat=True)) == {"emergency", "urgent", "routine"}
     phoned = ReactionReport.objects.get(source="caregiver")
     assert (phoned.tier, phoned.entered_by.email, phoned.care) == ("emergency", "clinician@demo.test", "urgent_care")
-    # Patients can be called back, on numbers from Ofcom's drama range (+44 7700 900xxx) that reach nobody.
+    # Patients can be called back, on numbers for fiction that reach nobody: Ofcom's drama range
+    # (+44 7700 900xxx), and for Alex, who also gets texts, ACMA's fictional mobile (+61 491 570 156).
     phones = [p.phone_dial for p in User.objects.filter(role=User.Role.PATIENT).order_by("email")]
-    assert phones == ["+447700900101", "+447700900202", "+447700900303"]
+    assert phones == ["+61491570156", "+447700900202", "+447700900303"]
+    assert [str(c) for c in channels_for(User.objects.get(email="patient1@demo.test"))] == ["email", "sms"]
+    assert "patient1@demo.test     (patient, e-mail and texts)" in output
     # Sam's next infusion waits for a plan after the severe event; Jo's event is assessed and has one.
     (needed,) = plans.clinic_plans_needed(clinic=Clinic.objects.get())
     assert needed.patient.email == "patient2@demo.test"
@@ -71,6 +81,17 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
         Flag.objects.count(),
     ) == counts
     assert Clinic.objects.count() == 1
+    assert CareLink.objects.count() == 1
+
+
+def test_the_demo_patient_on_texts_gets_their_prompt_as_a_file_under_the_sms_folder(settings, tmp_path):
+    settings.DEBUG = True
+    settings.SMS_URL = f"file://{tmp_path / 'sms'}"
+    _seed(password="demo-pass-123")
+    call_command("send_due", stdout=StringIO())
+    (text,) = (tmp_path / "sms").iterdir()
+    content = text.read_text()
+    assert content.startswith("To: +61491570156\n") and "/s/f" in content and "Reply STOP" in content
 
 
 def test_without_a_password_it_prints_a_generated_one_that_works(settings):
@@ -98,3 +119,12 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         _seed(password="x")
     assert not User.objects.exists()
+
+
+def test_the_demo_caregiver_signs_in_and_helps_sam(settings):
+    settings.DEBUG = True
+    _seed(password="demo-pass-123")
+    client = Client()
+    client.post(reverse("login"), {"username": "carer1@demo.test", "password": "demo-pass-123"})
+    home = client.get(reverse("home"), follow=True)
+    assert "You are helping Sam" in home.content.decode()

@@ -2,7 +2,7 @@
 
 A loading dose of 2 g/kg is often split over 2–5 consecutive days (docs/clinical-facts.md §1). Its
 late prompts count from the end of the last day; the days before get only their early-window prompts
-(docs/clinical-safety.md H-24). Days are local dates in the patient's time zone: a course given at
+(docs/clinical-safety.md H-27). Days are local dates in the patient's time zone: a course given at
 23:30 and 00:30 local time is one day apart, however the UTC dates fall.
 """
 

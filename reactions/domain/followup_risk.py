@@ -4,7 +4,7 @@ One table (RULES): each reason has a plain-language label, the extra prompts it 
 and +120 h after the infusion or course ends) and its sources in docs/clinical-facts.md. One function
 (followup_risk) reads the patient's and the infusions' facts and returns the union of the extra prompts,
 the reasons that fired, and what it could not check for want of data (never guessed). The engine schedules
-the clinic's prompts plus these (reactions/services/followups.py); docs/clinical-safety.md H-25.
+the clinic's prompts plus these (reactions/services/followups.py); docs/clinical-safety.md H-28.
 """
 
 from __future__ import annotations

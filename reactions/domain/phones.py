@@ -26,3 +26,15 @@ def phone_dial(number: phonenumbers.PhoneNumber) -> str:
     if not _dialable(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_TEXTABLE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def can_receive_sms(number: phonenumbers.PhoneNumber) -> bool:
+    """A valid number that may be a mobile: texts to a landline or a made-up number are never tried."""
+    return (
+        _dialable(number)
+        and phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) in _TEXTABLE_TYPES
+    )

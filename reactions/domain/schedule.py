@@ -20,7 +20,7 @@ DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168, 240, 336)
 # The default before the window was extended; clinics still on it were moved to the new one.
 PREVIOUS_DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168)
 # Lung injury (TRALI) appears 1–6 h after an infusion, late allergic reactions within hours: a prompt this
-# close to the end is sent at its time, quiet hours or not (docs/clinical-safety.md H-23).
+# close to the end is sent at its time, quiet hours or not (docs/clinical-safety.md H-26).
 EARLY_WINDOW_HOURS = 6
 DEFAULT_QUIET_START = time(22, 0)
 DEFAULT_QUIET_END = time(8, 0)

@@ -1,4 +1,7 @@
-"""Outbox delivery: claim due rows with a lease, send over one SMTP connection, record each result."""
+"""Outbox delivery: claim due rows with a lease, send each on its channel, record each result.
+
+E-mail goes over one SMTP connection per pass; SMS (and any other channel) through its sender module
+(reactions.channels.registry). Every channel shares the claim, the lease, the backoff and the record."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from reactions.channels import Channel, ChannelPermanentError, ChannelTemporaryError, sender_for
 from reactions.domain import schedule
 from reactions.engine.undeliverable import email_undeliverable
 from reactions.models import (
@@ -108,6 +112,7 @@ def email_deliver(
     if not candidates:
         return result
     connection = get_connection(fail_silently=False)
+    down: set[str] = set()  # channels whose provider could not be reached in this call
     try:
         while timezone.now() < deadline:
             if urgent_arrivals is not None:
@@ -124,7 +129,13 @@ def email_deliver(
                     _email_release([e.pk for e in emails[i:]], claimed_at=claimed_at)
                     candidates.extendleft(reversed([e.pk for e in emails[i:]]))
                     break
-                outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
+                if email.channel in down:
+                    _email_release([email.pk], claimed_at=claimed_at)  # untried: for the next tick
+                    continue
+                if email.channel == Channel.EMAIL:
+                    outcome = _email_send_one(email=email, connection=connection, started_at=claimed_at)
+                else:
+                    outcome = _channel_send_one(message=email, started_at=claimed_at)
                 if outcome == "sent":
                     result.sent += 1
                     # Recorded before the next message goes: a worker killed between the server's
@@ -137,8 +148,10 @@ def email_deliver(
                     candidates.extendleft(email_undeliverable(email=email))
                 else:
                     result.retrying += 1
+                    if outcome == "channel_down":
+                        down.add(email.channel)
                     if outcome == "server_down":
-                        # The mail server is unreachable: give back the rest untried, for the next tick.
+                        # The mail server is unreachable: give back the rest untried (texts too), for the next tick.
                         _email_release([e.pk for e in emails[i + 1 :]], claimed_at=claimed_at)
                         return result
     finally:
@@ -205,43 +218,74 @@ def _email_send_one(*, email: OutboundEmail, connection: Any, started_at: dateti
             connection.open()
         message.send()
     except (SMTPException, OSError) as error:
-        # Tried often enough: a message the server keeps refusing is treated as refused for good.
-        permanent = _is_permanent(error) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS
-        finished = timezone.now()
-        retry_at = finished + schedule.retry_backoff(
-            email.attempts, base_seconds=settings.EMAIL_RETRY_BASE_SECONDS, cap_seconds=settings.EMAIL_RETRY_CAP_SECONDS
-        )
-        error_text = repr(error)[:2000]
-        if permanent and not _is_permanent(error):
-            error_text = f"gave up after {email.attempts} attempts: {error_text}"[:2000]
-        with transaction.atomic():
-            DeliveryAttempt.objects.create(
-                email=email, started_at=started_at, finished_at=finished, succeeded=False, error=error_text
-            )
-            OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
-                status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.PENDING,
-                due_at=retry_at,
-                claimed_at=None,
-                lease_until=None,
-                last_error=error_text,
-            )
-        email.last_error = error_text
-        level = logging.ERROR if (permanent or email.kind in URGENT_KINDS or email.attempts >= 3) else logging.WARNING
-        logger.log(
-            level,
-            "E-mail %s (%s) attempt %s failed%s: %r",
-            email.pk,
-            email.kind,
-            email.attempts,
-            " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}",
-            error,
-        )
+        permanent = _record_failure(email, started_at=started_at, error=error, refused=_is_permanent(error))
         with contextlib.suppress(Exception):
             connection.close()  # start the next message on a fresh connection
         if permanent:
             return "failed"
         return "server_down" if isinstance(error, OSError | SMTPServerDisconnected | SMTPConnectError) else "retrying"
     return "sent"
+
+
+def _channel_send_one(*, message: OutboundEmail, started_at: datetime) -> str:
+    """Send one SMS (or other non-e-mail) row through its channel's sender.
+
+    "sent", "failed", "retrying", or "channel_down" (retrying, and the provider is unreachable)."""
+    try:
+        sender_for(message.channel).send(message)
+    except (ChannelTemporaryError, ChannelPermanentError) as error:
+        if _record_failure(
+            message, started_at=started_at, error=error, refused=isinstance(error, ChannelPermanentError)
+        ):
+            return "failed"
+        return "channel_down" if getattr(error, "unreachable", False) else "retrying"
+    except Exception as error:
+        # A sender's own fault (a bad SMS_URL, a bug): retried like an outage, so that the row is not left
+        # SENDING, and given up after EMAIL_MAX_ATTEMPTS, when the patient gets the e-mail copy instead.
+        logger.exception("%s sender failed on message %s", message.channel, message.pk)
+        failed = _record_failure(message, started_at=started_at, error=error, refused=False)
+        return "failed" if failed else "retrying"
+    return "sent"
+
+
+def _record_failure(message: OutboundEmail, *, started_at: datetime, error: Exception, refused: bool) -> bool:
+    """Record a failed try: its attempt, and the row back to PENDING with backoff, or FAILED. Whether FAILED.
+
+    Tried often enough, a message the provider keeps refusing is treated as refused for good.
+    """
+    permanent = refused or message.attempts >= settings.EMAIL_MAX_ATTEMPTS
+    finished = timezone.now()
+    retry_at = finished + schedule.retry_backoff(
+        message.attempts, base_seconds=settings.EMAIL_RETRY_BASE_SECONDS, cap_seconds=settings.EMAIL_RETRY_CAP_SECONDS
+    )
+    own = isinstance(error, ChannelTemporaryError | ChannelPermanentError)  # already worded by the sender
+    error_text = (str(error) if own else repr(error))[:2000]
+    if permanent and not refused:
+        error_text = f"gave up after {message.attempts} attempts: {error_text}"[:2000]
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            email=message, started_at=started_at, finished_at=finished, succeeded=False, error=error_text
+        )
+        OutboundEmail.objects.filter(pk=message.pk, status=OutboundEmail.Status.SENDING).update(
+            status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.PENDING,
+            due_at=retry_at,
+            claimed_at=None,
+            lease_until=None,
+            last_error=error_text,
+        )
+    message.last_error = error_text
+    level = logging.ERROR if (permanent or message.kind in URGENT_KINDS or message.attempts >= 3) else logging.WARNING
+    logger.log(
+        level,
+        "%s %s (%s) attempt %s failed%s: %s",
+        message.get_channel_display(),
+        message.pk,
+        message.kind,
+        message.attempts,
+        " permanently" if permanent else f", retry at {retry_at:%H:%M:%S}",
+        error_text,
+    )
+    return permanent
 
 
 # Which follow-up time a delivered e-mail sets: the prompt's, or its reminder's.

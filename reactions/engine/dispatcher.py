@@ -1,4 +1,4 @@
-"""The dispatcher: what is due, claimed once, turned into e-mail, delivered."""
+"""The dispatcher: what is due, claimed once, turned into messages (e-mail, SMS), delivered."""
 
 from __future__ import annotations
 
@@ -30,15 +30,17 @@ from reactions.models import (
     User,
 )
 from reactions.selectors import plans
+from reactions.selectors.caregivers import prompt_recipients_prefetch
 from reactions.selectors.clinic import clinic_open_items
-from reactions.services.links import checkin_links, followup_links
-from reactions.services.outbox import email_build, email_queue
+from reactions.services.messages import messages_build, messages_queue
+from reactions.services.outbox import email_queue
 
 logger = logging.getLogger(__name__)
 
 
 def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -> int:
-    """Turn due follow-ups (prompts and day-before check-ins) into e-mails, each exactly once.
+    """Turn due follow-ups (prompts and day-before check-ins) into messages, each exactly once per recipient
+    and channel.
 
     Works through at most `limit` due rows, oldest first, `batch` at a time: each batch is
     claimed (rows locked, SKIP LOCKED on PostgreSQL, so two dispatchers share the work) and its
@@ -53,6 +55,7 @@ def followups_queue_due(*, now: datetime, limit: int = 1000, batch: int = 250) -
                 due = due.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
             rows = list(
                 due.select_related("infusion", "patient__clinic")
+                .prefetch_related(prompt_recipients_prefetch())
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("due_at", "pk")[: min(batch, limit - examined)]
             )
@@ -106,19 +109,13 @@ def _followups_claim_and_queue(rows: list[FollowUp], *, now: datetime) -> int:
         if new_status not in (FollowUp.Status.PROMPTED, FollowUp.Status.DONE):
             continue
         for followup in group:
-            patient, clinic = followup.patient, followup.patient.clinic
-            context = {"followup": followup, "infusion": followup.infusion, "patient": patient, "clinic": clinic}
-            if followup.kind == FollowUp.Kind.PROMPT:
-                context.update(followup_links(followup))
-                kind, template = OutboundEmail.Kind.FOLLOWUP_PROMPT, "followup-prompt"
-            else:
-                context.update(checkin_links(followup))
-                kind, template = OutboundEmail.Kind.PRE_INFUSION, "pre-infusion"
-            emails.append(
-                email_build(
-                    kind=kind, template=template, to_user=patient, context=context, followup=followup, clinic=clinic
-                )
+            kind = (
+                OutboundEmail.Kind.FOLLOWUP_PROMPT
+                if followup.kind == FollowUp.Kind.PROMPT
+                else OutboundEmail.Kind.PRE_INFUSION
             )
+            # One row per channel the patient chose, all of this follow-up.
+            emails += messages_build(kind=kind, followup=followup)
     OutboundEmail.objects.bulk_create(emails)
     return len(emails)
 
@@ -128,9 +125,16 @@ def followups_queue_reminders(*, now: datetime) -> int:
     queued = 0
     for clinic in Clinic.objects.all():
         threshold = now - timedelta(hours=clinic.prompt_reminder_after_hours)
-        due = FollowUp.objects.filter(
-            status=FollowUp.Status.PROMPTED, kind=FollowUp.Kind.PROMPT, sent_at__lte=threshold, patient__clinic=clinic
-        ).select_related("infusion", "patient")
+        due = (
+            FollowUp.objects.filter(
+                status=FollowUp.Status.PROMPTED,
+                kind=FollowUp.Kind.PROMPT,
+                sent_at__lte=threshold,
+                patient__clinic=clinic,
+            )
+            .select_related("infusion", "patient__clinic")
+            .prefetch_related(prompt_recipients_prefetch())
+        )
         for followup in due:
             patient = followup.patient
             if schedule.in_quiet_hours(now, patient.tzinfo, clinic.quiet_hours_start, clinic.quiet_hours_end):
@@ -146,20 +150,7 @@ def followups_queue_reminders(*, now: datetime) -> int:
                     continue
                 if skip:
                     continue
-                email_queue(
-                    kind=OutboundEmail.Kind.FOLLOWUP_REMINDER,
-                    template="followup-reminder",
-                    to_user=patient,
-                    context={
-                        "followup": followup,
-                        "infusion": followup.infusion,
-                        "clinic": clinic,
-                        **followup_links(followup),
-                    },
-                    followup=followup,
-                    clinic=clinic,
-                )
-                queued += 1
+                queued += len(messages_queue(kind=OutboundEmail.Kind.FOLLOWUP_REMINDER, followup=followup))
     return queued
 
 

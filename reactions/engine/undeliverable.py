@@ -18,6 +18,7 @@ from reactions.models import (
     OutboundEmail,
     User,
 )
+from reactions.services.messages import message_copies_alive, message_email_fallback
 from reactions.services.outbox import URGENT_KINDS, email_queue
 from reactions.services.versions import flag_event_record
 
@@ -34,22 +35,47 @@ _PATIENT_MESSAGE_KINDS = (
 def email_undeliverable(*, email: OutboundEmail) -> list[int]:
     """A message refused for good (or given up on): tell someone who can act.
 
-    A prompt or reminder to a patient: the follow-up is marked undeliverable and the clinic sees
-    "cannot reach patient" with the reason. An alert to a clinician: it goes at once to the clinic's
-    other clinicians and admins. Returns the ids of e-mails to send at once.
+    A prompt or reminder to a patient, on any channel: sent again by e-mail when there is no e-mail copy
+    yet; left alone while another copy of it was delivered or may still be; otherwise (every channel
+    failed) the follow-up is marked undeliverable and the clinic sees "cannot reach patient" with the
+    reason. A caregiver's copy refused for good is only logged: the patient's own copies count.
+    An alert to a clinician: it goes at once to the clinic's other clinicians and admins.
+    Returns the ids of messages to send at once.
     """
     if email.kind in _PATIENT_MESSAGE_KINDS and email.followup_id:
+        if not FollowUp.objects.filter(pk=email.followup_id, patient_id=email.to_user_id).exists():
+            logger.warning("%s %s to a caregiver refused for good", email.channel, email.pk)
+            return []
+        fallback = message_email_fallback(failed=email)
+        if fallback is not None:
+            logger.warning(
+                "%s %s refused for good; its e-mail copy %s goes instead", email.channel, email.pk, fallback.pk
+            )
+            return [fallback.pk]
+        if message_copies_alive(message=email):
+            logger.warning("%s %s refused for good; another copy reaches the patient", email.channel, email.pk)
+            return []
         followup_undeliverable(followup_id=email.followup_id, reason=_refusal(email))
         return []
     if email.kind in URGENT_KINDS and email.flag_id:
         return flag_alert_forward(failed=email)
     logger.error(
-        "E-mail %s (%s) to %s could not be delivered: %s", email.pk, email.kind, email.to_email, email.last_error
+        "Message %s (%s) to %s could not be delivered: %s", email.pk, email.kind, email.recipient, email.last_error
     )
     return []
 
 
 def _refusal(email: OutboundEmail) -> str:
+    if email.channel == OutboundEmail.Channel.SMS:
+        return _("Text message to %(number)s could not be delivered: %(error)s") % {
+            "number": email.to_phone,
+            "error": email.last_error,
+        }
+    if email.channel != OutboundEmail.Channel.EMAIL:
+        return _("%(channel)s could not be delivered: %(error)s") % {
+            "channel": email.get_channel_display(),
+            "error": email.last_error,
+        }
     return _("E-mail to %(address)s could not be delivered: %(error)s") % {
         "address": email.to_email,
         "error": email.last_error,

@@ -55,6 +55,9 @@ def _profile(patient: User) -> dict[str, Any]:
         "followup_emails": patient.followup_state,
         "followups_paused_until": _iso(patient.followups_paused_until),
         "followups_stopped_at": _iso(patient.followups_stopped_at),
+        "followups_by_email": patient.notify_email,
+        "followups_by_text": patient.notify_sms,
+        "texts_stopped_at": _iso(patient.sms_stopped_at),
         "date_joined": _iso(patient.date_joined),
     }
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
+from reactions.domain import phones
 from reactions.emails import render_email
 from reactions.forms.common import CleanTextMixin
 from reactions.models import User
@@ -54,7 +55,8 @@ class InvitationForm(CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # Clinic admins invite clinicians and admins too; clinicians invite patients.
         if inviter.role == User.Role.CLINIC_ADMIN:
-            self.fields["role"].choices = User.Role.choices
+            # Caregivers belong to no clinic: only a patient invites one, from their profile.
+            self.fields["role"].choices = [c for c in User.Role.choices if c[0] != User.Role.CAREGIVER]
         else:
             self.fields["role"].widget = forms.HiddenInput()
         self.fields["role"].initial = User.Role.PATIENT
@@ -109,6 +111,32 @@ class FollowupPreferenceForm(forms.Form):
         choices=[("pause", _("Pause for 30 days")), ("stop", _("Stop")), ("resume", _("Resume"))],
         widget=forms.HiddenInput,
     )
+
+
+class ChannelsForm(forms.Form):
+    """How a patient gets follow-up messages: e-mail, texts, or both. Texts need a mobile number on file."""
+
+    notify_email = forms.BooleanField(label=_("By e-mail"), required=False)
+    notify_sms = forms.BooleanField(
+        label=_("By text message"),
+        required=False,
+        help_text=_("Texts hold no health details, only a link. They go to the phone number on your profile."),
+    )
+
+    def __init__(self, *args: Any, patient: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"notify_email": patient.notify_email, "notify_sms": patient.notify_sms})
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("notify_email") and not data.get("notify_sms"):
+            raise forms.ValidationError(_("Choose at least one way to get your follow-up messages."))
+        if data.get("notify_sms") and not self.patient.phone:
+            self.add_error("notify_sms", _("Add your mobile number to your profile first."))
+        elif data.get("notify_sms") and not phones.can_receive_sms(self.patient.phone):
+            self.add_error("notify_sms", _("Your phone number cannot get texts. Add a mobile number to your profile."))
+        return data
 
 
 class LanguageForm(forms.ModelForm):

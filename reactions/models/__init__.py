@@ -13,6 +13,7 @@ from .accounts import (
     validate_time_zone,
 )
 from .audit import AuditEvent, AuditEventQuerySet, DeletionRequest
+from .caregivers import CaregiverInvitation, CareLink, CareLinkQuerySet
 from .followups import FollowUp
 from .infusions import Infusion, RateChange, Vitals
 from .outbox import DeliveryAttempt, DigestRun, Heartbeat, OutboundEmail, new_message_id
@@ -25,6 +26,9 @@ __all__ = [
     "SEVERE_AFTER_REVIEW",
     "AuditEvent",
     "AuditEventQuerySet",
+    "CareLink",
+    "CareLinkQuerySet",
+    "CaregiverInvitation",
     "Clinic",
     "DeletionRequest",
     "DeliveryAttempt",

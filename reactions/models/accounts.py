@@ -201,6 +201,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         PATIENT = "patient", _("Patient")
         CLINICIAN = "clinician", _("Clinician")
         CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+        # Someone a patient invited to follow up for them: no clinic, sees only the patients who invited them.
+        CAREGIVER = "caregiver", _("Caregiver")
 
     email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -242,6 +244,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     pregnancy_postpartum = models.BooleanField(_("pregnant or gave birth in the last 6 weeks"), default=False)
     reduced_mobility = models.BooleanField(_("reduced mobility (mostly in bed or a wheelchair)"), default=False)
     iga_deficiency = models.BooleanField(_("IgA deficiency"), default=False)
+    # How a patient gets their follow-up messages (several at once); with none possible, e-mail.
+    notify_email = models.BooleanField(_("e-mail"), default=True)
+    notify_sms = models.BooleanField(_("text messages"), default=False)
+    # Set when the patient texts STOP (or the SMS provider says they did), cleared by START.
+    sms_stopped_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -254,10 +261,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
-                condition=Q(role__in=["patient", "clinician", "clinic_admin"]), name="user_role_valid"
+                condition=Q(role__in=["patient", "clinician", "clinic_admin", "caregiver"]), name="user_role_valid"
             ),
-            # Everyone but support superusers belongs to exactly one clinic.
-            models.CheckConstraint(condition=Q(is_superuser=True) | Q(clinic__isnull=False), name="user_has_clinic"),
+            # Everyone but support superusers and caregivers belongs to exactly one clinic; a caregiver to none
+            # (they reach a patient through a CareLink, never through a clinic).
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(clinic__isnull=False) | Q(role="caregiver"), name="user_has_clinic"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="caregiver") | Q(clinic__isnull=True, is_staff=False, is_superuser=False),
+                name="user_caregiver_has_no_clinic",
+            ),
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="user_birth_year_possible",
@@ -267,7 +281,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_weight_possible",
             ),
         ]
-        indexes = [models.Index(fields=["clinic", "role"])]
+        indexes = [
+            models.Index(fields=["clinic", "role"]),
+            # An inbound STOP or START names a number: the users with it are found by index.
+            models.Index(fields=["phone"], name="user_phone", condition=~Q(phone="")),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -281,6 +299,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_patient(self) -> bool:
         return self.role == self.Role.PATIENT
+
+    @property
+    def is_caregiver(self) -> bool:
+        return self.role == self.Role.CAREGIVER
 
     @property
     def is_clinic_staff(self) -> bool:

@@ -63,6 +63,8 @@ class FollowUp(models.Model):
     changed_other = models.BooleanField(_("something else"), default=False)
     answer_note = models.CharField(_("note"), max_length=300, blank=True)
     report = models.ForeignKey(ReactionReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Who answered when it was not the patient: a caregiver (or staff entering a report); empty: the patient.
+    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

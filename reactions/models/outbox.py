@@ -1,4 +1,4 @@
-"""Every e-mail the app sends, each delivery try, and the engine's own bookkeeping."""
+"""Every message the app sends (e-mail, SMS, push), each delivery try, and the engine's own bookkeeping."""
 
 from __future__ import annotations
 
@@ -22,13 +22,21 @@ def new_message_id() -> str:
 
 
 class OutboundEmail(models.Model):
-    """Every e-mail the app sends, rendered when queued and delivered by the dispatcher.
+    """Every message the app sends, on any channel, rendered when queued and delivered by the dispatcher.
 
-    A row is marked SENT only after the mail server accepted it; each try is a DeliveryAttempt.
+    One row per message and channel (the name is older than the other channels): a prompt to a patient on
+    e-mail and SMS is two rows of the same follow-up. A row is marked SENT only after the mail server (or the
+    SMS provider, or the push service) accepted it; each try is a DeliveryAttempt.
     """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("Text message")
+        PUSH = "push", _("Notification")
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", _("Invitation")
+        CAREGIVER_INVITATION = "caregiver_invitation", _("Caregiver invitation")
         FOLLOWUP_PROMPT = "followup_prompt", _("Follow-up prompt")
         FOLLOWUP_REMINDER = "followup_reminder", _("Follow-up reminder")
         PRE_INFUSION = "pre_infusion", _("Day-before check-in")
@@ -46,15 +54,21 @@ class OutboundEmail(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     # Given when the message is queued and sent with every try: a copy that a crash makes the app send
     # twice carries the same Message-ID, so mail systems and people can tell it is the same message.
     message_id = models.CharField(max_length=255, default=new_message_id)
     to_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    to_email = models.EmailField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
+    to_email = models.EmailField(max_length=254, blank=True)
+    # E.164, for SMS rows: the number as it was when the message was queued.
+    to_phone = models.CharField(max_length=20, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    # The whole text of an SMS or a notification: short, no health data, one link (``link``).
+    body_short = models.CharField(max_length=480, blank=True)
+    link = models.CharField(max_length=500, blank=True)
     # When the next delivery attempt may start (creation time, then backed off after failures).
     due_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
@@ -79,6 +93,9 @@ class OutboundEmail(models.Model):
                 name="email_sending_leased",
             ),
             models.UniqueConstraint(fields=["message_id"], name="email_message_id_unique"),
+            models.CheckConstraint(condition=Q(channel__in=["email", "sms", "push"]), name="message_channel_valid"),
+            models.CheckConstraint(condition=~Q(channel="email") | ~Q(to_email=""), name="email_message_has_address"),
+            models.CheckConstraint(condition=~Q(channel="sms") | ~Q(to_phone=""), name="sms_message_has_number"),
         ]
         indexes = [
             models.Index(fields=["due_at"], name="email_pending_due", condition=Q(status="pending")),
@@ -91,11 +108,18 @@ class OutboundEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to_email} ({self.status})"
+        return f"{self.get_kind_display()} by {self.channel} to {self.recipient} ({self.status})"
+
+    @property
+    def recipient(self) -> str:
+        """Where this message goes, as logs and the clinic's notes name it."""
+        if self.channel == self.Channel.EMAIL:
+            return self.to_email
+        return self.to_phone or f"user {self.to_user_id}"
 
 
 class DeliveryAttempt(models.Model):
-    """One try at handing an OutboundEmail to the mail server."""
+    """One try at handing an OutboundEmail to the mail server, the SMS provider or the push service."""
 
     email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="delivery_attempts")
     started_at = models.DateTimeField()

@@ -26,6 +26,8 @@ class ReportSource(models.TextChoices):
     PHONE_CALL = "phone_call", _("Phone call to the clinic")
     CLINIC_VISIT = "clinic_visit", _("Clinic visit")
     CAREGIVER = "caregiver", _("A caregiver, to the clinic")
+    # A caregiver the patient invited, in the app with their own account (entered_by names them).
+    CAREGIVER_APP = "caregiver_app", _("A caregiver, in the app")
 
 
 class ReactionReport(models.Model):
@@ -36,8 +38,9 @@ class ReactionReport(models.Model):
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="reports")
     notes = models.TextField(_("anything else"), max_length=2000, blank=True)
     care = models.CharField(_("medical care needed"), max_length=12, choices=Care.choices, blank=True, default="")
-    source = models.CharField(max_length=12, choices=ReportSource.choices, default=ReportSource.PATIENT)
-    # The member of staff who entered a report given by phone or in person; empty when the patient did.
+    source = models.CharField(max_length=20, choices=ReportSource.choices, default=ReportSource.PATIENT)
+    # The member of staff who entered a report given by phone or in person, or the caregiver who reported in
+    # the app; empty when the patient did.
     entered_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_entered"
     )

@@ -3,6 +3,7 @@
 from . import (
     audit,
     burden,
+    caregivers,
     checkins,
     clinic,
     followup_plan,
@@ -21,6 +22,7 @@ from . import (
 __all__ = [
     "audit",
     "burden",
+    "caregivers",
     "checkins",
     "clinic",
     "followup_plan",

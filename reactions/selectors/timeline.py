@@ -58,7 +58,7 @@ def timeline_details(infusions: Iterable[Infusion]) -> list[Infusion]:
         has_reclassifications=Exists(ReportReclassification.objects.filter(report=OuterRef("pk"))),
         has_flags=Exists(Flag.objects.filter(report=OuterRef("pk"))),
         has_assessments=Exists(EventAssessment.objects.filter(report=OuterRef("pk"))),
-    )
+    ).select_related("entered_by")
     prefetch_related_objects(
         infusions,
         Prefetch("reports", queryset=reports, to_attr="report_list"),

@@ -19,6 +19,8 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from reactions import jobs
 from reactions.models import (
+    CaregiverInvitation,
+    CareLink,
     Clinic,
     DeletionRequest,
     Flag,
@@ -127,6 +129,16 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
     patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
 
 
+def patient_channels_set(*, patient: User, notify_email: bool, notify_sms: bool) -> None:
+    """How the patient gets follow-up messages (several at once); texts go to their phone number.
+
+    Choosing texts again does not undo a STOP texted from the phone: only START does, because the SMS
+    provider refuses texts to that number until then.
+    """
+    patient.notify_email, patient.notify_sms = notify_email, notify_sms
+    patient.save(update_fields=["notify_email", "notify_sms"])
+
+
 def _validate_fields(user: User, *names: str) -> None:
     """Validate only the fields being changed: a value already stored that a rule now refuses (a phone number
     whose numbering plan has changed since, or a demo's fictional one) must not block an unrelated change."""
@@ -174,9 +186,9 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     """Remove the patient's health data and anonymise the account, as SECURITY.md documents.
 
     Removed: infusions, vitals, rate changes, reports, symptoms, flags and their notes,
-    follow-ups, every e-mail to or about the patient, invitations to their address, and
-    two-factor devices. Kept: the anonymised user row (so that audit rows still point
-    somewhere), audit rows (who accessed the record and when, no health data, no name),
+    follow-ups, every e-mail to or about the patient, invitations to their address and those they sent to
+    caregivers, and two-factor devices; their caregivers' access ends. Kept: the anonymised user row (so
+    that audit rows still point somewhere), audit rows (who accessed the record and when, no health data, no name),
     and clinic-level lot-signal counts (no personal data).
     """
     patient = DeletionRequest.objects.select_for_update().get(pk=deletion.pk).patient
@@ -188,6 +200,8 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
         Q(to_user=patient) | Q(flag__patient=patient) | Q(followup__patient=patient) | Q(to_email__iexact=patient.email)
     ).delete()
     Invitation.objects.filter(email__iexact=patient.email).delete()
+    CaregiverInvitation.objects.filter(patient=patient).delete()
+    CareLink.objects.active().filter(patient=patient).update(removed_at=timezone.now(), removed_by=by)
     Flag.objects.filter(patient=patient).delete()
     ReactionReport.objects.filter(patient=patient).delete()
     Infusion.objects.filter(patient=patient).delete()
@@ -198,6 +212,7 @@ def deletion_confirm(*, deletion: DeletionRequest, by: User) -> None:
     patient.time_zone = ""
     patient.indication = ""
     patient.phone = ""
+    patient.notify_sms, patient.sms_stopped_at = False, None
     patient.is_active = False
     patient.followups_paused_until = None
     patient.followups_stopped_at = timezone.now()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reactions.domain.checkin import ALL_WELL, CHANGED, Change
-from reactions.models import FollowUp, Infusion, OutboundEmail
+from reactions.models import FollowUp, Infusion, OutboundEmail, User
 
 # A check-in can be answered (or its answer changed) from its time until the infusion starts: by the
 # e-mail's link once sent, and in the app whatever became of the e-mail (paused, bounced, still held).
@@ -34,9 +34,16 @@ def checkin_is_answerable(*, followup: FollowUp, now: datetime | None = None) ->
 
 
 def checkin_answer(
-    *, followup: FollowUp, answer: str, changes: Iterable[str] = (), note: str = "", now: datetime | None = None
+    *,
+    followup: FollowUp,
+    answer: str,
+    changes: Iterable[str] = (),
+    note: str = "",
+    answered_by: User | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Record the patient's answer; a later answer replaces an earlier one until the infusion starts.
+    """Record the patient's answer (or a caregiver's for them: answered_by); a later answer replaces an earlier
+    one until the infusion starts.
 
     False (nothing recorded) when the check-in is not answerable now. An unsent e-mail for it is dropped:
     the patient has answered in the app.
@@ -60,6 +67,7 @@ def checkin_answer(
             status=FollowUp.Status.ANSWERED,
             answer=answer,
             answered_at=now,
+            answered_by=answered_by,
             closed_at=now,
             changed_new_symptoms=Change.NEW_SYMPTOMS in picked,
             changed_infection=Change.INFECTION in picked,

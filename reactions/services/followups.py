@@ -156,16 +156,23 @@ def followups_answer_for_infusion(*, infusion: Infusion, report: ReactionReport,
         status=OutboundEmail.Status.CANCELLED
     )
     return FollowUp.objects.filter(pk__in=open_ids, status__in=OPEN_PROMPT_STATUSES).update(
-        status=FollowUp.Status.ANSWERED, answer=FollowUp.Answer.REPORTED, answered_at=now, report=report
+        status=FollowUp.Status.ANSWERED,
+        answer=FollowUp.Answer.REPORTED,
+        answered_at=now,
+        report=report,
+        answered_by=report.entered_by,
     )
 
 
-def followup_answer(*, followup: FollowUp, answer: str, report: ReactionReport | None = None) -> bool:
-    """Record the patient's answer once. False if it was answered already (or never sent)."""
+def followup_answer(
+    *, followup: FollowUp, answer: str, report: ReactionReport | None = None, answered_by: User | None = None
+) -> bool:
+    """Record the answer once: the patient's, or a caregiver's for them (answered_by). False if it was answered
+    already (or never sent)."""
     now = timezone.now()
     with transaction.atomic():
         updated = FollowUp.objects.filter(pk=followup.pk, status__in=OPEN_PROMPT_STATUSES).update(
-            status=FollowUp.Status.ANSWERED, answer=answer, answered_at=now, report=report
+            status=FollowUp.Status.ANSWERED, answer=answer, answered_at=now, report=report, answered_by=answered_by
         )
         if updated:
             OutboundEmail.objects.filter(followup=followup, status=OutboundEmail.Status.PENDING).update(

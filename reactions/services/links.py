@@ -1,19 +1,26 @@
-"""Signed links in e-mails: invitations, follow-up prompts, check-ins, e-mail preferences, two-factor set-up.
+"""Signed links in e-mails: invitations, follow-up prompts, check-ins, e-mail preferences, two-factor set-up;
+and the short links in texts and notifications that open the same pages.
 
 Each is signed with its own salt, expires, and names one row; tampered, expired and replayed links are
 refused and logged on the reactions.security logger."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import string
+import time
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from reactions.models import (
+    CaregiverInvitation,
+    CareLink,
     FollowUp,
     Invitation,
     User,
@@ -72,17 +79,60 @@ def invitation_from_token(*, token: str) -> Invitation:
     return invitation
 
 
+CAREGIVER_INVITATION_SALT = "reactions.caregiver-invitation"
+
+
+def caregiver_invitation_token(*, invitation: CaregiverInvitation) -> str:
+    return signing.dumps({"c": invitation.pk, "n": invitation.nonce}, salt=CAREGIVER_INVITATION_SALT)
+
+
+def caregiver_invitation_url(*, invitation: CaregiverInvitation) -> str:
+    return settings.SITE_URL + reverse(
+        "caregiver_invitation_accept", args=[caregiver_invitation_token(invitation=invitation)]
+    )
+
+
+def caregiver_invitation_from_token(*, token: str) -> CaregiverInvitation:
+    """The pending caregiver invitation this token stands for; InvitationError says why not.
+
+    Expires like a clinic's invitation (INVITATION_MAX_AGE); used or withdrawn by the patient: refused."""
+    try:
+        payload = _load_token(
+            token, salt=CAREGIVER_INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE, kind="caregiver invitation"
+        )
+    except LinkError as error:
+        raise InvitationError(error.problem) from None
+    invitation = (
+        CaregiverInvitation.objects.select_related("patient__clinic")
+        .filter(pk=payload.get("c"), nonce=payload.get("n"))
+        .first()
+    )
+    if invitation is None or invitation.withdrawn_at is not None or not invitation.patient.is_active:
+        security_logger.warning("Refused caregiver invitation link: no such invitation (%r)", payload)
+        raise InvitationError(InvitationProblem.INVALID)
+    if invitation.accepted_at is not None:
+        security_logger.warning("Refused caregiver invitation link: invitation %s already used", invitation.pk)
+        raise InvitationError(InvitationProblem.USED)
+    return invitation
+
+
 FOLLOWUP_SALT = "reactions.followup"
 
 
 EMAIL_PREFS_SALT = "reactions.email-preferences"
 
 
-def followup_token(*, followup: FollowUp) -> str:
-    return signing.dumps({"f": followup.pk}, salt=FOLLOWUP_SALT)
+def followup_token(*, followup: FollowUp, recipient: User | None = None) -> str:
+    """The key of one prompt's pages. A caregiver's copy names them ("r"): their answer is theirs, and the
+    link stops working when the patient removes them."""
+    payload: dict[str, int] = {"f": followup.pk}
+    if recipient is not None and recipient.pk != followup.patient_id:
+        payload["r"] = recipient.pk
+    return signing.dumps(payload, salt=FOLLOWUP_SALT)
 
 
 def followup_from_token(*, token: str) -> FollowUp:
+    """The prompt this link answers; `followup.answering_caregiver` is the caregiver whose copy it was (or None)."""
     payload = _load_token(token, salt=FOLLOWUP_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE, kind="follow-up")
     followup = (
         FollowUp.objects.select_related("infusion", "patient__clinic")
@@ -91,6 +141,20 @@ def followup_from_token(*, token: str) -> FollowUp:
     )
     if followup is None:
         raise LinkError(InvitationProblem.INVALID)
+    followup.answering_caregiver = None
+    if "r" in payload:
+        link = (
+            CareLink.objects.active()
+            .select_related("caregiver")
+            .filter(patient_id=followup.patient_id, caregiver_id=payload["r"], caregiver__is_active=True)
+            .first()
+        )
+        if link is None:
+            security_logger.warning(
+                "Refused follow-up link: caregiver %s no longer cares for this patient", payload["r"]
+            )
+            raise LinkError(InvitationProblem.INVALID)
+        followup.answering_caregiver = link.caregiver
     return followup
 
 
@@ -168,21 +232,112 @@ def _load_token(token: str, *, salt: str, max_age: int, kind: str) -> dict[str, 
     return payload
 
 
-def followup_links(followup: FollowUp) -> dict[str, str]:
-    token = followup_token(followup=followup)
+def followup_links(followup: FollowUp, recipient: User | None = None) -> dict[str, str]:
+    """The links of one recipient's copy of a prompt (the patient's by default)."""
+    token = followup_token(followup=followup, recipient=recipient)
     return {
         "no_symptoms_url": settings.SITE_URL + reverse("followup_answer", args=[token]),
         "report_url": settings.SITE_URL + reverse("followup_report", args=[token]),
-        "preferences_url": preferences_url(followup.patient),
+        "preferences_url": preferences_url(recipient or followup.patient),
     }
 
 
-def checkin_links(followup: FollowUp) -> dict[str, str]:
-    return {
-        "checkin_url": settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)]),
-        "preferences_url": preferences_url(followup.patient),
-    }
+def checkin_links(followup: FollowUp, recipient: User | None = None) -> dict[str, str]:
+    """The links of one recipient's copy of a day-before check-in (the patient's by default).
+
+    A caregiver's copy links to the signed-in check-in page rather than carrying a token: their answer is then
+    checked against a live care link, and stops working the moment the patient removes them.
+    """
+    recipient = recipient or followup.patient
+    if recipient.is_caregiver:
+        checkin_url = settings.SITE_URL + reverse("checkin", args=[followup.pk])
+    else:
+        checkin_url = settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)])
+    return {"checkin_url": checkin_url, "preferences_url": preferences_url(recipient)}
 
 
 def preferences_url(user: User) -> str:
+    """Where "pause or stop these e-mails" leads: the patient's follow-up choice, or for a caregiver their own
+    caregiver page (signed in), which stops their copies and never the patient's follow-ups."""
+    if user.is_caregiver:
+        return settings.SITE_URL + reverse("care_home")
     return settings.SITE_URL + reverse("email_preferences", args=[email_preferences_token(user=user)])
+
+
+# --- Short links, for texts and notifications ----------------------------------------------------------
+#
+# A text has no room for a signed token of 60 characters. A short link names one follow-up (or one
+# patient's settings), the hour it was made and a 64-bit HMAC of both: /s/f3k-2Xc1-Ab3xY9…. Opening it only
+# redirects to the same signed page the e-mail's link opens, so it records nothing either.
+
+SHORT_LINK_SALT = "reactions.short-link"
+_BASE62 = string.digits + string.ascii_letters
+
+
+class ShortLinkKind(StrEnum):
+    FOLLOWUP = "f"
+    CHECKIN = "c"
+    PREFERENCES = "p"
+
+
+def _b62(number: int) -> str:
+    digits = ""
+    while True:
+        number, rest = divmod(number, 62)
+        digits = _BASE62[rest] + digits
+        if not number:
+            return digits
+
+
+def _from_b62(text: str) -> int:
+    number = 0
+    for char in text:
+        number = number * 62 + _BASE62.index(char)
+    return number
+
+
+def _short_signature(payload: str) -> str:
+    digest = salted_hmac(SHORT_LINK_SALT, payload, algorithm="sha256").digest()[:8]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def short_token(*, kind: ShortLinkKind, pk: int, now: float | None = None) -> str:
+    hours = int((now if now is not None else time.time()) // 3600)
+    payload = f"{kind}{_b62(pk)}-{_b62(hours)}"
+    return f"{payload}-{_short_signature(payload)}"
+
+
+def short_url(*, kind: ShortLinkKind, pk: int) -> str:
+    return settings.SITE_URL + reverse("short_link", args=[short_token(kind=kind, pk=pk)])
+
+
+def short_link_target(*, token: str) -> str:
+    """Where a short link goes: the path of the signed page its e-mail twin opens. LinkError says why not."""
+    # The signature is the last 11 characters (it may itself hold a "-"), after a "-".
+    payload, separator, signature = token[:-12], token[-12:-11], token[-11:]
+    if not payload or separator != "-" or not constant_time_compare(signature, _short_signature(payload)):
+        security_logger.warning("Refused short link: bad signature (tampered or truncated)")
+        raise LinkError(InvitationProblem.INVALID)
+    head, _sep, hours = payload.partition("-")
+    kind, pk = ShortLinkKind(head[0]), _from_b62(head[1:])
+    max_age = (
+        settings.EMAIL_PREFERENCES_LINK_MAX_AGE if kind == ShortLinkKind.PREFERENCES else settings.FOLLOWUP_LINK_MAX_AGE
+    )
+    # Counted from the start of the hour it was made: at most an hour longer than an e-mail's link.
+    if time.time() - _from_b62(hours) * 3600 > max_age + 3600:
+        security_logger.warning("Refused short link: expired")
+        raise LinkError(InvitationProblem.EXPIRED)
+    if kind == ShortLinkKind.FOLLOWUP:
+        followup = FollowUp.objects.select_related("patient").filter(pk=pk, kind=FollowUp.Kind.PROMPT).first()
+        if followup is None:
+            raise LinkError(InvitationProblem.INVALID)
+        return reverse("followup_answer", args=[followup_token(followup=followup)])
+    if kind == ShortLinkKind.CHECKIN:
+        checkin = FollowUp.objects.filter(pk=pk, kind=FollowUp.Kind.PRE_INFUSION).first()
+        if checkin is None:
+            raise LinkError(InvitationProblem.INVALID)
+        return reverse("checkin_answer", args=[checkin_token(followup=checkin)])
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        raise LinkError(InvitationProblem.INVALID)
+    return reverse("email_preferences", args=[email_preferences_token(user=user)])

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
-from reactions import services
-from reactions.models import User
+from reactions import selectors, services
+from reactions.models import ReportSource, User
 from reactions.signin import client_ip
 
 View = Callable[..., HttpResponse]
@@ -35,10 +36,89 @@ def query_pk(request: HttpRequest, name: str) -> int | None:
 
 
 def patient_required(view: View) -> View:
+    """The patient's own account pages: never a caregiver's (see follow_up_pages for the pages they share)."""
+
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_patient:
+            raise Http404
+        request.patient = request.user  # views shared with follow_up_pages read the patient from here
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# The patient a caregiver is helping in this session (they may help several: care_home switches).
+CARE_PATIENT_SESSION_KEY = "care_patient_id"
+
+
+def follow_up_pages(what: str) -> Callable[[View], View]:
+    """The patient's follow-up pages, open to the patient and to their caregivers; sets `request.patient`.
+
+    A patient: themself. A caregiver: the patient chosen on their caregiver page (or the only one they help),
+    checked against an active link on every request (removing a caregiver ends an open session's access at its
+    next page); otherwise their caregiver page. Everything a caregiver opens or sends is in the patient's access log
+    (`what`: which page). Anyone else: 404.
+    """
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if user.is_patient:
+                request.patient = user
+                request.care_link = None
+                return view(request, *args, **kwargs)
+            if not user.is_caregiver:
+                raise Http404
+            link = selectors.caregivers.active_link(
+                caregiver=user, patient_id=request.session.get(CARE_PATIENT_SESSION_KEY)
+            ) or selectors.caregivers.only_link(caregiver=user)
+            if link is None:
+                request.session.pop(CARE_PATIENT_SESSION_KEY, None)
+                return redirect("care_home")
+            request.session[CARE_PATIENT_SESSION_KEY] = link.patient_id
+            request.patient, request.care_link = link.patient, link
+            request.helping = link.patient  # the banner of every page: "You are helping <first name>"
+            response = view(request, *args, **kwargs)
+            caregiver_audit(request, response, caregiver=user, patient=link.patient, what=what)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def caregiver_audit(request: HttpRequest, response: HttpResponse, *, caregiver: User, patient: User, what: str) -> None:
+    """Record in the patient's access log (and the clinic's audit trail) a page a caregiver was shown or
+    sent, as clinicians' views are recorded. Refused requests showed nothing and are not recorded."""
+    if response.status_code >= 400:
+        return
+    services.audit.audit_record(
+        actor=caregiver,
+        ip=client_ip(request),
+        patients=[patient],
+        action="view" if request.method in ("GET", "HEAD") else "change",
+        what=f"{what} (as caregiver)",
+        clinic_id=patient.clinic_id,
+    )
+
+
+def reporter_kwargs(caregiver: User | None) -> dict[str, Any]:
+    """What services.reports.report_create needs to say that a caregiver gave the report (nothing for the
+    patient's own)."""
+    if caregiver is None:
+        return {}
+    return {"source": ReportSource.CAREGIVER_APP, "entered_by": caregiver}
+
+
+def caregiver_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_caregiver:
             raise Http404
         return view(request, *args, **kwargs)
 

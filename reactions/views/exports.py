@@ -23,7 +23,7 @@ from reactions.exports.patient_data import patient_data_csv, patient_data_json
 from reactions.exports.summary import SUMMARY_DEFAULT_MONTHS, months_before, summary_context
 from reactions.forms.filters import EventExportForm, InfusionExportForm, SummaryRangeForm, with_date_aliases
 from reactions.models import User
-from reactions.views.decorators import audit, clinic_staff_required, patient_required
+from reactions.views.decorators import audit, clinic_staff_required, follow_up_pages, patient_required
 
 
 def bad_filters_response(form: forms.Form) -> HttpResponse:
@@ -131,10 +131,10 @@ def _summary(request: HttpRequest, patient: User, *, back_url: str) -> HttpRespo
     return render(request, "reactions/summary.html", context)
 
 
-@patient_required
+@follow_up_pages("printable summary")
 @require_GET
 def my_summary(request: HttpRequest) -> HttpResponse:
-    return _summary(request, request.user, back_url="home")
+    return _summary(request, request.patient, back_url="home")
 
 
 @clinic_staff_required

@@ -15,13 +15,14 @@ from django.views.decorators.http import require_http_methods
 from reactions import services
 from reactions.forms.accounts import (
     AcceptInvitationForm,
+    ChannelsForm,
     FollowupPreferenceForm,
 )
 from reactions.forms.checkins import CheckInForm
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
-from reactions.views.decorators import bound_data
+from reactions.views.decorators import bound_data, caregiver_audit, reporter_kwargs
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,8 +69,22 @@ def followup_answer(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_answer(request, token, followup), "a follow-up prompt")
+
+
+def _as_caregiver_audited(request: HttpRequest, followup: FollowUp, response: HttpResponse, what: str) -> HttpResponse:
+    """A caregiver's copy of a prompt: what it showed them is in the patient's access log."""
+    if followup.answering_caregiver is not None:
+        caregiver_audit(request, response, caregiver=followup.answering_caregiver, patient=followup.patient, what=what)
+    return response
+
+
+def _followup_answer(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
+    request.helping = followup.patient if followup.answering_caregiver else None
     if request.method == "POST":
-        recorded = services.followups.followup_answer(followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS)
+        recorded = services.followups.followup_answer(
+            followup=followup, answer=FollowUp.Answer.NO_SYMPTOMS, answered_by=followup.answering_caregiver
+        )
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": recorded, "token": token}
         )
@@ -85,6 +100,11 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     followup = _followup_or_problem(request, token)
     if isinstance(followup, HttpResponse):
         return followup
+    return _as_caregiver_audited(request, followup, _followup_report(request, token, followup), "report symptoms")
+
+
+def _followup_report(request: HttpRequest, token: str, followup: FollowUp) -> HttpResponse:
+    request.helping = followup.patient if followup.answering_caregiver else None
     if followup.status not in services.followups.OPEN_PROMPT_STATUSES:
         return render(
             request, "reactions/followup_done.html", {"followup": followup, "recorded": False, "token": token}
@@ -92,7 +112,9 @@ def followup_report(request: HttpRequest, token: str) -> HttpResponse:
     infusion = followup.infusion
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
+        report = services.reports.report_create(
+            infusion=infusion, **form.service_kwargs(), **reporter_kwargs(followup.answering_caregiver)
+        )
         # Rendered, not redirected: the result page must not be reachable by URL without the token.
         return render(
             request,
@@ -129,7 +151,8 @@ def checkin_page(request: HttpRequest, followup: FollowUp, *, action: str) -> Ht
         return render(request, "reactions/checkin_done.html", {**context, "recorded": False})
     form = CheckInForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
-        recorded = services.checkins.checkin_answer(followup=followup, **form.service_kwargs())
+        caregiver = request.user if request.user.is_authenticated and request.user.is_caregiver else None
+        recorded = services.checkins.checkin_answer(followup=followup, answered_by=caregiver, **form.service_kwargs())
         # Rendered, not redirected: from an e-mail, the result must not be reachable without the token.
         return render(request, "reactions/checkin_done.html", {**context, "recorded": recorded})
     status = 400 if request.method == "POST" else 200
@@ -149,10 +172,30 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
 def _followup_preferences(
     request: HttpRequest, patient: User, *, template: str, extra: dict[str, Any] | None = None
 ) -> HttpResponse:
+    channels_form = ChannelsForm(request.POST if "channels" in request.POST else None, patient=patient)
+    if channels_form.is_bound and channels_form.is_valid():
+        services.accounts.patient_channels_set(
+            patient=patient,
+            notify_email=channels_form.cleaned_data["notify_email"],
+            notify_sms=channels_form.cleaned_data["notify_sms"],
+        )
+        messages.success(request, _("How we send your follow-up messages is saved."))
+        return redirect(request.path)
+    extra = {"channels_form": channels_form, **(extra or {})}
     if request.method == "POST" and "choice" in request.POST:
         form = FollowupPreferenceForm(request.POST)
         if form.is_valid():
             services.accounts.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
             messages.success(request, _("Your follow-up e-mail setting is saved."))
             return redirect(request.path)
-    return render(request, template, {"patient": patient, **(extra or {})})
+    return render(request, template, {"patient": patient, **extra})
+
+
+@require_http_methods(["GET", "HEAD"])
+def short_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A texted link: a redirect (302) to the signed page the e-mail's link opens. It records nothing."""
+    try:
+        target = services.links.short_link_target(token=token)
+    except services.links.LinkError as error:
+        return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
+    return redirect(target)

@@ -21,7 +21,7 @@ from reactions.domain.red_flags import red_flags
 from reactions.forms.infusions import InfusionForm, infusion_initial, infusion_next_day_initial
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, Infusion, ReactionReport
-from reactions.views.decorators import bound_data, patient_required, query_pk
+from reactions.views.decorators import bound_data, follow_up_pages, patient_required, query_pk, reporter_kwargs
 from reactions.views.links import checkin_page
 
 
@@ -29,7 +29,7 @@ from reactions.views.links import checkin_page
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_clinic_staff:
         return redirect("clinic_flags")
-    if not request.user.is_patient:
+    if not (request.user.is_patient or request.user.is_caregiver):
         # Support staff without a clinic work in Django's admin.
         return redirect("admin:index")
     return patient_home(request)
@@ -42,14 +42,17 @@ HOME_INFUSIONS_PER_PAGE = 10
 HOME_REPORTS_PER_INFUSION = 3
 
 
+@follow_up_pages("home page")
 def patient_home(request: HttpRequest) -> HttpResponse:
-    patient = request.user
+    patient = request.patient
     # Each infusion shows its latest few reports; the infusion's own page lists them all. How many it
     # has in all comes with them, counted by a window over the same rows: a count annotated on the
     # infusions would make the page count join and group every report of the patient.
-    recent_reports = ReactionReport.objects.annotate(
-        infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id"))
-    ).order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
+    recent_reports = (
+        ReactionReport.objects.annotate(infusion_report_count=Window(Count("pk"), partition_by=F("infusion_id")))
+        .select_related("entered_by")
+        .order_by("-created_at", "-pk")[:HOME_REPORTS_PER_INFUSION]
+    )
     page = Paginator(
         Infusion.objects.filter(patient=patient)
         .order_by("-started_at", "-pk")
@@ -70,32 +73,32 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     return render(request, "reactions/patient_home.html", context)
 
 
-@patient_required
+@follow_up_pages("day-before check-in")
 @require_http_methods(["GET", "POST"])
 def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     """The day-before check-in, answered in the app (the same page as the e-mail's link opens)."""
     followup = get_object_or_404(
         FollowUp.objects.select_related("infusion", "patient__clinic"),
         pk=pk,
-        patient=request.user,
+        patient=request.patient,
         kind=FollowUp.Kind.PRE_INFUSION,
     )
     return checkin_page(request, followup, action=reverse("checkin", args=[pk]))
 
 
 def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:
-    infusion = get_object_or_404(Infusion, pk=pk, patient=request.user)
-    infusion.patient = request.user  # the row matched on it: no second query for the same user
+    infusion = get_object_or_404(Infusion, pk=pk, patient=request.patient)
+    infusion.patient = request.patient  # the row matched on it: no second query for the same user
     return infusion
 
 
-@patient_required
+@follow_up_pages("log an infusion")
 @require_http_methods(["GET", "POST"])
 def infusion_create(request: HttpRequest) -> HttpResponse:
     form = InfusionForm(bound_data(request), initial=_infusion_initial(request))
     if request.method == "POST" and form.is_valid():
         infusion = services.infusions.infusion_create(
-            patient=request.user, logged_by=request.user, **form.service_kwargs()
+            patient=request.patient, logged_by=request.user, **form.service_kwargs()
         )
         messages.success(request, _("Infusion saved."))
         return redirect("infusion_detail", pk=infusion.pk)
@@ -104,25 +107,25 @@ def infusion_create(request: HttpRequest) -> HttpResponse:
 
 def _infusion_initial(request: HttpRequest) -> dict[str, Any]:
     # "?after=<pk>": the next day of a course, from the infusion page's one-tap button.
-    previous = Infusion.objects.filter(patient=request.user, pk=query_pk(request, "after")).first()
+    previous = Infusion.objects.filter(patient=request.patient, pk=query_pk(request, "after")).first()
     if previous is not None:
-        previous.patient = request.user
+        previous.patient = request.patient
         return infusion_next_day_initial(previous=previous, now=timezone.now())
-    last = Infusion.objects.filter(patient=request.user).order_by("-started_at").first()
+    last = Infusion.objects.filter(patient=request.patient).order_by("-started_at").first()
     return infusion_initial(last=last, now=timezone.localtime())
 
 
-@patient_required
+@follow_up_pages("an infusion")
 def infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
-    reports = infusion.reports.prefetch_related("symptoms")
+    reports = infusion.reports.select_related("entered_by").prefetch_related("symptoms")
     followup = selectors.followup_plan.infusion_followup_summary(infusion=infusion)
     return render(
         request, "reactions/infusion_detail.html", {"infusion": infusion, "reports": reports, "followup": followup}
     )
 
 
-@patient_required
+@follow_up_pages("edit an infusion")
 @require_http_methods(["GET", "POST"])
 def infusion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
@@ -149,7 +152,7 @@ def infusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reactions/infusion_confirm_delete.html", {"infusion": infusion})
 
 
-@patient_required
+@follow_up_pages("report symptoms")
 @require_http_methods(["GET", "POST"])
 def report_create(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
@@ -158,7 +161,9 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("infusion_detail", pk=infusion.pk)
     form = ReactionReportForm(bound_data(request), infusion=infusion)
     if request.method == "POST" and form.is_valid():
-        report = services.reports.report_create(infusion=infusion, **form.service_kwargs())
+        report = services.reports.report_create(
+            infusion=infusion, **form.service_kwargs(), **reporter_kwargs(request.care_link and request.user)
+        )
         if not report.is_severe:
             messages.success(request, _("Thank you. Your report has been saved and your care team can see it."))
         return redirect("report_detail", pk=report.pk)
@@ -168,7 +173,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "infusion": infusion,
-            "clinic": request.user.clinic,
+            "clinic": request.patient.clinic,
             "cancel_url": reverse("infusion_detail", args=[infusion.pk]),
         },
     )
@@ -186,11 +191,11 @@ def report_red_flags(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"signs": signs})
 
 
-@patient_required
+@follow_up_pages("a report")
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(
-        ReactionReport.objects.select_related("infusion", "patient__clinic").prefetch_related("symptoms"),
+        ReactionReport.objects.select_related("infusion", "patient__clinic", "entered_by").prefetch_related("symptoms"),
         pk=pk,
-        patient=request.user,
+        patient=request.patient,
     )
     return render(request, "reactions/report_detail.html", {"report": report, "clinic": report.patient.clinic})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 
+from reactions.domain import phones
 from reactions.domain.phones import phone_dial, phone_display
 
 
@@ -24,3 +26,16 @@ def test_stored_text_that_is_no_number_is_shown_as_it_is_and_never_dialled():
     number = phonenumbers.PhoneNumber(raw_input="ask at reception")
     assert phone_display(number, home_region="GB") == "ask at reception"
     assert phone_dial(number) == ""
+
+
+@pytest.mark.parametrize(
+    ("number", "textable"),
+    [
+        ("+447400123456", True),  # a UK mobile
+        ("+447700900123", False),  # Ofcom's drama range: not a real number
+        ("+442079460000", False),  # a London landline
+        ("+34612345678", True),  # a Spanish mobile
+    ],
+)
+def test_only_valid_mobile_numbers_can_receive_texts(number, textable):
+    assert phones.can_receive_sms(phonenumbers.parse(number)) is textable

@@ -88,7 +88,7 @@ def test_the_10_and_14_day_prompts_wait_for_the_end_of_quiet_hours(hours):
 
 
 def test_the_data_migration_moves_only_clinics_on_the_old_default():
-    migration = importlib.import_module("reactions.migrations.0015_window")
+    migration = importlib.import_module("reactions.migrations.0017_window")
     old = ClinicFactory(followup_offsets_hours=[2, 24, 72, 168])
     own = ClinicFactory(followup_offsets_hours=[2, 24, 96, 168])
     migration.extend_default_window(apps, None)

@@ -54,7 +54,7 @@ def _given(patient, *, ended_ago=timedelta(hours=2)):
 def test_a_given_infusion_gets_its_four_prompts_in_the_same_transaction(open_clinic):
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(minutes=10))
     prompts = list(infusion.followups.filter(kind="prompt").order_by("due_at"))
-    # The clinic's six prompts, and +6 h and +48 h because it is the patient's first infusion (H-25).
+    # The clinic's six prompts, and +6 h and +48 h because it is the patient's first infusion (H-28).
     expected = (2, 6, 24, 48, 72, 168, 240, 336)
     assert [p.offset_hours for p in prompts] == list(expected)
     assert [p.due_at - infusion.ended_at for p in prompts] == [timedelta(hours=h) for h in expected]

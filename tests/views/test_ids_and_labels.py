@@ -177,6 +177,9 @@ def test_every_page_has_unique_ids_and_labels_that_name_their_fields(settings):
     patient = users["patient1@demo.test"]
     followup = FollowUp.objects.filter(patient=patient).first()
     checkin = make_checkin(patient)
+    caregiver_invitation = services.caregivers.caregiver_invite(
+        patient=patient, email="helper@example.test", full_name="Helper"
+    )
     invitation = services.accounts.invitation_create(
         clinic=patient.clinic, email="new@example.test", full_name="New", role="patient", invited_by=patient
     )
@@ -190,6 +193,10 @@ def test_every_page_has_unique_ids_and_labels_that_name_their_fields(settings):
         reverse("followup_answer", args=[services.links.followup_token(followup=followup)]),
         reverse("followup_report", args=[services.links.followup_token(followup=followup)]),
         reverse("checkin_answer", args=[services.links.checkin_token(followup=checkin)]),
+        reverse(
+            "caregiver_invitation_accept",
+            args=[services.links.caregiver_invitation_token(invitation=caregiver_invitation)],
+        ),
         reverse("email_preferences", args=[services.links.email_preferences_token(user=patient)]),
         reverse(
             "invitation_accept",

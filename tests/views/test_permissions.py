@@ -23,39 +23,59 @@ from tests.factories import (
     ClinicianFactory,
     InfusionFactory,
     PatientFactory,
+    make_caregiver,
     make_report,
 )
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "owner", "other_patient", "clinician", "foreign_clinician", "clinic_admin")
+ROLES = (
+    "anonymous",
+    "owner",
+    "other_patient",
+    "clinician",
+    "foreign_clinician",
+    "clinic_admin",
+    "caregiver",  # the owner's caregiver
+    "other_caregiver",  # the other patient's caregiver
+)
 LOGIN = "login"  # a redirect to the login page
 
 # name -> expected GET status per role, in ROLES order.
-PATIENT_ONLY = (LOGIN, 200, 200, 404, 404, 404)
-OWNER_ONLY = (LOGIN, 200, 404, 404, 404, 404)
-STAFF = (LOGIN, 404, 404, 200, 200, 200)
-STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200)
-STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405)
-TOKEN = (200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
-PUBLIC = (200, 200, 200, 200, 200, 200)  # holds no patient data
-POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
+PATIENT_ONLY = (LOGIN, 200, 200, 404, 404, 404, 404, 404)  # the patient's own account: not a caregiver's
+FOLLOW_UP = (LOGIN, 200, 200, 404, 404, 404, 200, 200)  # the patient's, or their caregiver's for them
+OWNER_ONLY = (LOGIN, 200, 404, 404, 404, 404, 404, 404)
+OWNER_OR_CAREGIVER = (LOGIN, 200, 404, 404, 404, 404, 200, 404)
+CAREGIVER_ONLY = (LOGIN, 404, 404, 404, 404, 404, 200, 200)
+CAREGIVER_POST_ONLY = (LOGIN, 404, 404, 404, 404, 404, 405, 405)
+STAFF = (LOGIN, 404, 404, 200, 200, 200, 404, 404)
+STAFF_OF_CLINIC = (LOGIN, 404, 404, 200, 404, 200, 404, 404)
+STAFF_POST_ONLY = (LOGIN, 404, 404, 405, 405, 405, 404, 404)
+ADMIN_ONLY = (LOGIN, 404, 404, 404, 404, 200, 404, 404)
+SIGNED_IN = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
+TOKEN = (200, 200, 200, 200, 200, 200, 200, 200)  # the signed token is the key; no account needed
+PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)  # holds no patient data
+POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
+REDIRECT_TOKEN = (302, 302, 302, 302, 302, 302, 302, 302)  # a texted short link: only a redirect to a TOKEN page
+POST_ONLY_SIGNED = (405, 405, 405, 405, 405, 405, 405, 405)  # Twilio's webhook: its signature is the key
 EXPECTED: dict[str, tuple] = {
-    "home": (LOGIN, 200, 200, 302, 302, 302),
-    "infusion_create": PATIENT_ONLY,
-    "infusion_detail": OWNER_ONLY,
-    "infusion_edit": OWNER_ONLY,
-    "infusion_delete": OWNER_ONLY,
-    "report_create": OWNER_ONLY,
-    "report_detail": OWNER_ONLY,
+    "home": (LOGIN, 200, 200, 302, 302, 302, 200, 200),
+    "infusion_create": FOLLOW_UP,
+    "infusion_detail": OWNER_OR_CAREGIVER,
+    "infusion_edit": OWNER_OR_CAREGIVER,
+    "infusion_delete": OWNER_ONLY,  # deleting a record is the patient's own decision
+    "report_create": OWNER_OR_CAREGIVER,
+    "report_detail": OWNER_OR_CAREGIVER,
     "report_red_flags": POST_ONLY_PUBLIC,
     "profile": PATIENT_ONLY,
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
     "checkin_answer": TOKEN,
-    "checkin": OWNER_ONLY,
+    "checkin": OWNER_OR_CAREGIVER,
     "email_preferences": TOKEN,
+    "short_link": REDIRECT_TOKEN,
+    "sms_inbound": POST_ONLY_SIGNED,
     "clinic_flags": STAFF,
     "flag_detail": STAFF_OF_CLINIC,
     "flag_action": STAFF_POST_ONLY,
@@ -73,11 +93,11 @@ EXPECTED: dict[str, tuple] = {
     "report_assessment": STAFF_OF_CLINIC,
     "infusion_plan": STAFF_OF_CLINIC,
     "product_report": STAFF,
-    "clinic_settings": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_response_times": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_response_times_csv": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_prompt_response": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_prompt_response_csv": (LOGIN, 404, 404, 404, 404, 200),
+    "clinic_settings": ADMIN_ONLY,
+    "clinic_response_times": ADMIN_ONLY,
+    "clinic_response_times_csv": ADMIN_ONLY,
+    "clinic_prompt_response": ADMIN_ONLY,
+    "clinic_prompt_response_csv": ADMIN_ONLY,
     "clinic_account": STAFF,  # each clinician's own account
     "export_events_csv": STAFF,
     "export_infusions_csv": STAFF,
@@ -85,25 +105,35 @@ EXPECTED: dict[str, tuple] = {
     "patient_summary": STAFF_OF_CLINIC,
     "my_data_json": PATIENT_ONLY,
     "my_data_csv": PATIENT_ONLY,
-    "my_summary": PATIENT_ONLY,
+    "my_summary": FOLLOW_UP,
+    # Caregivers: the patient invites and removes them; the caregiver's own page.
+    "my_caregivers": PATIENT_ONLY,
+    "my_caregiver_remove": OWNER_ONLY,
+    "my_caregiver_invitation_withdraw": (LOGIN, 405, 405, 404, 404, 404, 404, 404),  # a POST, by a patient
+    "caregiver_invitation_accept": TOKEN,  # says what to do whoever is signed in; only a POST accepts
+    "care_home": CAREGIVER_ONLY,
+    "care_choose": CAREGIVER_POST_ONLY,
+    "care_prompts": CAREGIVER_POST_ONLY,
+    "care_step_down": (LOGIN, 404, 404, 404, 404, 404, 200, 404),
     # Django's auth views.
-    "login": (200, 302, 302, 302, 302, 302),
-    "logout": (405, 405, 405, 405, 405, 405),  # only a POST signs out
-    "password_change": (LOGIN, 200, 200, 200, 200, 200),
-    "password_change_done": (LOGIN, 200, 200, 200, 200, 200),
+    "login": (200, 302, 302, 302, 302, 302, 302, 302),
+    "logout": (405, 405, 405, 405, 405, 405, 405, 405),  # only a POST signs out
+    "password_change": SIGNED_IN,
+    "password_change_done": SIGNED_IN,
     "password_reset": TOKEN,
     "password_reset_done": TOKEN,
     "password_reset_confirm": TOKEN,  # an invalid link shows a clear page
     "password_reset_complete": TOKEN,
-    "two_factor_setup": (LOGIN, 200, 200, 200, 200, 200),
+    "two_factor_setup": SIGNED_IN,
     "my_access_log": PATIENT_ONLY,
     "my_deletion_request": PATIENT_ONLY,
-    "clinic_audit": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_audit_csv": (LOGIN, 404, 404, 404, 404, 200),
-    "clinic_deletions": (LOGIN, 404, 404, 404, 404, 200),
-    "two_factor_verify": (LOGIN, 302, 302, 200, 200, 200),  # a patient with no device to verify: on to set-up
-    "two_factor_enrol": (LOGIN, 302, 302, 302, 302, 302),  # verified or a patient: on to set-up
-    "two_factor_enrol_link": (LOGIN, 200, 400, 400, 400, 400),  # a set-up link works only for its owner
+    "clinic_audit": ADMIN_ONLY,
+    "clinic_audit_csv": ADMIN_ONLY,
+    "clinic_deletions": ADMIN_ONLY,
+    # A patient or caregiver with no device to verify: on to set-up.
+    "two_factor_verify": (LOGIN, 302, 302, 200, 200, 200, 302, 302),
+    "two_factor_enrol": (LOGIN, 302, 302, 302, 302, 302, 302, 302),  # verified or not staff: on to set-up
+    "two_factor_enrol_link": (LOGIN, 200, 400, 400, 400, 400, 400, 400),  # a set-up link works only for its owner
     # The installable shell: public, no patient data.
     "manifest": PUBLIC,
     "service_worker": PUBLIC,
@@ -134,13 +164,16 @@ def test_every_url_pattern_has_an_expectation():
 @pytest.fixture
 def world():
     clinic, elsewhere = ClinicFactory(), ClinicFactory()
-    owner = PatientFactory(clinic=clinic)
+    owner, other_patient = PatientFactory(clinic=clinic), PatientFactory(clinic=clinic)
+    caregiver, link = make_caregiver(owner)
     users = {
         "owner": owner,
-        "other_patient": PatientFactory(clinic=clinic),
+        "other_patient": other_patient,
         "clinician": ClinicianFactory(clinic=clinic),
         "foreign_clinician": ClinicianFactory(clinic=elsewhere),
         "clinic_admin": ClinicAdminFactory(clinic=clinic),
+        "caregiver": caregiver,
+        "other_caregiver": make_caregiver(other_patient)[0],
     }
     infusion = InfusionFactory(patient=owner)
     report = make_report(infusion=infusion, symptoms=[("chest_pain", "severe")])
@@ -158,6 +191,9 @@ def world():
         status=FollowUp.Status.DONE,
     )
     engine.dispatcher.dispatch_tick()  # /health/ answers 200 only after a recent dispatcher pass
+    caregiver_invitation = services.caregivers.caregiver_invite(
+        patient=owner, email="carer@example.test", full_name="Carer"
+    )
     invitation = services.accounts.invitation_create(
         clinic=clinic, email="new@example.test", full_name="New", role="patient", invited_by=users["clinician"]
     )
@@ -187,7 +223,16 @@ def world():
         "email_preferences": [services.links.email_preferences_token(user=owner)],
         "checkin": [checkin.pk],
         "checkin_answer": [services.links.checkin_token(followup=checkin)],
+        "short_link": [services.links.short_token(kind=services.links.ShortLinkKind.FOLLOWUP, pk=followup.pk)],
         "password_reset_confirm": ["MQ", "invalid-token"],
+        "my_caregiver_remove": [link.pk],
+        "my_caregiver_invitation_withdraw": [caregiver_invitation.pk],
+        "caregiver_invitation_accept": [
+            services.links.caregiver_invitation_token(invitation=caregiver_invitation),
+        ],
+        "care_choose": [link.pk],
+        "care_prompts": [link.pk],
+        "care_step_down": [link.pk],
         "two_factor_enrol_link": [services.links.two_factor_enrolment_token(user=owner)],
     }
     return users, args
@@ -220,8 +265,10 @@ def test_get_permissions(world, name):
 def test_posts_to_another_patients_records_are_404_and_change_nothing(world, name, data):
     users, args = world
     url = reverse(name, args=args[name])
-    for role in ("other_patient", "clinician", "foreign_clinician"):
+    for role in ("other_patient", "clinician", "foreign_clinician", "other_caregiver"):
         assert _client(users, role).post(url, data).status_code == 404, role
+    if name == "infusion_delete":  # deleting a record is the patient's own decision, not their caregiver's
+        assert _client(users, "caregiver").post(url, data).status_code == 404
     assert users["owner"].infusions.count() == 2  # the given one and the planned one
     assert users["owner"].reports.count() == 1
 

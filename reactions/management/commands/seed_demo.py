@@ -18,7 +18,17 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from reactions import services
-from reactions.models import Clinic, EventAssessment, Flag, Infusion, InfusionPlan, ReactionReport, ReportSource, User
+from reactions.models import (
+    CareLink,
+    Clinic,
+    EventAssessment,
+    Flag,
+    Infusion,
+    InfusionPlan,
+    ReactionReport,
+    ReportSource,
+    User,
+)
 from reactions.services.reports import SymptomEntry
 
 CLINIC_NAME = "Demo Neurology Clinic"
@@ -27,12 +37,17 @@ STAFF = [
     ("admin@demo.test", "Chris Admin", User.Role.CLINIC_ADMIN),
 ]
 DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
-# Phone numbers from Ofcom's range for drama (07700 900000–900999): they reach nobody.
+# Phone numbers from Ofcom's range for drama (07700 900000–900999): they reach nobody. libphonenumber counts
+# them as invalid, so Alex, who gets texts as well as e-mails, has one of the Australian regulator's (ACMA)
+# mobile numbers for fiction (0491 570 156): valid as a mobile, and it too reaches nobody.
+SMS_DEMO_PHONE = "+61491570156"
 PATIENTS = [
-    ("patient1@demo.test", "Alex Morgan", "+447700900101"),
+    ("patient1@demo.test", "Alex Morgan", SMS_DEMO_PHONE),
     ("patient2@demo.test", "Sam Rivera", "+447700900202"),
     ("patient3@demo.test", "Jo Chen", "+447700900303"),
 ]
+# Sam's partner, whom Sam invited as a caregiver: their own account, Sam's follow-up pages only.
+CAREGIVER = ("carer1@demo.test", "Robin Rivera", "patient2@demo.test")
 
 
 class Command(BaseCommand):
@@ -69,16 +84,22 @@ class Command(BaseCommand):
                 )
                 for email, name, phone in PATIENTS
             ]
+            # Alex's follow-up prompts go by text too: written under var/sms/ with the file backend.
+            texts = patients[0]
+            texts.phone, texts.notify_sms, texts.sms_stopped_at = SMS_DEMO_PHONE, True, None
+            texts.save(update_fields=["phone", "notify_sms", "sms_stopped_at"])
             clinician = User.objects.get(email=STAFF[0][0])
             created = [self._history(patient, clinician, seed) for seed, patient in enumerate(patients)]
+            self._caregiver(password=password)
         self.stdout.write(
             self.style.SUCCESS(f"Demo clinic ready: {clinic.name} ({sum(created)} patients given history).")
         )
         self.stdout.write("Sign in at /accounts/login/ with any of:")
         for email, _name, role in STAFF:
             self.stdout.write(f"  {email:<22} ({role.label.lower()})")
-        for email, _name, _phone in PATIENTS:
-            self.stdout.write(f"  {email:<22} (patient)")
+        for email, _name, phone in PATIENTS:
+            self.stdout.write(f"  {email:<22} (patient{', e-mail and texts' if phone == SMS_DEMO_PHONE else ''})")
+        self.stdout.write(f"  {CAREGIVER[0]:<22} (caregiver of {CAREGIVER[2]})")
         self.stdout.write(f"Password for all of them: {password}")
         self.stdout.write(
             "Clinicians and admins also need two-factor sign-in: use a demo backup code "
@@ -102,6 +123,19 @@ class Command(BaseCommand):
             user.phone = phone
         user.save(update_fields=["password", "phone"])
         return user
+
+    def _caregiver(self, *, password: str) -> None:
+        """Sam's partner, as if they had accepted Sam's invitation: no clinic, one active link."""
+        email, name, patient_email = CAREGIVER
+        patient = User.objects.get(email=patient_email)
+        caregiver, _ = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": name, "role": User.Role.CAREGIVER, "clinic": None, "time_zone": "Europe/London"},
+        )
+        caregiver.set_password(password)
+        caregiver.save(update_fields=["password"])
+        if not CareLink.objects.active().filter(patient=patient, caregiver=caregiver).exists():
+            CareLink.objects.create(patient=patient, caregiver=caregiver, invited_by=patient)
 
     def _history(self, patient: User, clinician: User, seed: int) -> bool:
         """Give a patient infusions and reports, once."""

@@ -10,7 +10,10 @@ from reactions import engine
 
 
 class Command(BaseCommand):
-    help = "Queue everything that is due (prompts, reminders, alerts, daily reminders) and deliver pending e-mail."
+    help = (
+        "Queue everything that is due (prompts, reminders, alerts, daily reminders) and deliver pending "
+        "messages on every channel (e-mail, SMS)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = engine.dispatcher.dispatch_tick()

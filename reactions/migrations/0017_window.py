@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('reactions', '0014_checkin'),
+        ('reactions', '0016_sms'),
     ]
 
     operations = [
