@@ -71,6 +71,7 @@ urlpatterns = [
     path("clinic/patients/<int:pk>/", clinic.clinic_patient_detail, name="clinic_patient_detail"),
     path("clinic/patients/<int:pk>/update/", clinic.clinic_patient_update, name="clinic_patient_update"),
     path("clinic/patients/<int:pk>/phone/", clinic.clinic_patient_phone, name="clinic_patient_phone"),
+    path("clinic/patients/<int:pk>/risk/", clinic.clinic_patient_risk, name="clinic_patient_risk"),
     path("clinic/patients/<int:pk>/infusions/new/", clinic.clinic_infusion_create, name="clinic_infusion_create"),
     path("clinic/patients/<int:pk>/fhir.json", exports.patient_fhir, name="patient_fhir"),
     path("clinic/patients/<int:pk>/summary/", exports.patient_summary, name="patient_summary"),

@@ -14,8 +14,14 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext_lazy as _
 
 # docs/clinical-facts.md §5: +2 h (immediate reactions, lung injury), +24 h (most arterial clots,
-# meningitis onset), +72 h (meningitis, kidney), +7 days (kidney, haemolysis, venous clots).
-DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168)
+# meningitis onset), +72 h (meningitis, kidney), +7 days (kidney, haemolysis, venous clots), +10 days
+# (the end of haemolysis's window), +14 days (the end of venous clots' window).
+DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168, 240, 336)
+# The default before the window was extended; clinics still on it were moved to the new one.
+PREVIOUS_DEFAULT_FOLLOWUP_OFFSETS_HOURS: tuple[int, ...] = (2, 24, 72, 168)
+# Lung injury (TRALI) appears 1–6 h after an infusion, late allergic reactions within hours: a prompt this
+# close to the end is sent at its time, quiet hours or not (docs/clinical-safety.md H-28).
+EARLY_WINDOW_HOURS = 6
 DEFAULT_QUIET_START = time(22, 0)
 DEFAULT_QUIET_END = time(8, 0)
 MAX_OFFSET_HOURS = 21 * 24
@@ -74,6 +80,32 @@ def push_out_of_quiet_hours(dt: datetime, tz: ZoneInfo, quiet_start: time, quiet
     return _aware(day, quiet_end, tz).astimezone(UTC)
 
 
+def in_early_window(offset_hours: int) -> bool:
+    """A prompt this many hours after the end falls in the window of lung injury and late allergy."""
+    return offset_hours <= EARLY_WINDOW_HOURS
+
+
+def prompt_due_time(
+    *,
+    ended_at: datetime,
+    offset_hours: int,
+    tz: ZoneInfo,
+    quiet_start: time = DEFAULT_QUIET_START,
+    quiet_end: time = DEFAULT_QUIET_END,
+    early_window_exempt: bool = True,
+) -> datetime:
+    """When the prompt `offset_hours` after `ended_at` is sent.
+
+    Quiet hours move it to their end, except a prompt in the early window while the clinic keeps
+    the exemption on: a 21:00 end's +2 h prompt goes at 23:00, not the next morning.
+    """
+    # In UTC: adding hours to a local wall time would add wall-clock hours across a DST change.
+    due = ended_at.astimezone(UTC) + timedelta(hours=offset_hours)
+    if early_window_exempt and in_early_window(offset_hours):
+        return due
+    return push_out_of_quiet_hours(due, tz, quiet_start, quiet_end)
+
+
 def followup_due_times(
     *,
     ended_at: datetime,
@@ -81,6 +113,7 @@ def followup_due_times(
     tz: ZoneInfo,
     quiet_start: time = DEFAULT_QUIET_START,
     quiet_end: time = DEFAULT_QUIET_END,
+    early_window_exempt: bool = True,
 ) -> list[tuple[int, datetime]]:
     """(offset, due time) for each follow-up after an infusion that ended at `ended_at`.
 
@@ -88,8 +121,18 @@ def followup_due_times(
     DST change); only the quiet-hours shift uses the local clock.
     """
     return [
-        (hours, push_out_of_quiet_hours(ended_at + timedelta(hours=hours), tz, quiet_start, quiet_end))
-        for hours in sorted(offsets_hours)
+        (
+            hours,
+            prompt_due_time(
+                ended_at=ended_at,
+                offset_hours=hours,
+                tz=tz,
+                quiet_start=quiet_start,
+                quiet_end=quiet_end,
+                early_window_exempt=early_window_exempt,
+            ),
+        )
+        for hours in sorted(set(offsets_hours))
     ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from reactions.domain import followup_risk
 from reactions.exports.spreadsheet import csv_text
 from reactions.models import (
     EventAssessment,
@@ -47,6 +48,10 @@ def _profile(patient: User) -> dict[str, Any]:
         "clinic_phone": patient.clinic.out_of_hours_phone if patient.clinic_id else None,
         "time_zone": str(patient.tzinfo),
         "indication": patient.get_indication_display() if patient.indication else "",
+        # Recorded by the clinic; they add follow-up prompts (reactions/domain/followup_risk.py).
+        "year_of_birth": patient.birth_year,
+        "weight_kg": _dec(patient.weight_kg),
+        "followup_risk_factors": [str(reason.label) for reason in followup_risk.patient_reasons(patient.risk_factors)],
         "followup_emails": patient.followup_state,
         "followups_paused_until": _iso(patient.followups_paused_until),
         "followups_stopped_at": _iso(patient.followups_stopped_at),
@@ -175,7 +180,12 @@ def patient_data_csv(*, patient: User) -> str:
     data = patient_data_json(patient=patient)
     profile = data["profile"]
     rows: list[list[Any]] = [["Your ivigtrack data, exported", data["exported_at"]], []]
-    rows += [["Profile"], ["field", "value"], *([key, value] for key, value in profile.items()), []]
+    rows += [
+        ["Profile"],
+        ["field", "value"],
+        *([key, "; ".join(value) if isinstance(value, list) else value] for key, value in profile.items()),
+        [],
+    ]
 
     def section(title: str, header: list[str], body: Iterable[list[Any]]) -> None:
         rows.extend([[title], header, *body, []])

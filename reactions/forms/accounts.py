@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.core.mail import EmailMultiAlternatives
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
@@ -19,6 +20,7 @@ from reactions.domain import phones
 from reactions.emails import render_email
 from reactions.forms.common import CleanTextMixin
 from reactions.models import User
+from reactions.models.accounts import PATIENT_RISK_FIELDS
 from reactions.signin import login_key
 
 
@@ -207,6 +209,33 @@ class PatientDetailsForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["indication"]
+
+
+class PatientRiskForm(CleanTextMixin, forms.ModelForm):
+    """The risk factors that add follow-up prompts (reactions/domain/followup_risk.py), recorded by clinicians."""
+
+    class Meta:
+        model = User
+        fields = list(PATIENT_RISK_FIELDS)
+        help_texts = {"birth_year": _("Used only to tell whether the patient is over 65.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        this_year = timezone.now().year
+        self.fields["birth_year"].widget.attrs.update(min="1900", max=str(this_year), inputmode="numeric")
+        self.fields["weight_kg"].widget.attrs.update(min="20", max="350", step="0.1")
+
+    def clean_birth_year(self) -> int | None:
+        year = self.cleaned_data["birth_year"]
+        if year is not None and not 1900 <= year <= timezone.now().year:
+            raise forms.ValidationError(_("Enter a year between 1900 and this year."))
+        return year
+
+    def clean_weight_kg(self) -> Decimal | None:
+        weight = self.cleaned_data["weight_kg"]
+        if weight is not None and not Decimal("20") <= weight <= Decimal("350"):
+            raise forms.ValidationError(_("Enter a weight between 20 and 350 kg."))
+        return weight
 
 
 class TokenForm(forms.Form):

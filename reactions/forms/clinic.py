@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import contacts, schedule
+from reactions.domain import contacts, followup_risk, schedule, vitals
 from reactions.forms.common import CleanTextMixin
 from reactions.models import Clinic
 
@@ -27,8 +28,9 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
     followup_offsets = forms.CharField(
         label=_("Follow-up prompts, in hours after the infusion ends"),
         help_text=_(
-            "Comma-separated. Default 2, 24, 72, 168: immediate reactions, clots and meningitis onset, "
-            "meningitis and kidney, and the whole first week."
+            "Comma-separated. Default 2, 24, 72, 168, 240, 336: immediate reactions, clots and meningitis onset, "
+            "meningitis and kidney, the first week, haemolysis up to 10 days and clots up to 14 days. A patient at "
+            "higher risk also gets prompts at 6, 48 or 120 hours."
         ),
     )
 
@@ -45,6 +47,8 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
             "time_zone",
             "quiet_hours_start",
             "quiet_hours_end",
+            "quiet_hours_spare_early_window",
+            "followup_rate_threshold_ml_kg_h",
             "prompt_reminder_after_hours",
             "escalation_after_minutes",
             "escalation_repeat_minutes",
@@ -73,6 +77,16 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         self.fields["escalation_after_minutes"].min_value = 1
         self.fields["escalation_repeat_minutes"].min_value = 5
         self.fields["prompt_reminder_after_hours"].min_value = 1
+        # Empty: the default (the labelled maximum of the 10% products).
+        self.fields["followup_rate_threshold_ml_kg_h"].required = False
+
+    def clean_followup_rate_threshold_ml_kg_h(self) -> Decimal:
+        value = self.cleaned_data["followup_rate_threshold_ml_kg_h"]
+        if value is None:
+            return followup_risk.DEFAULT_RATE_THRESHOLD_ML_KG_H
+        if not Decimal("0") < value <= vitals.RATE_LIMITS[vitals.RateUnit.ML_KG_H]:
+            raise forms.ValidationError(_("Enter a rate above 0 and at most 15 mL/kg/h."))
+        return value
 
     def clean_followup_offsets(self) -> list[int]:
         try:

@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import vitals
+from reactions.domain import courses, vitals
 from reactions.forms.common import CLOCK_SKEW, CleanTextMixin, DateTimeLocalInput
 from reactions.models import Infusion, RateChange, Vitals
 
@@ -138,6 +138,48 @@ class InfusionForm(CleanTextMixin, forms.ModelForm):
 
     def service_kwargs(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+# The start a new infusion's form offers: now, on a quarter hour (the patient adjusts it).
+START_ROUNDING_MINUTES = 15
+
+
+def infusion_initial(*, last: Infusion | None, now: datetime) -> dict[str, Any]:
+    """A new infusion: given, starting now; the product, dose and premedication of last time."""
+    start = now.replace(minute=now.minute - now.minute % START_ROUNDING_MINUTES, second=0, microsecond=0)
+    initial: dict[str, Any] = {"status": Infusion.Status.GIVEN, "started_at": start}
+    if last is not None:
+        initial.update(
+            product=last.product,
+            product_other=last.product_other,
+            dose_grams=last.dose_grams,
+            setting=last.setting,
+            premedication=last.premedication,
+        )
+    return initial
+
+
+def infusion_next_day_initial(*, previous: Infusion, now: datetime) -> dict[str, Any]:
+    """The next day of a course: the same product, lot, dose and place, a day after the previous start.
+
+    Given if that time has come, else planned; its end is offered only if it is not in the future.
+    """
+    tz = previous.patient.tzinfo
+    start = courses.next_day(previous.started_at, tz)
+    end = courses.next_day(previous.ended_at, tz) if previous.ended_at else None
+    given = start <= now
+    return {
+        "status": Infusion.Status.GIVEN if given else Infusion.Status.PLANNED,
+        "started_at": start,
+        "ended_at": end if end is not None and (not given or end <= now) else None,
+        "product": previous.product,
+        "product_other": previous.product_other,
+        "lot_number": previous.lot_number,
+        "dose_grams": previous.dose_grams,
+        "setting": previous.setting,
+        "premedication": previous.premedication,
+        "pre_hydrated": str(previous.pre_hydrated),
+    }
 
 
 class VitalsForm(CleanTextMixin, forms.ModelForm):

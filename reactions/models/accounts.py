@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from reactions.domain import contacts, phones, schedule, vitals
+from reactions.domain import contacts, followup_risk, phones, schedule, vitals
 
 
 def default_followup_offsets() -> list[int]:
@@ -74,6 +74,25 @@ class Clinic(models.Model):
     )
     quiet_hours_start = models.TimeField(default=schedule.DEFAULT_QUIET_START)
     quiet_hours_end = models.TimeField(default=schedule.DEFAULT_QUIET_END)
+    # Lung injury and late allergic reactions come within hours: such a prompt is not held till morning.
+    quiet_hours_spare_early_window = models.BooleanField(
+        _("send prompts of the first 6 hours during quiet hours too"),
+        default=True,
+        help_text=_(
+            "Recommended: lung injury and late allergic reactions appear 1–6 hours after an infusion, so a prompt "
+            "due then is sent at its time, even at night. Later prompts always wait for the end of quiet hours."
+        ),
+    )
+    followup_rate_threshold_ml_kg_h = models.DecimalField(
+        _("infusion rate that adds follow-up (mL/kg/h)"),
+        max_digits=4,
+        decimal_places=2,
+        default=followup_risk.DEFAULT_RATE_THRESHOLD_ML_KG_H,
+        help_text=_(
+            "An infusion given faster than this gets extra follow-up prompts. Default 4.8 mL/kg/h, the labelled "
+            "maximum of the 10% products."
+        ),
+    )
     prompt_reminder_after_hours = models.PositiveSmallIntegerField(
         default=24, help_text=_("An unanswered prompt gets one reminder after this many hours.")
     )
@@ -96,6 +115,10 @@ class Clinic(models.Model):
                 condition=Q(prompt_reminder_after_hours__gte=1), name="clinic_prompt_reminder_positive"
             ),
             models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="clinic_opens_before_it_closes"),
+            models.CheckConstraint(
+                condition=Q(followup_rate_threshold_ml_kg_h__gt=0, followup_rate_threshold_ml_kg_h__lte=15),
+                name="clinic_rate_threshold_possible",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +153,19 @@ class Clinic(models.Model):
     def contact_lines(self) -> tuple[contacts.Line, ...]:
         """The clinic's line and its out-of-hours line, for an e-mail that may be read at any hour."""
         return contacts.clinic_lines(phone=self.phone, out_of_hours_phone=self.out_of_hours_phone)
+
+
+# The patient's fields the follow-up risk rules read; clinicians edit them on the patient's page.
+PATIENT_RISK_FIELDS: tuple[str, ...] = (
+    "birth_year",
+    "weight_kg",
+    "thrombosis_history",
+    "kidney_disease",
+    "diabetes",
+    "pregnancy_postpartum",
+    "reduced_mobility",
+    "iga_deficiency",
+)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -192,6 +228,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     # A patient can pause or stop follow-up e-mails; clinicians see it on the patient list.
     followups_paused_until = models.DateTimeField(null=True, blank=True)
     followups_stopped_at = models.DateTimeField(null=True, blank=True)
+    # Risk factors recorded by clinicians: they add follow-up prompts (reactions/domain/followup_risk.py).
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("Needed to tell a dose per kg and a rate in mL/h per kg. Empty: not known."),
+    )
+    thrombosis_history = models.BooleanField(_("history of thrombosis (a clot, heart attack or stroke)"), default=False)
+    kidney_disease = models.BooleanField(_("kidney disease"), default=False)
+    diabetes = models.BooleanField(_("diabetes"), default=False)
+    pregnancy_postpartum = models.BooleanField(_("pregnant or gave birth in the last 6 weeks"), default=False)
+    reduced_mobility = models.BooleanField(_("reduced mobility (mostly in bed or a wheelchair)"), default=False)
+    iga_deficiency = models.BooleanField(_("IgA deficiency"), default=False)
     # How a patient gets their follow-up messages (several at once); with none possible, e-mail.
     notify_email = models.BooleanField(_("e-mail"), default=True)
     notify_sms = models.BooleanField(_("text messages"), default=False)
@@ -219,6 +271,14 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=~Q(role="caregiver") | Q(clinic__isnull=True, is_staff=False, is_superuser=False),
                 name="user_caregiver_has_no_clinic",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="user_birth_year_possible",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=20, weight_kg__lte=350),
+                name="user_weight_possible",
             ),
         ]
         indexes = [
@@ -275,6 +335,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def phone_dial(self) -> str:
         """The number for a tel: link (E.164)."""
         return phones.phone_dial(self.phone) if self.phone else ""
+
+    @property
+    def risk_factors(self) -> followup_risk.PatientFactors:
+        """The facts the follow-up risk rules read."""
+        return followup_risk.PatientFactors(
+            thrombosis_history=self.thrombosis_history,
+            kidney_disease=self.kidney_disease,
+            diabetes=self.diabetes,
+            pregnancy_postpartum=self.pregnancy_postpartum,
+            reduced_mobility=self.reduced_mobility,
+            iga_deficiency=self.iga_deficiency,
+            birth_year=self.birth_year,
+            weight_kg=self.weight_kg,
+        )
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

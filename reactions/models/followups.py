@@ -152,4 +152,8 @@ class FollowUp(models.Model):
     @property
     def is_open(self) -> bool:
         """Sent and awaiting the patient's answer."""
-        return self.status in (self.Status.PROMPTED, self.Status.REMINDED, self.Status.NO_RESPONSE)
+        return self.status in OPEN_PROMPT_STATUSES
+
+
+# Sent and awaiting the patient's answer.
+OPEN_PROMPT_STATUSES = (FollowUp.Status.PROMPTED, FollowUp.Status.REMINDED, FollowUp.Status.NO_RESPONSE)

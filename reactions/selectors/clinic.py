@@ -26,10 +26,10 @@ from reactions.models import (
     OutboundEmail,
     User,
 )
+from reactions.models.followups import OPEN_PROMPT_STATUSES
 from reactions.selectors.checkins import needs_check
 from reactions.selectors.plans import clinic_plans_needed_count
 from reactions.selectors.triage_queue import not_snoozed
-from reactions.services.followups import OPEN_PROMPT_STATUSES
 from reactions.services.links import invitation_url
 
 

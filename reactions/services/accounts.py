@@ -31,6 +31,8 @@ from reactions.models import (
     ReactionReport,
     User,
 )
+from reactions.models.accounts import PATIENT_RISK_FIELDS
+from reactions.services.followups import followups_sync_patient
 from reactions.services.links import InvitationError, InvitationProblem, invitation_url, two_factor_enrolment_token
 from reactions.services.outbox import email_queue
 from reactions.services.triage import FlagActionError
@@ -149,6 +151,19 @@ def patient_update_details(*, patient: User, indication: str) -> None:
     patient.indication = indication
     _validate_fields(patient, "indication")
     patient.save(update_fields=["indication"])
+
+
+@transaction.atomic
+def patient_update_risk(*, patient: User, **fields: object) -> None:
+    """Clinicians record the patient's risk factors; unsent prompts follow at once (extra ones added or dropped)."""
+    unknown = set(fields) - set(PATIENT_RISK_FIELDS)
+    if unknown:
+        raise TypeError(f"patient_update_risk() got unexpected fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    _validate_fields(patient, *fields)
+    patient.save(update_fields=list(fields))
+    followups_sync_patient(patient=patient)
 
 
 def user_set_phone(*, user: User, phone: PhoneNumber | str) -> None:

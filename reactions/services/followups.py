@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from reactions.models import (
     ReactionReport,
     User,
 )
+from reactions.models import followups as followup_models
+from reactions.selectors.followup_plan import followup_plans
 
 # Refused links and other security-relevant events, for operators to alert on.
 security_logger = logging.getLogger("reactions.security")
@@ -27,43 +30,93 @@ security_logger = logging.getLogger("reactions.security")
 FOLLOWUP_LATE_GRACE = timedelta(hours=1)
 
 
-OPEN_PROMPT_STATUSES = (FollowUp.Status.PROMPTED, FollowUp.Status.REMINDED, FollowUp.Status.NO_RESPONSE)
+OPEN_PROMPT_STATUSES = followup_models.OPEN_PROMPT_STATUSES
 
 
 def followups_sync(*, infusion: Infusion, now: datetime | None = None) -> None:
-    """Make the infusion's unsent follow-ups match it: create, move or cancel them.
+    """Make the infusion's unsent follow-ups, and those of its course, match it: create, move or cancel them.
 
-    Called in the same transaction as every change to an infusion. Messages already
-    sent are history and are left alone.
+    Called in the same transaction as every change to an infusion. A course is recomputed whole: logging
+    day 2 moves day 1's later prompts to after day 2; deleting or moving day 2 gives them back. Messages
+    already sent are history and are left alone.
     """
     now = now or timezone.now()
-    clinic = infusion.patient.clinic
-    tz = infusion.patient.tzinfo
-    quiet = (clinic.quiet_hours_start, clinic.quiet_hours_end)
-    existing = {fu.offset_hours: fu for fu in infusion.followups.filter(kind=FollowUp.Kind.PROMPT)}
-    wanted: dict[int, datetime] = {}
-    if infusion.status == Infusion.Status.GIVEN and infusion.ended_at is not None:
-        for hours, due in schedule.followup_due_times(
-            ended_at=infusion.ended_at,
-            offsets_hours=clinic.followup_offsets_hours,
-            tz=tz,
-            quiet_start=quiet[0],
-            quiet_end=quiet[1],
-        ):
-            if due >= now - FOLLOWUP_LATE_GRACE:
-                wanted[hours] = due
+    followups_sync_patient(patient=infusion.patient, now=now, include=[infusion.pk])
+    _pre_infusion_sync(infusion=infusion, now=now)
+
+
+def followups_sync_patient(*, patient: User, now: datetime | None = None, include: Iterable[int] = ()) -> None:
+    """Every prompt of the patient that can still change, recomputed: after an infusion is deleted, a risk
+    factor or a rate changes. `include` adds infusions whose rows must be checked even if no longer given."""
+    now = now or timezone.now()
+    clinic = patient.clinic
+    tz = patient.tzinfo
+    plans = followup_plans(patient=patient, now=now, include=include)
+    # Infusions that still hold scheduled prompts but no longer want them (made planned, or no longer given).
+    holding = set(
+        FollowUp.objects.filter(
+            patient=patient, kind=FollowUp.Kind.PROMPT, status=FollowUp.Status.SCHEDULED
+        ).values_list("infusion_id", flat=True)
+    )
+    ended = dict(Infusion.objects.filter(pk__in=set(plans) | holding | set(include)).values_list("pk", "ended_at"))
+    existing_by_infusion: dict[int, dict[int, FollowUp]] = {pk: {} for pk in ended}
+    for fu in FollowUp.objects.filter(infusion_id__in=list(ended), kind=FollowUp.Kind.PROMPT):
+        existing_by_infusion[fu.infusion_id][fu.offset_hours] = fu
+    for infusion_id, ended_at in ended.items():
+        plan = plans.get(infusion_id)
+        wanted: dict[int, datetime] = {}
+        if plan is not None and plan.offsets and ended_at is not None:
+            wanted = dict(
+                schedule.followup_due_times(
+                    ended_at=ended_at,
+                    offsets_hours=plan.offsets,
+                    tz=tz,
+                    quiet_start=clinic.quiet_hours_start,
+                    quiet_end=clinic.quiet_hours_end,
+                    early_window_exempt=clinic.quiet_hours_spare_early_window,
+                )
+            )
+        _prompts_match(
+            infusion_id=infusion_id,
+            patient=patient,
+            existing=existing_by_infusion[infusion_id],
+            wanted=wanted,
+            now=now,
+        )
+
+
+def _prompts_match(
+    *, infusion_id: int, patient: User, existing: dict[int, FollowUp], wanted: dict[int, datetime], now: datetime
+) -> None:
+    """Create, move or cancel one infusion's prompt rows so that the unsent ones are those wanted.
+
+    A prompt long past its time is not created (or brought back): no burst of stale prompts. One already
+    scheduled at an unchanged time stays, even if that time has passed (a dispatcher running late must not
+    lose it because another infusion of the patient changed).
+    """
     for hours, due in wanted.items():
         followup = existing.pop(hours, None)
+        fresh = due >= now - FOLLOWUP_LATE_GRACE
         if followup is None:
-            FollowUp.objects.create(
-                infusion=infusion, patient=infusion.patient, kind=FollowUp.Kind.PROMPT, offset_hours=hours, due_at=due
-            )
-        elif followup.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED):
+            if fresh:
+                FollowUp.objects.create(
+                    infusion_id=infusion_id, patient=patient, kind=FollowUp.Kind.PROMPT, offset_hours=hours, due_at=due
+                )
+        elif followup.status == FollowUp.Status.SCHEDULED and followup.due_at == due:
+            continue  # unchanged: kept, however late the dispatcher is
+        elif followup.status in (FollowUp.Status.SCHEDULED, FollowUp.Status.CANCELLED) and fresh:
             FollowUp.objects.filter(pk=followup.pk, status=followup.status).update(
                 status=FollowUp.Status.SCHEDULED, due_at=due, closed_at=None
             )
+        elif followup.status == FollowUp.Status.SCHEDULED:
+            existing[hours] = followup  # moved into the past: cancelled below, as a stale prompt is not created
     _followups_cancel(pk__in=[fu.pk for fu in existing.values()], now=now)
 
+
+def _pre_infusion_sync(*, infusion: Infusion, now: datetime) -> None:
+    tz = infusion.patient.tzinfo
+    clinic = infusion.patient.clinic
+    quiet = (clinic.quiet_hours_start, clinic.quiet_hours_end)
     pre = infusion.followups.filter(kind=FollowUp.Kind.PRE_INFUSION).first()
     if infusion.status == Infusion.Status.PLANNED and infusion.started_at > now + timedelta(hours=2):
         due = max(

@@ -17,7 +17,7 @@ from reactions.models import (
     User,
     Vitals,
 )
-from reactions.services.followups import followups_sync
+from reactions.services.followups import followups_sync, followups_sync_patient
 from reactions.services.versions import flag_event_record
 
 
@@ -100,7 +100,10 @@ def infusion_delete(*, infusion: Infusion) -> None:
     OutboundEmail.objects.filter(followup__infusion=infusion, status=OutboundEmail.Status.PENDING).update(
         status=OutboundEmail.Status.CANCELLED
     )
+    patient = infusion.patient
     infusion.delete()
+    # A deleted day of a course gives the day before it back its later prompts.
+    followups_sync_patient(patient=patient)
 
 
 @transaction.atomic
@@ -150,4 +153,6 @@ def rate_change_record(
     change = RateChange(infusion=infusion, changed_at=changed_at, rate=rate, unit=unit, note=note, recorded_by=by)
     change.full_clean()
     change.save()
+    # A rate above the clinic's threshold adds follow-up prompts.
+    followups_sync_patient(patient=infusion.patient, include=[infusion.pk])
     return change

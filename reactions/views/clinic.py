@@ -18,15 +18,22 @@ from reactions.exports.response_times import response_times_csv
 from reactions.forms.accounts import (
     InvitationForm,
     PatientDetailsForm,
+    PatientRiskForm,
     PhoneForm,
 )
 from reactions.forms.clinic import ClinicSettingsForm
 from reactions.forms.filters import DateRangeForm, PatientSearchForm
-from reactions.forms.infusions import InfusionForm, RateChangeForm, VitalsForm
+from reactions.forms.infusions import (
+    InfusionForm,
+    RateChangeForm,
+    VitalsForm,
+    infusion_initial,
+    infusion_next_day_initial,
+)
 from reactions.forms.reports import ReclassifyForm, StaffReportForm
 from reactions.models import Flag, Infusion, ReactionReport, User
 from reactions.selectors.burden import symptom_burden
-from reactions.views.decorators import audit, bound_data, clinic_staff_required
+from reactions.views.decorators import audit, bound_data, clinic_staff_required, query_pk
 
 TIMELINE_INFUSIONS_PER_PAGE = 4
 
@@ -85,21 +92,44 @@ def clinic_patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _patient_page(request, _get_patient_for_clinic(request, pk))
 
 
-def _patient_page(request: HttpRequest, patient: User, *, phone_form: PhoneForm | None = None) -> HttpResponse:
-    """The patient's timeline; with a phone form that did not validate, shown again with its errors."""
+def _patient_page(
+    request: HttpRequest,
+    patient: User,
+    *,
+    phone_form: PhoneForm | None = None,
+    risk_form: PatientRiskForm | None = None,
+) -> HttpResponse:
+    """The patient's timeline; with a phone or risk form that did not validate, shown again with its errors."""
     audit(request, patients=[patient], action="view", what="timeline")
     timeline = selectors.timeline.patient_timeline(patient=patient)
     page = Paginator(timeline, TIMELINE_INFUSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    infusions = selectors.timeline.timeline_details(page.object_list)
+    selectors.followup_plan.timeline_followup(patient=patient, infusions=infusions)
     context = {
         "patient": patient,
         "page": page,
-        "infusions": selectors.timeline.timeline_details(page.object_list),
+        "infusions": infusions,
         "chart": symptom_burden(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
+        "risk_form": risk_form or PatientRiskForm(instance=patient),
         "phone_form": phone_form or PhoneForm(initial={"phone": patient.phone}, by_staff=True),
     }
-    status = 400 if phone_form is not None else 200
+    status = 400 if phone_form is not None or risk_form is not None else 200
     return render(request, "reactions/clinic_patient_detail.html", context, status=status)
+
+
+@clinic_staff_required
+@require_POST
+def clinic_patient_risk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Clinic staff record the patient's risk factors: they add follow-up prompts from now on."""
+    patient = _get_patient_for_clinic(request, pk)
+    form = PatientRiskForm(request.POST, instance=User.objects.get(pk=patient.pk))
+    if not form.is_valid():
+        return _patient_page(request, patient, risk_form=form)
+    services.accounts.patient_update_risk(patient=patient, **form.cleaned_data)
+    audit(request, patients=[patient], action="change", what="follow-up risk factors")
+    messages.success(request, _("Risk factors saved. The patient's follow-up prompts now follow them."))
+    return redirect(reverse("clinic_patient_detail", args=[patient.pk]) + "#risk-title")
 
 
 @clinic_staff_required
@@ -169,9 +199,13 @@ def report_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_infusion_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A clinician logs an infusion on the patient's behalf; the patient gets the same follow-ups."""
     patient = _get_patient_for_clinic(request, pk)
-    form = InfusionForm(
-        bound_data(request), initial={"status": Infusion.Status.GIVEN, "setting": Infusion.Setting.CLINIC}
-    )
+    previous = Infusion.objects.filter(patient=patient, pk=query_pk(request, "after")).first()
+    if previous is not None:
+        previous.patient = patient
+        initial = infusion_next_day_initial(previous=previous, now=timezone.now())
+    else:
+        initial = {**infusion_initial(last=None, now=timezone.localtime()), "setting": Infusion.Setting.CLINIC}
+    form = InfusionForm(bound_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         infusion = services.infusions.infusion_create(patient=patient, logged_by=request.user, **form.service_kwargs())
         audit(request, patients=[patient], action="change", what=f"infusion {infusion.pk}: logged")
@@ -250,6 +284,7 @@ def clinic_infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.checkins.attach_checkins([infusion])
     context = {
         "infusion": infusion,
+        "followup": selectors.followup_plan.infusion_followup_summary(infusion=infusion),
         "vitals": infusion.vitals.select_related("recorded_by"),
         "rates": infusion.rate_changes.select_related("recorded_by"),
         "vitals_form": vitals_form,

@@ -29,6 +29,12 @@ def bound_data(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
+def query_pk(request: HttpRequest, name: str) -> int | None:
+    """A row id from the query string, or None for anything else (a hostile value never reaches the database)."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
 def patient_required(view: View) -> View:
     """The patient's own account pages: never a caregiver's (see follow_up_pages for the pages they share)."""
 

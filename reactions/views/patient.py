@@ -19,10 +19,10 @@ from reactions import selectors, services
 from reactions.channels.push import vapid_public_key
 from reactions.domain import catalogue
 from reactions.domain.red_flags import red_flags
-from reactions.forms.infusions import InfusionForm
+from reactions.forms.infusions import InfusionForm, infusion_initial, infusion_next_day_initial
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, Infusion, ReactionReport
-from reactions.views.decorators import bound_data, follow_up_pages, patient_required, reporter_kwargs
+from reactions.views.decorators import bound_data, follow_up_pages, patient_required, query_pk, reporter_kwargs
 from reactions.views.links import checkin_page
 
 
@@ -107,25 +107,23 @@ def infusion_create(request: HttpRequest) -> HttpResponse:
 
 
 def _infusion_initial(request: HttpRequest) -> dict[str, Any]:
-    # Most patients log on the day: prefill today, and the product and premedication of last time.
+    # "?after=<pk>": the next day of a course, from the infusion page's one-tap button.
+    previous = Infusion.objects.filter(patient=request.patient, pk=query_pk(request, "after")).first()
+    if previous is not None:
+        previous.patient = request.patient
+        return infusion_next_day_initial(previous=previous, now=timezone.now())
     last = Infusion.objects.filter(patient=request.patient).order_by("-started_at").first()
-    initial: dict[str, Any] = {"status": Infusion.Status.GIVEN}
-    if last is not None:
-        initial.update(
-            product=last.product,
-            product_other=last.product_other,
-            dose_grams=last.dose_grams,
-            setting=last.setting,
-            premedication=last.premedication,
-        )
-    return initial
+    return infusion_initial(last=last, now=timezone.localtime())
 
 
 @follow_up_pages("an infusion")
 def infusion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
     reports = infusion.reports.select_related("entered_by").prefetch_related("symptoms")
-    return render(request, "reactions/infusion_detail.html", {"infusion": infusion, "reports": reports})
+    followup = selectors.followup_plan.infusion_followup_summary(infusion=infusion)
+    return render(
+        request, "reactions/infusion_detail.html", {"infusion": infusion, "reports": reports, "followup": followup}
+    )
 
 
 @follow_up_pages("edit an infusion")

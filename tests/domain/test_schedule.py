@@ -17,7 +17,8 @@ def utc(*args) -> datetime:
 
 
 def test_default_offsets_follow_the_clinical_window():
-    assert schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS == (2, 24, 72, 168)
+    # +10 days for haemolysis, +14 days for venous clots (docs/clinical-facts.md §2).
+    assert schedule.DEFAULT_FOLLOWUP_OFFSETS_HOURS == (2, 24, 72, 168, 240, 336)
 
 
 def test_due_times_are_offsets_after_the_end():
@@ -140,3 +141,71 @@ def test_parse_offsets_accepts_hours(text, expected):
 def test_parse_offsets_rejects_nonsense_with_a_readable_message(text, message):
     with pytest.raises(ValueError, match=message):
         schedule.parse_offsets(text)
+
+
+# --- The +10 d and +14 d prompts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hours", [240, 336])
+def test_the_late_prompts_are_elapsed_hours_across_the_autumn_change(hours):
+    end = utc(2026, 10, 20, 10, 0)  # 11:00 BST; clocks go back on 25 October
+    ((_, due),) = schedule.followup_due_times(
+        ended_at=end, offsets_hours=[hours], tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1]
+    )
+    assert due - end == timedelta(hours=hours)
+    assert due.astimezone(LONDON).hour == 10  # the wall clock shows 10:00 GMT
+
+
+@pytest.mark.parametrize("hours", [240, 336])
+def test_the_late_prompts_keep_quiet_hours_in_the_patients_zone(hours):
+    end = utc(2026, 3, 20, 22, 30)  # 22:30 GMT; after the spring change the prompt falls at 23:30 BST
+    ((_, due),) = schedule.followup_due_times(
+        ended_at=end, offsets_hours=[hours], tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1]
+    )
+    local = due.astimezone(LONDON)
+    assert (local.hour, local.minute) == (8, 0)
+    assert local.date() == (end + timedelta(hours=hours)).astimezone(LONDON).date() + timedelta(days=1)
+
+
+# --- Quiet hours never delay the early window ------------------------------------------------------
+
+
+def test_an_evening_end_gets_its_2h_prompt_at_2300_not_next_morning():
+    end = datetime(2026, 6, 10, 21, 0, tzinfo=LONDON)
+    due = schedule.prompt_due_time(ended_at=end, offset_hours=2, tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1])
+    assert due.astimezone(LONDON) == datetime(2026, 6, 10, 23, 0, tzinfo=LONDON)
+
+
+def test_a_6h_prompt_is_the_last_one_spared():
+    end = datetime(2026, 6, 10, 21, 0, tzinfo=LONDON)
+    at_6 = schedule.prompt_due_time(ended_at=end, offset_hours=6, tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1])
+    at_7 = schedule.prompt_due_time(ended_at=end, offset_hours=7, tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1])
+    assert at_6.astimezone(LONDON) == datetime(2026, 6, 11, 3, 0, tzinfo=LONDON)
+    assert at_7.astimezone(LONDON) == datetime(2026, 6, 11, 8, 0, tzinfo=LONDON)
+
+
+def test_later_prompts_keep_quiet_hours():
+    end = datetime(2026, 6, 9, 23, 0, tzinfo=LONDON)
+    due = dict(
+        schedule.followup_due_times(
+            ended_at=end, offsets_hours=[2, 24], tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1]
+        )
+    )
+    assert due[2].astimezone(LONDON) == datetime(2026, 6, 10, 1, 0, tzinfo=LONDON)
+    assert due[24].astimezone(LONDON) == datetime(2026, 6, 11, 8, 0, tzinfo=LONDON)
+
+
+def test_a_clinic_that_switches_the_exemption_off_gets_the_morning():
+    end = datetime(2026, 6, 10, 21, 0, tzinfo=LONDON)
+    due = schedule.prompt_due_time(
+        ended_at=end, offset_hours=2, tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1], early_window_exempt=False
+    )
+    assert due.astimezone(LONDON) == datetime(2026, 6, 11, 8, 0, tzinfo=LONDON)
+
+
+def test_the_exemption_holds_on_the_night_the_clocks_go_forward():
+    # 00:30 GMT, given as a local time; at 01:00 the clock jumps to 02:00 BST.
+    end = datetime(2026, 3, 29, 0, 30, tzinfo=LONDON)
+    due = schedule.prompt_due_time(ended_at=end, offset_hours=2, tz=LONDON, quiet_start=QUIET[0], quiet_end=QUIET[1])
+    assert due.astimezone(UTC) - end.astimezone(UTC) == timedelta(hours=2)
+    assert due.astimezone(LONDON).hour == 3  # two real hours later the clock shows 03:30 BST

@@ -54,14 +54,21 @@ def _given(patient, *, ended_ago=timedelta(hours=2)):
 def test_a_given_infusion_gets_its_four_prompts_in_the_same_transaction(open_clinic):
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(minutes=10))
     prompts = list(infusion.followups.filter(kind="prompt").order_by("due_at"))
-    assert [p.offset_hours for p in prompts] == [2, 24, 72, 168]
-    assert [p.due_at - infusion.ended_at for p in prompts] == [timedelta(hours=h) for h in (2, 24, 72, 168)]
+    # The clinic's six prompts, and +6 h and +48 h because it is the patient's first infusion (H-30).
+    expected = (2, 6, 24, 48, 72, 168, 240, 336)
+    assert [p.offset_hours for p in prompts] == list(expected)
+    assert [p.due_at - infusion.ended_at for p in prompts] == [timedelta(hours=h) for h in expected]
     assert all(p.status == FollowUp.Status.SCHEDULED for p in prompts)
 
 
 def test_clinic_offsets_and_quiet_hours_apply():
+    # The early window's exemption off, so that the +6 h prompt shows the quiet-hours shift.
     clinic = ClinicFactory(
-        followup_offsets_hours=[6, 48], quiet_hours_start=time(22), quiet_hours_end=time(8), time_zone="UTC"
+        followup_offsets_hours=[6, 48],
+        quiet_hours_start=time(22),
+        quiet_hours_end=time(8),
+        time_zone="UTC",
+        quiet_hours_spare_early_window=False,
     )
     patient = PatientFactory(clinic=clinic)
     start = timezone.now().replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -107,7 +114,7 @@ def test_deleting_an_infusion_cancels_its_unsent_messages(open_clinic):
 
 def test_a_late_logged_infusion_gets_no_burst_of_stale_prompts(open_clinic):
     infusion = _given(PatientFactory(clinic=open_clinic), ended_ago=timedelta(days=4))
-    assert list(infusion.followups.values_list("offset_hours", flat=True)) == [168]
+    assert list(infusion.followups.values_list("offset_hours", flat=True)) == [168, 240, 336]
 
 
 # --- Dispatch -----------------------------------------------------------------------------------

@@ -265,3 +265,52 @@ def test_health_answers_503_once_beat_stops(celery_procs, smtp, settings):
     celery_procs.kill(beat)
     wait_until(lambda: Client().get(reverse("health")).status_code == 503, timeout=20, what="health to fail")
     assert "is beat or every worker stopped?" in Client().get(reverse("health")).json()["problems"][0]
+
+
+def test_a_three_day_course_is_followed_up_from_its_last_day(celery_procs, smtp):
+    """Three consecutive days, each logged when it ended: days 1 and 2 keep only their +2 h prompt, day 3
+    gets the whole window; every prompt due goes out once through beat and the worker, cancelled ones never."""
+    clinic = clinic_for_engine_tests()
+    patient = PatientFactory(clinic=clinic, birth_year=1980, weight_kg=70)
+    now = timezone.now()
+    # An infusion long ago with the same product and lot: no "first infusion" rule adds prompts here.
+    InfusionFactory(
+        patient=patient,
+        started_at=now - timedelta(days=90, hours=3),
+        ended_at=now - timedelta(days=90),
+        lot_number="C1",
+    )
+    days = []
+    for k in (2, 1, 0):  # day 3 ended two hours ago: its +2 h prompt is due now
+        end = now - timedelta(days=k, hours=2)
+        day = InfusionFactory(patient=patient, started_at=end - timedelta(hours=3), ended_at=end, lot_number="C1")
+        services.followups.followups_sync(infusion=day, now=end)  # logged as it ended
+        days.append(day)
+
+    def scheduled(day):
+        return sorted(day.followups.filter(kind="prompt", status="scheduled").values_list("offset_hours", flat=True))
+
+    def cancelled(day):
+        return sorted(day.followups.filter(kind="prompt", status="cancelled").values_list("offset_hours", flat=True))
+
+    window = [2, 24, 72, 168, 240, 336]
+    assert [scheduled(d) for d in days] == [[2], [2], window]
+    assert cancelled(days[0]) == cancelled(days[1]) == window[1:]
+    # Time moves on through the rows' due times: day 3's last prompt (+14 d) comes due, and so do the
+    # cancelled later prompts of days 1 and 2, which must stay unsent.
+    days[2].followups.filter(offset_hours=336).update(due_at=now - timedelta(minutes=1))
+    FollowUp.objects.filter(infusion__in=days[:2], status="cancelled").update(due_at=now - timedelta(minutes=1))
+    celery_procs.worker()
+    celery_procs.beat()
+
+    wait_until(lambda: len(_prompt_subjects(smtp)) >= 4, timeout=40, what="the four prompts due")
+    time.sleep(3)  # anything sent wrongly would arrive meanwhile
+    assert len(_prompt_subjects(smtp)) == 4
+    assert {m["To"] for m in smtp.messages} == {patient.email}
+    sent = FollowUp.objects.filter(patient=patient, status=FollowUp.Status.PROMPTED)
+    wait_until(lambda: sent.count() == 4, timeout=10, what="four prompts recorded as sent")
+    assert sorted(sent.values_list("infusion_id", "offset_hours")) == sorted(
+        [(days[0].pk, 2), (days[1].pk, 2), (days[2].pk, 2), (days[2].pk, 336)]
+    )
+    assert FollowUp.objects.filter(infusion__in=days[:2], status="cancelled").count() == 10
+    assert OutboundEmail.objects.filter(followup__patient=patient).count() == 4

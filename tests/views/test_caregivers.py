@@ -159,7 +159,8 @@ def test_a_caregiver_logs_an_infusion_for_the_patient(patient, helped):
     infusion = Infusion.objects.get()
     assert response.status_code == 302 and response.url == reverse("infusion_detail", args=[infusion.pk])
     assert (infusion.patient, infusion.logged_by) == (patient, caregiver)
-    assert infusion.followups.filter(kind="prompt").count() == 4  # the patient's follow-ups, as always
+    # The patient's follow-ups, as always: the clinic's six, and +6 h and +48 h for a first infusion.
+    assert infusion.followups.filter(kind="prompt").count() == 8
     page = client.get(reverse("infusion_detail", args=[infusion.pk])).content.decode()
     assert reverse("infusion_edit", args=[infusion.pk]) in page
     assert reverse("infusion_delete", args=[infusion.pk]) not in page  # the patient's own decision

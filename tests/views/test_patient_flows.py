@@ -128,7 +128,8 @@ def test_log_an_infusion(patient_client, patient):
     infusion = Infusion.objects.get()
     assert response.status_code == 302 and response.url == reverse("infusion_detail", args=[infusion.pk])
     assert (infusion.patient, infusion.lot_number, infusion.pre_hydrated) == (patient, "P100234", True)
-    assert infusion.followups.filter(kind="prompt").count() == 4
+    # The clinic's six prompts, and +6 h and +48 h for a first infusion.
+    assert infusion.followups.filter(kind="prompt").count() == 8
 
 
 @pytest.mark.parametrize(

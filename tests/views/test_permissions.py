@@ -87,6 +87,7 @@ EXPECTED: dict[str, tuple] = {
     "clinic_patient_detail": STAFF_OF_CLINIC,
     "clinic_patient_update": STAFF_POST_ONLY,
     "clinic_patient_phone": STAFF_POST_ONLY,
+    "clinic_patient_risk": STAFF_POST_ONLY,
     "clinic_infusion_create": STAFF_OF_CLINIC,
     "clinic_infusion_detail": STAFF_OF_CLINIC,
     "clinic_report_create": STAFF_OF_CLINIC,
@@ -214,6 +215,7 @@ def world():
         "clinic_patient_detail": [owner.pk],
         "clinic_patient_update": [owner.pk],
         "clinic_patient_phone": [owner.pk],
+        "clinic_patient_risk": [owner.pk],
         "clinic_infusion_create": [owner.pk],
         "clinic_infusion_detail": [infusion.pk],
         "clinic_report_create": [infusion.pk],
@@ -297,8 +299,15 @@ def test_a_clinician_of_another_clinic_cannot_act_on_a_flag_or_patient(world):
         ).status_code
         == 404
     )
+    assert (
+        client.post(
+            reverse("clinic_patient_risk", args=args["clinic_patient_risk"]), {"thrombosis_history": "on"}
+        ).status_code
+        == 404
+    )
     users["owner"].refresh_from_db()
     assert users["owner"].indication == ""
+    assert users["owner"].thrombosis_history is False
     assert users["owner"].flags.get().status == "open"
 
 

@@ -253,7 +253,8 @@ def test_a_clinician_logs_an_infusion_for_a_patient_who_then_gets_follow_ups(cli
     assert response.status_code == 302
     infusion = Infusion.objects.get(patient=patient)
     assert infusion.logged_by == clinician and infusion.lot_number == "P1234"
-    assert infusion.followups.filter(kind="prompt").count() == 4
+    # The clinic's six prompts, and +6 h and +48 h for a first infusion.
+    assert infusion.followups.filter(kind="prompt").count() == 8
 
 
 # --- Lot signals -------------------------------------------------------------------------------
@@ -518,14 +519,19 @@ def _queue_row(flag: Flag) -> str:
 def _prompt(infusion: Infusion, hours: int, status: str) -> FollowUp:
     due = infusion.started_at + timedelta(hours=hours)
     answered = {"answer": FollowUp.Answer.NO_SYMPTOMS, "answered_at": due + timedelta(minutes=5)}
-    return FollowUp.objects.create(
+    # The engine may have made this prompt already (a rate change reruns it): the row becomes the one wanted.
+    followup, _ = FollowUp.objects.update_or_create(
         infusion=infusion,
-        patient=infusion.patient,
+        kind=FollowUp.Kind.PROMPT,
         offset_hours=hours,
-        due_at=due,
-        status=status,
-        **(answered if status == FollowUp.Status.ANSWERED else {}),
+        defaults={
+            "patient": infusion.patient,
+            "due_at": due,
+            "status": status,
+            **(answered if status == FollowUp.Status.ANSWERED else {}),
+        },
     )
+    return followup
 
 
 def test_patient_timeline_and_flag_page_use_a_constant_number_of_queries(clinician_client, clinic, count_queries):

@@ -147,6 +147,7 @@ class Command(BaseCommand):
             # added and the rate slowed; vitals and rate steps recorded by the nurse; an infusion that
             # ended two hours ago (its first follow-up is due), and the next one planned.
             patient.indication = User.Indication.RRMS_DMT_FAILED
+            patient.birth_year, patient.weight_kg = 1979, Decimal("68")
             for months_ago in (4, 3, 2, 1):
                 start = now - timedelta(days=30 * months_ago, hours=2)
                 premed = months_ago <= 2
@@ -166,6 +167,8 @@ class Command(BaseCommand):
             # Sam: after last week's Gamunex-C, a painful swollen leg two days later: an open severe event, and
             # the next infusion tomorrow shows "plan needed".
             patient.indication = User.Indication.PREGNANCY
+            # Postpartum: a clot risk, so extra follow-up at +48 h and +120 h (reactions/domain/followup_risk.py).
+            patient.birth_year, patient.weight_kg, patient.pregnancy_postpartum = 1991, Decimal("62"), True
             earlier = self._given(patient, now - timedelta(days=35), Infusion.Product.GAMUNEX_C, "G7731A")
             self._report(
                 earlier,
@@ -246,7 +249,7 @@ class Command(BaseCommand):
                 decision=InfusionPlan.Decision.SLOWER_RATE,
                 note="Start at 0.5 mL/kg/h, no faster than 2; two litres of fluids the day before.",
             )
-        patient.save(update_fields=["indication"])
+        patient.save(update_fields=["indication", "birth_year", "weight_kg", "pregnancy_postpartum"])
         return True
 
     def _nursing(self, infusion: Infusion, nurse: User, *, top_rate: Decimal, fever: bool = False) -> None:
