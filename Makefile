@@ -25,8 +25,9 @@ install-test: $(VENV)/.test-installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo queues e-mails (a lot signal) as it seeds: their links must point where `make run` serves.
 seed: migrate
-	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	WEB_PORT=$(PORT) $(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 
 ## Start web (http://127.0.0.1:$(PORT), default 8000), Celery worker and beat with the demo data, on the
 ## embedded default. Every process gets WEB_PORT, so e-mail links (SITE_URL) point where the web serves.

@@ -72,6 +72,15 @@ def test_make_run_on_another_port_serves_there_and_the_e_mails_link_there(tmp_pa
     assert served.stdout.strip() == "127.0.0.1:8123"
 
 
+def test_the_demo_seeds_its_emails_with_links_to_the_served_port():
+    """seed_demo queues e-mails (the lot signal) before web, worker and beat start: it gets the port too."""
+    result = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    (line,) = [line for line in result.stdout.splitlines() if "seed_demo" in line]
+    assert shlex.split(line)[0] == "WEB_PORT=8123"
+
+
 def test_an_explicit_site_url_wins(tmp_path):
     env = _clean_env(tmp_path, **_make_run_env("8123"), SITE_URL="https://ivigtrack.example.org/")
     assert _site_url(env) == "https://ivigtrack.example.org"
