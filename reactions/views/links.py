@@ -186,7 +186,7 @@ def _followup_preferences(
         form = FollowupPreferenceForm(request.POST)
         if form.is_valid():
             services.accounts.patient_followups_set(patient=patient, choice=form.cleaned_data["choice"])
-            messages.success(request, _("Your follow-up e-mail setting is saved."))
+            messages.success(request, _("Your follow-up message setting is saved."))
             return redirect(request.path)
     return render(request, template, {"patient": patient, **extra})
 
