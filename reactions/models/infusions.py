@@ -92,6 +92,11 @@ class Infusion(models.Model):
     def is_given(self) -> bool:
         return self.status == self.Status.GIVEN
 
+    @property
+    def has_started(self) -> bool:
+        """Symptoms can be reported from the infusion's start on (a planned one has nothing to report yet)."""
+        return self.started_at <= timezone.now()
+
 
 class Vitals(models.Model):
     """Blood pressure, pulse and temperature recorded during a clinic or home-nurse infusion."""

@@ -157,7 +157,7 @@ def infusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_create(request: HttpRequest, pk: int) -> HttpResponse:
     infusion = _get_infusion_for_patient(request, pk)
-    if infusion.started_at > timezone.now():
+    if not infusion.has_started:
         messages.info(request, _("You can report how you feel once this infusion has started."))
         return redirect("infusion_detail", pk=infusion.pk)
     form = ReactionReportForm(bound_data(request), infusion=infusion)

@@ -164,6 +164,10 @@ def test_a_caregiver_logs_an_infusion_for_the_patient(patient, helped):
     page = client.get(reverse("infusion_detail", args=[infusion.pk])).content.decode()
     assert reverse("infusion_edit", args=[infusion.pk]) in page
     assert reverse("infusion_delete", args=[infusion.pk]) not in page  # the patient's own decision
+    # The home page asks the caregiver about the patient, not about themselves.
+    home = client.get(reverse("home")).content.decode()
+    assert f"How is {patient.get_short_name()} since the infusion on" in home
+    assert "How are you since your infusion" not in home
 
 
 def test_removing_a_caregiver_ends_their_access_at_once_even_in_an_open_session(patient, patient_client, helped):

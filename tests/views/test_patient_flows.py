@@ -333,3 +333,13 @@ def test_a_planned_infusion_due_today_comes_before_asking_about_a_recent_one(pat
     InfusionFactory(patient=patient, status="planned", started_at=timezone.now() + timedelta(days=30), ended_at=None)
     action = selectors.patient_home.patient_next_action(patient=patient)
     assert (action.kind, action.infusion) == (selectors.patient_home.NextAction.CONFIRM_PLANNED, planned)
+
+
+def test_a_planned_infusion_offers_no_report_until_it_has_started(patient_client, patient):
+    start = timezone.now() + timedelta(days=3)
+    planned = InfusionFactory(patient=patient, status=Infusion.Status.PLANNED, started_at=start, ended_at=None)
+    page = patient_client.get(reverse("infusion_detail", args=[planned.pk])).content.decode()
+    assert reverse("report_create", args=[planned.pk]) not in page
+    given = InfusionFactory(patient=patient)
+    page = patient_client.get(reverse("infusion_detail", args=[given.pk])).content.decode()
+    assert reverse("report_create", args=[given.pk]) in page
