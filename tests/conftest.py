@@ -14,6 +14,8 @@ from reactions.channels.sms.locmem import outbox as sms_outbox
 from reactions.models import CareLink
 from reactions.views.decorators import CARE_PATIENT_SESSION_KEY
 from tests.factories import ClinicAdminFactory, ClinicFactory, ClinicianFactory, PatientFactory
+from tests.push_service import PushService
+from tests.smtp import SmtpListener
 
 PASSWORD = "correct-horse-battery"
 
@@ -131,3 +133,31 @@ def count_queries():
         return len(ctx.captured_queries)
 
     return count
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback, and this process's e-mail sent to it (tests/integration has its own, for
+    the worker processes)."""
+    listener = SmtpListener().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.port
+    yield listener
+    listener.stop()
+
+
+@pytest.fixture
+def own_vapid_key(settings, tmp_path):
+    """Each test signs web pushes with a key of its own, made in its own VAR_DIR, as the embedded default does."""
+    settings.VAPID_PRIVATE_KEY = ""
+    settings.VAPID_PUBLIC_KEY = ""
+    settings.VAPID_SUBJECT = ""
+    settings.VAPID_KEY_FILE = tmp_path / "var" / "vapid" / "private.pem"
+
+
+@pytest.fixture
+def push_service():
+    """A push service on loopback that checks VAPID and decrypts what it is sent (tests/push_service.py)."""
+    service = PushService().start()
+    yield service
+    service.stop()

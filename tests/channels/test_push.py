@@ -21,25 +21,9 @@ from tests.factories import InfusionFactory, PatientFactory, make_report
 from tests.push_service import Device, PushService, b64url
 from tests.smtp import _free_port
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
 
 URL = "https://ivigtrack.example.test/f/token/"
-
-
-@pytest.fixture(autouse=True)
-def _own_vapid_key(settings, tmp_path):
-    """Each test signs with a key of its own, made in its own VAR_DIR, as the embedded default does."""
-    settings.VAPID_PRIVATE_KEY = ""
-    settings.VAPID_PUBLIC_KEY = ""
-    settings.VAPID_SUBJECT = ""
-    settings.VAPID_KEY_FILE = tmp_path / "var" / "vapid" / "private.pem"
-
-
-@pytest.fixture
-def push_service():
-    service = PushService().start()
-    yield service
-    service.stop()
 
 
 def _subscribe(service: PushService, user, *, answer: int | None = None) -> PushSubscription:

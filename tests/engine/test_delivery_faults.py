@@ -26,7 +26,6 @@ from tests.factories import (
     make_report,
     make_severe_flag,
 )
-from tests.smtp import SmtpListener
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +33,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def clinic():
     return clinic_for_engine_tests()
-
-
-@pytest.fixture
-def smtp(settings):
-    listener = SmtpListener().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.port
-    yield listener
-    listener.stop()
 
 
 def _prompted_patient(clinic, email="gone@example.test"):

@@ -24,7 +24,6 @@ from tests.factories import (
     clinic_for_engine_tests,
     make_report,
 )
-from tests.smtp import SmtpListener
 
 pytestmark = pytest.mark.django_db
 
@@ -276,15 +275,6 @@ def test_daily_reminder_once_a_day_only_when_something_is_open():
 
 
 # --- Delivery: real SMTP -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp(settings):
-    listener = SmtpListener().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.port
-    yield listener
-    listener.stop()
 
 
 def _one_pending_email(open_clinic) -> OutboundEmail:

@@ -12,25 +12,10 @@ from django.utils import timezone
 from reactions import engine, services
 from reactions.models import FollowUp, OutboundEmail, PushSubscription
 from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests
-from tests.push_service import PushService
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
 
 EMAIL, PUSH = OutboundEmail.Channel.EMAIL, OutboundEmail.Channel.PUSH
-
-
-@pytest.fixture(autouse=True)
-def _own_vapid_key(settings, tmp_path):
-    settings.VAPID_PRIVATE_KEY = ""
-    settings.VAPID_PUBLIC_KEY = ""
-    settings.VAPID_KEY_FILE = tmp_path / "var" / "vapid" / "private.pem"
-
-
-@pytest.fixture
-def push_service():
-    service = PushService().start()
-    yield service
-    service.stop()
 
 
 def _prompted_with_a_device(push_service, *, answer=None, **patient_fields):

@@ -22,7 +22,6 @@ from tests.factories import (
     make_caregiver,
     make_planned_infusion,
 )
-from tests.smtp import SmtpListener
 from tests.twilio_api import TwilioApi
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +41,6 @@ def twilio(settings):
     settings.SMS_URL = api.sms_url()
     yield api
     api.stop()
-
-
-@pytest.fixture
-def smtp(settings):
-    listener = SmtpListener().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.port
-    yield listener
-    listener.stop()
 
 
 def _prompted(clinic, **patient_fields):

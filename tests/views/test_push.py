@@ -17,19 +17,13 @@ from reactions.models import PushSubscription
 from tests.factories import InfusionFactory, make_report
 from tests.push_service import Device
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
 
 ENDPOINT = "https://fcm.googleapis.com/fcm/send/dGhpcy1kZXZpY2U:APA91bH"
 ANDROID_CHROME = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Mobile Safari/537.36"
 )
-
-
-@pytest.fixture(autouse=True)
-def _own_vapid_key(settings, tmp_path):
-    settings.VAPID_PRIVATE_KEY = ""
-    settings.VAPID_KEY_FILE = tmp_path / "vapid" / "private.pem"
 
 
 def _subscription(endpoint: str = ENDPOINT) -> dict[str, str]:
