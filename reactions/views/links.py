@@ -144,14 +144,16 @@ def checkin_answer(request: HttpRequest, token: str) -> HttpResponse:
     return checkin_page(request, followup, action=reverse("checkin_answer", args=[token]))
 
 
-def checkin_page(request: HttpRequest, followup: FollowUp, *, action: str) -> HttpResponse:
-    """The check-in page, from the e-mail's link or in the app: the question, then what was recorded."""
+def checkin_page(
+    request: HttpRequest, followup: FollowUp, *, action: str, caregiver: User | None = None
+) -> HttpResponse:
+    """The check-in page, from the e-mail's link or in the app (`caregiver`: who answers for the patient there):
+    the question, then what was recorded."""
     context = {"followup": followup, "infusion": followup.infusion, "clinic": followup.patient.clinic}
     if not services.checkins.checkin_is_answerable(followup=followup):
         return render(request, "reactions/checkin_done.html", {**context, "recorded": False})
     form = CheckInForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
-        caregiver = request.user if request.user.is_authenticated and request.user.is_caregiver else None
         recorded = services.checkins.checkin_answer(followup=followup, answered_by=caregiver, **form.service_kwargs())
         # Rendered, not redirected: from an e-mail, the result must not be reachable without the token.
         return render(request, "reactions/checkin_done.html", {**context, "recorded": recorded})

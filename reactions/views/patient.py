@@ -84,7 +84,9 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
         patient=request.patient,
         kind=FollowUp.Kind.PRE_INFUSION,
     )
-    return checkin_page(request, followup, action=reverse("checkin", args=[pk]))
+    return checkin_page(
+        request, followup, action=reverse("checkin", args=[pk]), caregiver=request.care_link and request.user
+    )
 
 
 def _get_infusion_for_patient(request: HttpRequest, pk: int) -> Infusion:

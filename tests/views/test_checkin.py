@@ -13,6 +13,7 @@ from tests.factories import (
     InfusionFactory,
     PatientFactory,
     clinic_for_engine_tests,
+    make_caregiver,
     make_planned_infusion,
     make_severe_flag,
 )
@@ -133,3 +134,17 @@ def test_the_clinician_deciding_a_plan_sees_the_check_in(patient, clinician):
     for url in (reverse("infusion_plan", args=[infusion.pk]), reverse("flag_detail", args=[flag.pk])):
         page = client.get(url).content.decode()
         assert CHECK in page and "not answered" in page, url
+
+
+def test_a_caregiver_answers_the_check_in_in_the_app_and_it_says_who_answered(patient):
+    caregiver, _link = make_caregiver(patient)
+    infusion = make_planned_infusion(patient)
+    response = _client_for(caregiver).post(reverse("checkin", args=[_checkin(infusion).pk]), {"answer": "all_well"})
+    assert "noted: all well" in response.content.decode()
+    assert (_checkin(infusion).answer, _checkin(infusion).answered_by) == ("all_well", caregiver)
+
+
+def test_the_patients_own_answer_names_no_caregiver(patient):
+    infusion = make_planned_infusion(patient)
+    _client_for(patient).post(reverse("checkin", args=[_checkin(infusion).pk]), {"answer": "all_well"})
+    assert (_checkin(infusion).answer, _checkin(infusion).answered_by) == ("all_well", None)
