@@ -141,32 +141,41 @@ def followup_from_token(*, token: str) -> FollowUp:
     )
     if followup is None:
         raise LinkError(InvitationProblem.INVALID)
-    followup.answering_caregiver = None
-    if "r" in payload:
-        link = (
-            CareLink.objects.active()
-            .select_related("caregiver")
-            .filter(patient_id=followup.patient_id, caregiver_id=payload["r"], caregiver__is_active=True)
-            .first()
-        )
-        if link is None:
-            security_logger.warning(
-                "Refused follow-up link: caregiver %s no longer cares for this patient", payload["r"]
-            )
-            raise LinkError(InvitationProblem.INVALID)
-        followup.answering_caregiver = link.caregiver
+    followup.answering_caregiver = _caregiver_of(followup, payload.get("r"), kind="follow-up")
     return followup
+
+
+def _caregiver_of(followup: FollowUp, caregiver_id: int | None, *, kind: str) -> User | None:
+    """The caregiver a link names, if it names one, checked against a live care link (removing a caregiver, or
+    their stepping down, ends every link they were sent at once); None for the patient's own link."""
+    if caregiver_id is None:
+        return None
+    link = (
+        CareLink.objects.active()
+        .select_related("caregiver")
+        .filter(patient_id=followup.patient_id, caregiver_id=caregiver_id, caregiver__is_active=True)
+        .first()
+    )
+    if link is None:
+        security_logger.warning("Refused %s link: caregiver %s no longer cares for this patient", kind, caregiver_id)
+        raise LinkError(InvitationProblem.INVALID)
+    return link.caregiver
 
 
 CHECKIN_SALT = "reactions.checkin"
 
 
-def checkin_token(*, followup: FollowUp) -> str:
-    return signing.dumps({"c": followup.pk}, salt=CHECKIN_SALT)
+def checkin_token(*, followup: FollowUp, recipient: User | None = None) -> str:
+    """The key of one day-before check-in's page; a caregiver's copy names them, as a prompt's does."""
+    payload: dict[str, int] = {"c": followup.pk}
+    if recipient is not None and recipient.pk != followup.patient_id:
+        payload["r"] = recipient.pk
+    return signing.dumps(payload, salt=CHECKIN_SALT)
 
 
 def checkin_from_token(*, token: str) -> FollowUp:
-    """The day-before check-in this link names (its own salt: a prompt's link cannot open it, nor it one)."""
+    """The day-before check-in this link names (its own salt: a prompt's link cannot open it, nor it one);
+    `followup.answering_caregiver` is the caregiver whose copy it was (or None)."""
     payload = _load_token(token, salt=CHECKIN_SALT, max_age=settings.FOLLOWUP_LINK_MAX_AGE, kind="check-in")
     followup = (
         FollowUp.objects.select_related("infusion", "patient__clinic")
@@ -175,6 +184,7 @@ def checkin_from_token(*, token: str) -> FollowUp:
     )
     if followup is None:
         raise LinkError(InvitationProblem.INVALID)
+    followup.answering_caregiver = _caregiver_of(followup, payload.get("r"), kind="check-in")
     return followup
 
 
@@ -243,17 +253,12 @@ def followup_links(followup: FollowUp, recipient: User | None = None) -> dict[st
 
 
 def checkin_links(followup: FollowUp, recipient: User | None = None) -> dict[str, str]:
-    """The links of one recipient's copy of a day-before check-in (the patient's by default).
-
-    A caregiver's copy links to the signed-in check-in page rather than carrying a token: their answer is then
-    checked against a live care link, and stops working the moment the patient removes them.
-    """
-    recipient = recipient or followup.patient
-    if recipient.is_caregiver:
-        checkin_url = settings.SITE_URL + reverse("checkin", args=[followup.pk])
-    else:
-        checkin_url = settings.SITE_URL + reverse("checkin_answer", args=[checkin_token(followup=followup)])
-    return {"checkin_url": checkin_url, "preferences_url": preferences_url(recipient)}
+    """The links of one recipient's copy of a day-before check-in (the patient's by default)."""
+    token = checkin_token(followup=followup, recipient=recipient)
+    return {
+        "checkin_url": settings.SITE_URL + reverse("checkin_answer", args=[token]),
+        "preferences_url": preferences_url(recipient or followup.patient),
+    }
 
 
 def preferences_url(user: User) -> str:
@@ -267,11 +272,14 @@ def preferences_url(user: User) -> str:
 # --- Short links, for texts and notifications ----------------------------------------------------------
 #
 # A text has no room for a signed token of 60 characters. A short link names one follow-up (or one
-# patient's settings), the hour it was made and a 64-bit HMAC of both: /s/f3k-2Xc1-Ab3xY9…. Opening it only
-# redirects to the same signed page the e-mail's link opens, so it records nothing either.
+# patient's settings), the caregiver whose copy it is if it is one, the hour it was made and a 64-bit HMAC
+# of all that: /s/f3k-2Xc1-Ab3xY9… (a caregiver's: /s/f3k_7q-2Xc1-…). Opening it only redirects to the same
+# signed page the e-mail's link opens, so it records nothing either.
 
 SHORT_LINK_SALT = "reactions.short-link"
 _BASE62 = string.digits + string.ascii_letters
+# Between the row's id and the caregiver's: neither base 62 nor the "-" that ends the head.
+_RECIPIENT_SEPARATOR = "_"
 
 
 class ShortLinkKind(StrEnum):
@@ -301,14 +309,18 @@ def _short_signature(payload: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def short_token(*, kind: ShortLinkKind, pk: int, now: float | None = None) -> str:
+def short_token(*, kind: ShortLinkKind, pk: int, recipient_id: int | None = None, now: float | None = None) -> str:
+    """`recipient_id`: the caregiver whose copy of a follow-up or check-in this is (None: the patient's)."""
     hours = int((now if now is not None else time.time()) // 3600)
-    payload = f"{kind}{_b62(pk)}-{_b62(hours)}"
+    head = f"{kind}{_b62(pk)}"
+    if recipient_id is not None:
+        head += _RECIPIENT_SEPARATOR + _b62(recipient_id)
+    payload = f"{head}-{_b62(hours)}"
     return f"{payload}-{_short_signature(payload)}"
 
 
-def short_url(*, kind: ShortLinkKind, pk: int) -> str:
-    return settings.SITE_URL + reverse("short_link", args=[short_token(kind=kind, pk=pk)])
+def short_url(*, kind: ShortLinkKind, pk: int, recipient_id: int | None = None) -> str:
+    return settings.SITE_URL + reverse("short_link", args=[short_token(kind=kind, pk=pk, recipient_id=recipient_id)])
 
 
 def short_link_target(*, token: str) -> str:
@@ -319,7 +331,9 @@ def short_link_target(*, token: str) -> str:
         security_logger.warning("Refused short link: bad signature (tampered or truncated)")
         raise LinkError(InvitationProblem.INVALID)
     head, _sep, hours = payload.partition("-")
-    kind, pk = ShortLinkKind(head[0]), _from_b62(head[1:])
+    kind = ShortLinkKind(head[0])
+    pk_text, _sep, recipient_text = head[1:].partition(_RECIPIENT_SEPARATOR)
+    pk, recipient_id = _from_b62(pk_text), (_from_b62(recipient_text) if recipient_text else None)
     max_age = (
         settings.EMAIL_PREFERENCES_LINK_MAX_AGE if kind == ShortLinkKind.PREFERENCES else settings.FOLLOWUP_LINK_MAX_AGE
     )
@@ -327,16 +341,16 @@ def short_link_target(*, token: str) -> str:
     if time.time() - _from_b62(hours) * 3600 > max_age + 3600:
         security_logger.warning("Refused short link: expired")
         raise LinkError(InvitationProblem.EXPIRED)
-    if kind == ShortLinkKind.FOLLOWUP:
-        followup = FollowUp.objects.select_related("patient").filter(pk=pk, kind=FollowUp.Kind.PROMPT).first()
+    if kind in (ShortLinkKind.FOLLOWUP, ShortLinkKind.CHECKIN):
+        followup_kind = FollowUp.Kind.PROMPT if kind == ShortLinkKind.FOLLOWUP else FollowUp.Kind.PRE_INFUSION
+        followup = FollowUp.objects.filter(pk=pk, kind=followup_kind).first()
         if followup is None:
             raise LinkError(InvitationProblem.INVALID)
-        return reverse("followup_answer", args=[followup_token(followup=followup)])
-    if kind == ShortLinkKind.CHECKIN:
-        checkin = FollowUp.objects.filter(pk=pk, kind=FollowUp.Kind.PRE_INFUSION).first()
-        if checkin is None:
-            raise LinkError(InvitationProblem.INVALID)
-        return reverse("checkin_answer", args=[checkin_token(followup=checkin)])
+        # A removed caregiver's texted link is refused here already, not only by the page it leads to.
+        recipient = _caregiver_of(followup, recipient_id, kind="short")
+        if kind == ShortLinkKind.FOLLOWUP:
+            return reverse("followup_answer", args=[followup_token(followup=followup, recipient=recipient)])
+        return reverse("checkin_answer", args=[checkin_token(followup=followup, recipient=recipient)])
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None:
         raise LinkError(InvitationProblem.INVALID)

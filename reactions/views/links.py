@@ -15,13 +15,13 @@ from django.views.decorators.http import require_http_methods
 from reactions import services
 from reactions.forms.accounts import (
     AcceptInvitationForm,
-    ChannelsForm,
     FollowupPreferenceForm,
 )
 from reactions.forms.checkins import CheckInForm
 from reactions.forms.reports import ReactionReportForm
 from reactions.models import FollowUp, User
 from reactions.signin import allow_first_device
+from reactions.views.choices import channels_choice
 from reactions.views.decorators import bound_data, caregiver_audit, reporter_kwargs
 
 
@@ -141,7 +141,10 @@ def checkin_answer(request: HttpRequest, token: str) -> HttpResponse:
         followup = services.links.checkin_from_token(token=token)
     except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
-    return checkin_page(request, followup, action=reverse("checkin_answer", args=[token]))
+    caregiver = followup.answering_caregiver
+    request.helping = followup.patient if caregiver else None
+    response = checkin_page(request, followup, action=reverse("checkin_answer", args=[token]), caregiver=caregiver)
+    return _as_caregiver_audited(request, followup, response, "day-before check-in")
 
 
 def checkin_page(
@@ -168,21 +171,16 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
         patient = services.links.user_from_email_preferences_token(token=token)
     except services.links.LinkError as error:
         return render(request, "reactions/link_problem.html", {"problem": error.problem}, status=400)
-    return _followup_preferences(request, patient, template="reactions/email_preferences.html")
+    return followup_preferences(request, patient, template="reactions/email_preferences.html")
 
 
-def _followup_preferences(
+def followup_preferences(
     request: HttpRequest, patient: User, *, template: str, extra: dict[str, Any] | None = None
 ) -> HttpResponse:
-    channels_form = ChannelsForm(request.POST if "channels" in request.POST else None, patient=patient)
-    if channels_form.is_bound and channels_form.is_valid():
-        services.accounts.patient_channels_set(
-            patient=patient,
-            notify_email=channels_form.cleaned_data["notify_email"],
-            notify_sms=channels_form.cleaned_data["notify_sms"],
-        )
-        messages.success(request, _("How we send your follow-up messages is saved."))
-        return redirect(request.path)
+    """The patient's channels and their follow-ups' pause or stop, on the profile or from an e-mail's link."""
+    channels_form, saved = channels_choice(request, patient)
+    if saved:
+        return saved
     extra = {"channels_form": channels_form, **(extra or {})}
     if request.method == "POST" and "choice" in request.POST:
         form = FollowupPreferenceForm(request.POST)

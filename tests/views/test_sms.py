@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from reactions import services
 from reactions.models import FollowUp, User
 from reactions.services.links import ShortLinkKind, short_token
-from tests.factories import InfusionFactory, PatientFactory
+from tests.factories import InfusionFactory, PatientFactory, make_caregiver
 from tests.twilio_api import AUTH_TOKEN, TwilioApi
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,41 @@ def test_an_expired_short_link_says_so(prompted, settings):
     assert response.status_code == 400 and "expired" in response.content.decode()
     settings.FOLLOWUP_LINK_MAX_AGE = 30 * 24 * 3600
     assert Client().get(reverse("short_link", args=[token])).status_code == 302
+
+
+def test_a_caregivers_short_link_opens_their_copy_of_the_prompt(patient, prompted):
+    caregiver, _link = make_caregiver(patient, full_name="Chris Carer")
+    token = short_token(kind=ShortLinkKind.FOLLOWUP, pk=prompted.pk, recipient_id=caregiver.pk)
+    response = Client().get(reverse("short_link", args=[token]))
+    assert response.status_code == 302
+    followup_token = response.url.split("/")[2]
+    assert services.links.followup_from_token(token=followup_token).answering_caregiver == caregiver
+    page = Client().get(response.url).content.decode()
+    assert f"You are helping {patient.get_short_name()}" in page
+
+
+def test_a_short_link_naming_someone_who_is_not_the_patients_caregiver_is_refused(patient, prompted, caplog):
+    stranger, _link = make_caregiver(PatientFactory(clinic=patient.clinic))
+    token = short_token(kind=ShortLinkKind.FOLLOWUP, pk=prompted.pk, recipient_id=stranger.pk)
+    with caplog.at_level(logging.WARNING, logger="reactions.security"):
+        response = Client().get(reverse("short_link", args=[token]))
+    assert response.status_code == 400 and "no longer cares for this patient" in caplog.text
+
+
+def test_the_caregiver_in_a_short_link_is_signed(patient, prompted):
+    caregiver, _link = make_caregiver(patient)
+    other, _other_link = make_caregiver(patient)
+    now = timezone.now().timestamp()
+    theirs = short_token(kind=ShortLinkKind.FOLLOWUP, pk=prompted.pk, recipient_id=caregiver.pk, now=now)
+    signature = theirs[-11:]
+    # Another caregiver's, or the patient's own (no caregiver), under the first caregiver's signature: refused.
+    for payload_of in (
+        short_token(kind=ShortLinkKind.FOLLOWUP, pk=prompted.pk, recipient_id=other.pk, now=now),
+        short_token(kind=ShortLinkKind.FOLLOWUP, pk=prompted.pk, now=now),
+    ):
+        forged = payload_of[:-11] + signature
+        assert forged != theirs
+        assert Client().get(reverse("short_link", args=[forged])).status_code == 400
 
 
 def test_a_short_link_is_short(prompted, settings):
