@@ -34,17 +34,31 @@ def gsm_length(text: str) -> int:
     return length
 
 
+@pytest.mark.parametrize("for_someone", [False, True], ids=["patient", "caregiver"])
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))
-def test_each_text_is_one_sms_in_each_language(settings, kind, language):
+def test_each_text_is_one_sms_in_each_language(settings, kind, language, for_someone):
     settings.SITE_URL = LONG_SITE
-    patient = PatientFactory(language=language)
-    # A large follow-up id: the link is as long as it will be for years.
-    link = services.links.short_url(kind=services.links.ShortLinkKind.FOLLOWUP, pk=10**7)
-    text = render_short("sms", TEMPLATES[kind], {"recipient": patient, "link": link})
+    recipient = PatientFactory(language=language)
+    # A large follow-up id (and caregiver id, on a caregiver's copy): the link is as long as it will be for years.
+    link = services.links.short_url(
+        kind=services.links.ShortLinkKind.FOLLOWUP, pk=10**7, recipient_id=10**7 if for_someone else None
+    )
+    context = {"recipient": recipient, "link": link, "for_someone": for_someone}
+    text = render_short("sms", TEMPLATES[kind], context)
     assert link in text and text.startswith("ivigtrack")
     assert ("PARAR" if language == "es" else "STOP") in text
-    assert gsm_length(text) <= 160, (len(text), text)
+    assert gsm_length(text) <= 160, (gsm_length(text), text)
+
+
+@pytest.mark.parametrize("channel", ["sms", "push"])
+@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_a_caregivers_copy_says_it_is_about_the_person_they_help(channel, kind):
+    recipient = PatientFactory(language="en")
+    theirs = render_short(channel, TEMPLATES[kind], {"recipient": recipient, "link": "L", "for_someone": True})
+    own = render_short(channel, TEMPLATES[kind], {"recipient": recipient, "link": "L", "for_someone": False})
+    assert "the person you help" in theirs
+    assert "you help" not in own
 
 
 def test_the_kinds_with_a_text_are_the_patient_messages():

@@ -35,23 +35,24 @@ _PATIENT_MESSAGE_KINDS = (
 def email_undeliverable(*, email: OutboundEmail) -> list[int]:
     """A message refused for good (or given up on): tell someone who can act.
 
-    A prompt or reminder to a patient, on any channel: sent again by e-mail when there is no e-mail copy
-    yet; left alone while another copy of it was delivered or may still be; otherwise (every channel
-    failed) the follow-up is marked undeliverable and the clinic sees "cannot reach patient" with the
-    reason. A caregiver's copy refused for good is only logged: the patient's own copies count.
+    A prompt or reminder, on any channel: sent again by e-mail to the same person when they have no e-mail
+    copy yet. Then, for the patient's own copies: left alone while another copy of it was delivered or may
+    still be; otherwise (every channel failed) the follow-up is marked undeliverable and the clinic sees
+    "cannot reach patient" with the reason. A caregiver's copy refused for good on every channel is only
+    logged: the patient's own copies count.
     An alert to a clinician: it goes at once to the clinic's other clinicians and admins.
     Returns the ids of messages to send at once.
     """
     if email.kind in _PATIENT_MESSAGE_KINDS and email.followup_id:
-        if not FollowUp.objects.filter(pk=email.followup_id, patient_id=email.to_user_id).exists():
-            logger.warning("%s %s to a caregiver refused for good", email.channel, email.pk)
-            return []
         fallback = message_email_fallback(failed=email)
         if fallback is not None:
             logger.warning(
                 "%s %s refused for good; its e-mail copy %s goes instead", email.channel, email.pk, fallback.pk
             )
             return [fallback.pk]
+        if not FollowUp.objects.filter(pk=email.followup_id, patient_id=email.to_user_id).exists():
+            logger.warning("%s %s to a caregiver refused for good", email.channel, email.pk)
+            return []
         if message_copies_alive(message=email):
             logger.warning("%s %s refused for good; another copy reaches the patient", email.channel, email.pk)
             return []

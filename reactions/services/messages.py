@@ -46,21 +46,11 @@ def _context(kind: str, followup: FollowUp, recipient: User) -> dict[str, Any]:
     return context
 
 
-def _short_link(kind: str, followup: FollowUp) -> str:
-    if kind == Kind.PRE_INFUSION:
-        return short_url(kind=ShortLinkKind.CHECKIN, pk=followup.pk)
-    return short_url(kind=ShortLinkKind.FOLLOWUP, pk=followup.pk)
-
-
-def recipient_channels(*, followup: FollowUp, recipient: User) -> list[Channel]:
-    """The channels one recipient gets a follow-up's messages by.
-
-    A caregiver gets e-mail only: a short link names the follow-up, not who holds it, so a text or a
-    notification would answer as the patient and outlive the caregiver's removal.
-    """
-    if recipient.pk != followup.patient_id:
-        return [Channel.EMAIL]
-    return channels_for(recipient)
+def _short_link(kind: str, followup: FollowUp, recipient: User) -> str:
+    """The texted or pushed link of one recipient's copy: a caregiver's names them, as their e-mail's links do."""
+    link_kind = ShortLinkKind.CHECKIN if kind == Kind.PRE_INFUSION else ShortLinkKind.FOLLOWUP
+    recipient_id = None if recipient.pk == followup.patient_id else recipient.pk
+    return short_url(kind=link_kind, pk=followup.pk, recipient_id=recipient_id)
 
 
 def render_short(channel: str, template: str, context: dict[str, Any]) -> str:
@@ -83,18 +73,23 @@ def message_build(*, kind: str, followup: FollowUp, channel: str, recipient: Use
             followup=followup,
             clinic=patient.clinic,
         )
-    link = _short_link(kind, followup)
-    body = render_short(channel, template, {"recipient": patient, "clinic": patient.clinic, "link": link})
+    link = _short_link(kind, followup, recipient)
+    context = {
+        "recipient": recipient,
+        "clinic": patient.clinic,
+        "link": link,
+        "for_someone": recipient.pk != patient.pk,
+    }
     return OutboundEmail(
         kind=kind,
         channel=channel,
-        to_user=patient,
-        body_short=body,
+        to_user=recipient,
+        body_short=render_short(channel, template, context),
         link=link,
         due_at=timezone.now(),
         followup=followup,
         clinic=patient.clinic,
-        **sender_for(channel).address(patient),
+        **sender_for(channel).address(recipient),
     )
 
 
@@ -103,7 +98,7 @@ def messages_build(*, kind: str, followup: FollowUp) -> list[OutboundEmail]:
     return [
         message_build(kind=kind, followup=followup, channel=channel, recipient=recipient)
         for recipient in prompt_recipients(followup.patient)
-        for channel in recipient_channels(followup=followup, recipient=recipient)
+        for channel in channels_for(recipient)
     ]
 
 
@@ -120,7 +115,8 @@ def message_email_fallback(*, failed: OutboundEmail) -> OutboundEmail | None:
     """The e-mail copy of a patient message refused for good on another channel, queued at once.
 
     None when there is nothing to do: an e-mail copy of this message exists already (sent, pending or
-    failed), the prompt was answered meanwhile, or the message is not a patient message about a follow-up.
+    failed), the prompt was answered meanwhile, the message is not a patient message about a follow-up, or
+    it was a caregiver's who no longer gets the patient's prompts.
     """
     if failed.channel == Channel.EMAIL or failed.kind not in TEMPLATES or failed.followup_id is None:
         return None
@@ -131,6 +127,8 @@ def message_email_fallback(*, failed: OutboundEmail) -> OutboundEmail | None:
     followup = FollowUp.objects.select_related("infusion", "patient__clinic").get(pk=failed.followup_id)
     if followup.status not in _STILL_WANTED:
         return None  # answered (or closed) meanwhile: no e-mail asks again
+    if failed.to_user_id != followup.patient_id and failed.to_user not in prompt_recipients(followup.patient):
+        return None  # a caregiver removed (or no longer getting prompts) while their text was on its way
     email = message_build(kind=failed.kind, followup=followup, channel=Channel.EMAIL, recipient=failed.to_user)
     email.save(force_insert=True)
     return email

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from reactions import engine, services
 from reactions.models import FollowUp, OutboundEmail, PushSubscription
-from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests
+from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests, make_caregiver
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
 
@@ -71,3 +72,28 @@ def test_a_busy_push_service_is_retried_with_backoff(push_service):
     assert (row.status, row.attempts) == (OutboundEmail.Status.PENDING, 1)
     assert row.due_at > timezone.now()
     assert not OutboundEmail.objects.filter(followup=followup, channel=EMAIL).exists()
+
+
+def test_a_caregiver_with_a_device_gets_their_own_notification_opening_their_copy(push_service):
+    patient = PatientFactory(clinic=clinic_for_engine_tests(), full_name="Alex Morgan")
+    caregiver, _link = make_caregiver(patient, full_name="Jo Carer", notify_email=False)
+    endpoint, device = push_service.subscribe()
+    services.push.push_subscribe(
+        user=caregiver, endpoint=endpoint, p256dh=device.p256dh, auth=device.auth, device_label="Firefox · Android"
+    )
+    now = timezone.now()
+    infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
+    services.followups.followups_sync(infusion=infusion)
+    engine.dispatcher.dispatch_due()
+
+    followup = infusion.followups.get(offset_hours=2)
+    theirs = OutboundEmail.objects.get(followup=followup, to_user=caregiver)
+    assert (theirs.channel, theirs.status) == (PUSH, "sent")
+    assert push_service.problems == []
+    (delivery,) = push_service.deliveries
+    assert delivery.payload["body"] == "A follow-up question about the person you help is waiting."
+    assert "Alex" not in delivery.payload["body"] and delivery.payload["url"] == theirs.link
+    # The e-mail goes to the patient only: the caregiver chose notifications alone.
+    assert [message.to for message in mail.outbox] == [[patient.email]]
+    opened = Client().get("/" + theirs.link.split("://", 1)[1].split("/", 1)[1], follow=True)
+    assert "You are helping Alex" in opened.content.decode()

@@ -123,13 +123,84 @@ def test_reminders_and_day_before_reminders_go_by_every_chosen_channel(clinic):
     assert planned.followups.get(kind=FollowUp.Kind.PRE_INFUSION).answer == ""
 
 
-def test_a_caregiver_of_a_patient_on_texts_gets_email_only(clinic):
-    """A short link names the follow-up, not who holds it: a caregiver's texted link would answer as the patient
-    and outlive their removal, so caregivers' copies go by e-mail."""
+CARER_MOBILE = "+447400654321"
+
+
+def _carer_on_texts(patient, **fields):
+    caregiver, link = make_caregiver(patient, email="carer@example.test", full_name="Jo Carer")
+    caregiver.phone, caregiver.notify_sms = CARER_MOBILE, True
+    for name, value in fields.items():
+        setattr(caregiver, name, value)
+    caregiver.save()
+    return caregiver, link
+
+
+def _opened(text_body):
+    """What opening a texted link shows: its redirect followed, as a phone's browser would."""
+    url = next(word for word in text_body.split() if "/s/" in word)
+    return Client().get("/" + url.split("://", 1)[1].split("/", 1)[1], follow=True)
+
+
+def test_a_caregiver_on_texts_gets_their_own_text_whose_link_answers_as_them(clinic, twilio):
     patient, followup = _prompted(clinic)
-    caregiver, _link = make_caregiver(patient, email="carer@example.test")
-    caregiver.phone, caregiver.notify_sms = MOBILE, True
-    caregiver.save(update_fields=["phone", "notify_sms"])
+    caregiver, _link = _carer_on_texts(patient)
+    engine.dispatcher.dispatch_due()
+    rows = OutboundEmail.objects.filter(followup=followup, kind=OutboundEmail.Kind.FOLLOWUP_PROMPT)
+    assert sorted(rows.values_list("to_user__email", "channel", "status")) == [
+        ("carer@example.test", EMAIL, "sent"),
+        ("carer@example.test", SMS, "sent"),
+        (patient.email, EMAIL, "sent"),
+        (patient.email, SMS, "sent"),
+    ]
+    assert twilio.problems == []
+    by_number = {message["To"]: message["Body"] for message in twilio.messages}
+    assert set(by_number) == {MOBILE, CARER_MOBILE}
+    theirs, own = by_number[CARER_MOBILE], by_number[MOBILE]
+    assert "the person you help" in theirs and "the person you help" not in own
+    assert "Jo" not in theirs and patient.get_short_name() not in theirs  # no name on a lock screen
+    assert rows.get(to_user=caregiver, channel=SMS).link in theirs
+
+    page = _opened(theirs)
+    assert page.status_code == 200 and f"You are helping {patient.get_short_name()}" in page.content.decode()
+    assert Client().post(page.redirect_chain[-1][0]).status_code == 200
+    followup.refresh_from_db()
+    assert (followup.status, followup.answered_by) == (FollowUp.Status.ANSWERED, caregiver)
+    # The patient's own text opens the patient's page, not the caregiver's.
+    assert "You are helping" not in _opened(own).content.decode()
+
+
+def test_a_removed_caregivers_texted_link_stops_working_at_once(clinic):
+    patient, followup = _prompted(clinic)
+    _caregiver, link = _carer_on_texts(patient)
+    engine.dispatcher.dispatch_due()
+    theirs = next(text.body for text in sms_outbox if text.to == CARER_MOBILE)
+    assert _opened(theirs).status_code == 200
+    services.caregivers.care_link_remove(link=link, by=patient)
+    refused = _opened(theirs)
+    assert refused.status_code == 400 and refused.redirect_chain == []
+    assert FollowUp.objects.get(pk=followup.pk).status == FollowUp.Status.PROMPTED
+
+
+def test_a_caregivers_day_before_text_opens_the_check_in_as_them(clinic):
+    patient = PatientFactory(clinic=clinic)
+    caregiver, _link = _carer_on_texts(patient, notify_email=False)
+    planned = make_planned_infusion(patient)
+    engine.dispatcher.dispatch_due()
+    (theirs,) = [text.body for text in sms_outbox if text.to == CARER_MOBILE]
+    assert "the person you help has an appointment tomorrow" in theirs
+    page = _opened(theirs)
+    assert "Any new symptoms, infection or fever since last time?" in page.content.decode()
+    assert f"You are helping {patient.get_short_name()}" in page.content.decode()
+    response = Client().post(page.redirect_chain[-1][0], {"answer": "all_well"})
+    assert response.status_code == 200
+    checkin = planned.followups.get(kind=FollowUp.Kind.PRE_INFUSION)
+    assert (checkin.answer, checkin.answered_by) == ("all_well", caregiver)
+
+
+def test_a_caregivers_stop_reply_stops_only_their_texts(clinic):
+    patient, followup = _prompted(clinic)
+    caregiver, _link = _carer_on_texts(patient)
+    services.sms.sms_reply_apply(from_number=CARER_MOBILE, body="STOP")
     engine.dispatcher.dispatch_due()
     rows = OutboundEmail.objects.filter(followup=followup, kind=OutboundEmail.Kind.FOLLOWUP_PROMPT)
     assert sorted(rows.values_list("to_user__email", "channel")) == [
@@ -137,6 +208,21 @@ def test_a_caregiver_of_a_patient_on_texts_gets_email_only(clinic):
         (patient.email, EMAIL),
         (patient.email, SMS),
     ]
+    assert [text.to for text in sms_outbox] == [MOBILE]
+    caregiver.refresh_from_db()
+    patient.refresh_from_db()
+    assert caregiver.sms_stopped_at is not None and patient.sms_stopped_at is None
+
+
+def test_a_caregivers_bad_number_falls_back_to_their_email_and_the_patient_is_not_flagged(clinic, twilio):
+    patient, followup = _prompted(clinic)
+    caregiver, _link = _carer_on_texts(patient, notify_email=False)
+    twilio.refuse[CARER_MOBILE] = 21614
+    engine.dispatcher.dispatch_due()
+    theirs = OutboundEmail.objects.filter(followup=followup, to_user=caregiver)
+    assert sorted(theirs.values_list("channel", "status")) == [(EMAIL, "sent"), (SMS, "failed")]
+    assert "carer@example.test" in [message.to[0] for message in mail.outbox]
+    assert not Flag.objects.filter(patient=patient).exists()
 
 
 def test_a_patient_who_chose_only_texts_gets_no_email(clinic):
@@ -297,3 +383,24 @@ def test_an_unreachable_sms_provider_holds_the_other_texts_but_not_the_emails(cl
     assert [(t.status, t.attempts) for t in texts] == [("pending", 1), ("pending", 0)]  # the second never tried
     assert "unreachable" in texts[0].last_error
     assert len(mail.outbox) == 2 and result.sent == 2
+
+
+def test_a_caregiver_removed_while_their_text_was_on_its_way_gets_no_email_instead(clinic):
+    patient, followup = _prompted(clinic)
+    caregiver, link = _carer_on_texts(patient, notify_email=False)
+    engine.dispatcher.followups_queue_due(now=timezone.now())
+    theirs = OutboundEmail.objects.get(followup=followup, to_user=caregiver)
+    # Claimed by a worker (no longer pending, so removal cannot cancel it), then the patient removes them.
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=theirs.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=now, lease_until=now + timedelta(minutes=5)
+    )
+    services.caregivers.care_link_remove(link=link, by=patient)
+    theirs.refresh_from_db()
+    assert theirs.status == OutboundEmail.Status.SENDING  # removal cancelled only what was still pending
+    OutboundEmail.objects.filter(pk=theirs.pk).update(
+        status=OutboundEmail.Status.FAILED, lease_until=None, last_error="Twilio 400 error 21614"
+    )
+    theirs.refresh_from_db()
+    assert engine.undeliverable.email_undeliverable(email=theirs) == []
+    assert not OutboundEmail.objects.filter(to_user=caregiver, channel=EMAIL).exists()
