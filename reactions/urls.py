@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("care/invitation/<str:token>/", caregivers.caregiver_invitation_accept, name="caregiver_invitation_accept"),
     path("care/", caregivers.care_home, name="care_home"),
+    path("care/account/", caregivers.care_account, name="care_account"),
     path("care/<int:pk>/choose/", caregivers.care_choose, name="care_choose"),
     path("care/<int:pk>/prompts/", caregivers.care_prompts, name="care_prompts"),
     path("care/<int:pk>/step-down/", caregivers.care_step_down, name="care_step_down"),

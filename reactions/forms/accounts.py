@@ -114,7 +114,8 @@ class FollowupPreferenceForm(forms.Form):
 
 
 class ChannelsForm(forms.Form):
-    """How a patient gets follow-up messages: e-mail, texts, or both. Texts need a mobile number on file."""
+    """How a patient (or a caregiver, for their copies) gets follow-up messages: e-mail, texts, or both.
+    Texts need a mobile number on file."""
 
     notify_email = forms.BooleanField(label=_("By e-mail"), required=False)
     notify_sms = forms.BooleanField(
@@ -123,18 +124,18 @@ class ChannelsForm(forms.Form):
         help_text=_("Texts hold no health details, only a link. They go to the phone number on your profile."),
     )
 
-    def __init__(self, *args: Any, patient: User, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"notify_email": patient.notify_email, "notify_sms": patient.notify_sms})
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"notify_email": user.notify_email, "notify_sms": user.notify_sms})
         super().__init__(*args, **kwargs)
-        self.patient = patient
+        self.user = user
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("notify_email") and not data.get("notify_sms"):
             raise forms.ValidationError(_("Choose at least one way to get your follow-up messages."))
-        if data.get("notify_sms") and not self.patient.phone:
+        if data.get("notify_sms") and not self.user.phone:
             self.add_error("notify_sms", _("Add your mobile number to your profile first."))
-        elif data.get("notify_sms") and not phones.can_receive_sms(self.patient.phone):
+        elif data.get("notify_sms") and not phones.can_receive_sms(self.user.phone):
             self.add_error("notify_sms", _("Your phone number cannot get texts. Add a mobile number to your profile."))
         return data
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from reactions.forms.accounts import PhoneForm
 from reactions.forms.common import CleanTextMixin
 from reactions.models import User
 
@@ -30,5 +31,15 @@ class CaregiverInviteForm(CleanTextMixin, forms.Form):
 
 class CarePromptsForm(forms.Form):
     receives_prompts = forms.BooleanField(
-        label=_("E-mail me the follow-up questions and reminders too"), required=False
+        label=_("Send me the follow-up questions and reminders too"),
+        required=False,
+        help_text=_("They come the ways you choose on your account page: e-mail, text message or notification."),
     )
+
+
+class CaregiverPhoneForm(PhoneForm):
+    """A caregiver's own number: for their texts only (a clinic calls the patient back, not them)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = _("Your mobile number, for text messages about the people you help.")

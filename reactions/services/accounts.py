@@ -130,14 +130,15 @@ def patient_followups_set(*, patient: User, choice: str) -> None:
     patient.save(update_fields=["followups_paused_until", "followups_stopped_at"])
 
 
-def patient_channels_set(*, patient: User, notify_email: bool, notify_sms: bool) -> None:
-    """How the patient gets follow-up messages (several at once); texts go to their phone number.
+def user_channels_set(*, user: User, notify_email: bool, notify_sms: bool) -> None:
+    """How a patient (or a caregiver, for their copies) gets follow-up messages, several at once; texts go to
+    their phone number.
 
     Choosing texts again does not undo a STOP texted from the phone: only START does, because the SMS
     provider refuses texts to that number until then.
     """
-    patient.notify_email, patient.notify_sms = notify_email, notify_sms
-    patient.save(update_fields=["notify_email", "notify_sms"])
+    user.notify_email, user.notify_sms = notify_email, notify_sms
+    user.save(update_fields=["notify_email", "notify_sms"])
 
 
 def _validate_fields(user: User, *names: str) -> None:

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,26 +23,23 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from reactions import selectors, services
 from reactions.channels.push import vapid_public_key
-from reactions.forms.accounts import (
-    LanguageForm,
-    PhoneForm,
-    TokenForm,
-)
+from reactions.forms.accounts import TokenForm
 from reactions.signin import FIRST_DEVICE_SESSION_KEY, allow_first_device, has_confirmed_device, may_enrol_device
+from reactions.views.choices import language_choice, phone_choice
 from reactions.views.decorators import bound_data, clinic_staff_required, patient_required
-from reactions.views.links import _followup_preferences
+from reactions.views.links import followup_preferences
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    language_form, saved = _language_choice(request)
+    language_form, saved = language_choice(request)
     if saved:
         return saved
-    phone_form, saved = _phone_choice(request)
+    phone_form, saved = phone_choice(request)
     if saved:
         return saved
-    return _followup_preferences(
+    return followup_preferences(
         request,
         request.user,
         template="reactions/profile.html",
@@ -56,37 +52,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _phone_choice(request: HttpRequest) -> tuple[PhoneForm, HttpResponse | None]:
-    """The patient's phone form; on a valid POST of it, the number saved and a redirect back."""
-    if request.method != "POST" or "phone" not in request.POST:
-        return PhoneForm(initial={"phone": request.user.phone}), None
-    form = PhoneForm(request.POST)
-    if not form.is_valid():
-        return form, None
-    services.accounts.user_set_phone(user=request.user, phone=form.cleaned_data["phone"])
-    messages.success(request, _("Your phone number is saved."))
-    return form, redirect(request.path)
-
-
-def _language_choice(request: HttpRequest) -> tuple[LanguageForm, HttpResponse | None]:
-    """The signed-in user's language form; on a valid POST of it, the choice saved and a redirect back."""
-    if request.method != "POST" or "language" not in request.POST:
-        return LanguageForm(instance=request.user), None
-    form = LanguageForm(request.POST, instance=request.user)
-    if not form.is_valid():
-        return form, None
-    services.accounts.user_set_language(user=request.user, language=form.cleaned_data["language"])
-    # Say it in the language just chosen (or the browser's, for "Browser's language").
-    with translation.override(request.user.language or translation.get_language_from_request(request)):
-        messages.success(request, _("Your language is saved."))
-    return form, redirect(request.path)
-
-
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
 def clinic_account(request: HttpRequest) -> HttpResponse:
     """A clinician's own account: the language of their pages and of the e-mails they get, and security."""
-    language_form, saved = _language_choice(request)
+    language_form, saved = language_choice(request)
     if saved:
         return saved
     return render(request, "reactions/clinic_account.html", {"language_form": language_form})

@@ -10,9 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reactions import selectors, services
+from reactions.channels import channels_for
+from reactions.channels.push import vapid_public_key
 from reactions.forms.accounts import AcceptInvitationForm
-from reactions.forms.caregivers import CaregiverInviteForm, CarePromptsForm
+from reactions.forms.caregivers import CaregiverInviteForm, CaregiverPhoneForm, CarePromptsForm
 from reactions.models import CaregiverInvitation, CareLink, User
+from reactions.views.choices import channels_choice, language_choice, phone_choice
 from reactions.views.decorators import CARE_PATIENT_SESSION_KEY, bound_data, caregiver_required, patient_required
 
 # --- The patient's side --------------------------------------------------------------------------------
@@ -129,7 +132,32 @@ def care_home(request: HttpRequest) -> HttpResponse:
         request.session[CARE_PATIENT_SESSION_KEY] = current = links[0].patient_id
     for link in links:
         link.prompts_form = CarePromptsForm(initial={"receives_prompts": link.receives_prompts})
-    return render(request, "reactions/care_home.html", {"links": links, "current": current})
+    context = {"links": links, "current": current, "channels": channels_for(request.user)}
+    return render(request, "reactions/care_home.html", context)
+
+
+@caregiver_required
+@require_http_methods(["GET", "POST"])
+def care_account(request: HttpRequest) -> HttpResponse:
+    """The caregiver's own account: language, mobile number, and how the questions they chose to get reach them
+    (e-mail, texts, notifications on their own devices). Nothing here is the patient's."""
+    language_form, saved = language_choice(request)
+    if saved:
+        return saved
+    phone_form, saved = phone_choice(request, form_class=CaregiverPhoneForm)
+    if saved:
+        return saved
+    channels_form, saved = channels_choice(request, request.user)
+    if saved:
+        return saved
+    context = {
+        "language_form": language_form,
+        "phone_form": phone_form,
+        "channels_form": channels_form,
+        "push_devices": selectors.push.push_devices(user=request.user),
+        "vapid_public_key": vapid_public_key(),
+    }
+    return render(request, "reactions/care_account.html", context)
 
 
 @caregiver_required
@@ -147,7 +175,7 @@ def care_prompts(request: HttpRequest, pk: int) -> HttpResponse:
     form = CarePromptsForm(request.POST)
     if form.is_valid():
         services.caregivers.care_link_set_prompts(link=link, receives_prompts=form.cleaned_data["receives_prompts"])
-        messages.success(request, _("Your e-mail setting is saved."))
+        messages.success(request, _("Your choice is saved."))
     return redirect("care_home")
 
 

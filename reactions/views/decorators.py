@@ -114,6 +114,19 @@ def reporter_kwargs(caregiver: User | None) -> dict[str, Any]:
     return {"source": ReportSource.CAREGIVER_APP, "entered_by": caregiver}
 
 
+def message_recipient_required(view: View) -> View:
+    """The own settings of someone who gets follow-up messages: a patient, or a caregiver for their copies."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (request.user.is_patient or request.user.is_caregiver):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def caregiver_required(view: View) -> View:
     @login_required
     @wraps(view)

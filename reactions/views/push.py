@@ -1,5 +1,5 @@
-"""A patient's devices for web push notifications: the page's script saves this device's subscription,
-and the profile removes a device."""
+"""The devices that get a patient's (or a caregiver's) notifications: the page's script saves this device's
+subscription, and the profile (the caregiver's account page) removes a device."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST
 from reactions import services
 from reactions.domain.push import device_label
 from reactions.forms.push import PushSubscriptionForm
-from reactions.views.decorators import patient_required
+from reactions.views.decorators import message_recipient_required
 
 
-@patient_required
+@message_recipient_required
 @require_POST
 def push_subscribe(request: HttpRequest) -> JsonResponse:
-    """Save the subscription static/js/push.js posts after the patient said yes (CSRF-protected)."""
+    """Save the subscription static/js/push.js posts after the user said yes (CSRF-protected)."""
     form = PushSubscriptionForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
@@ -28,10 +28,10 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": subscription.pk}, status=201)
 
 
-@patient_required
+@message_recipient_required
 @require_POST
 def push_subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.push.push_unsubscribe(user=request.user, subscription_id=pk):
         raise Http404
     messages.success(request, _("That device will get no more notifications."))
-    return redirect("profile")
+    return redirect("care_account" if request.user.is_caregiver else "profile")

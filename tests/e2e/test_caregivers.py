@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.helpers import check_page, link_in, phone_context, sign_in
+from tests.e2e.helpers import CLINIC_TZ, check_page, link_in, local_input, phone_context, sign_in
 from tests.e2e.stack import LiveStack
 
 CAREGIVER_EMAIL = "casey.carer@example.test"
@@ -52,6 +54,41 @@ def test_a_patient_invites_a_caregiver_who_reports_for_them(stack: LiveStack, br
     expect(carer.locator("main")).to_contain_text("Reported by Casey Carer (caregiver)")
     check_page(carer)
     shots(carer, "caregiver-report")
+
+    # Casey would rather get Sam's questions by text: their own number, on their own account page.
+    carer.locator(".nav-menu summary").click()  # a phone: the menu is folded
+    carer.locator(".nav-menu").get_by_role("link", name="Your account").click()
+    check_page(carer)
+    carer.get_by_label("Phone number").fill("07400 654321")
+    carer.get_by_role("button", name="Save phone number").click()
+    expect(carer.locator(".messages")).to_contain_text("Your phone number is saved.")
+    carer.get_by_label("By e-mail").uncheck()
+    carer.get_by_label("By text message").check()
+    carer.get_by_role("button", name="Save", exact=True).click()
+    expect(carer.locator(".messages")).to_contain_text("How we send your follow-up messages is saved.")
+    check_page(carer)
+    shots(carer, "caregiver-account")
+
+    # Casey logs Sam's infusion that ended 2½ hours ago: its +2 h question is due at once, and comes to
+    # Casey's phone as a text with a link of Casey's own.
+    carer.goto(f"{stack.base_url}/infusions/new/")
+    now = datetime.now(CLINIC_TZ)
+    carer.get_by_label("Given").check()
+    carer.locator("input[name=started_at]").fill(local_input(now - timedelta(hours=5, minutes=30)))
+    carer.locator("input[name=ended_at]").fill(local_input(now - timedelta(hours=2, minutes=30)))
+    carer.locator("select[name=product]").select_option("privigen")
+    carer.locator("input[name=lot_number]").fill("P100888")
+    carer.locator("input[name=dose_grams]").fill("35")
+    carer.locator("input[name=setting][value=clinic]").check()
+    carer.get_by_role("button", name=re.compile("save", re.IGNORECASE)).click()
+    expect(carer).to_have_url(re.compile(r"/infusions/\d+/$"))
+    text = _wait_for_text(stack, "+447400654321")
+    assert "the person you help" in text and "Sam" not in text
+    carer.goto(re.search(r"http://\S+/s/\S+", text).group(0))
+    expect(carer.locator(".helping-banner")).to_contain_text("You are helping Sam")
+    check_page(carer)
+    carer.get_by_role("button", name=re.compile("No new symptoms")).click()
+    expect(carer.locator("main")).to_contain_text(re.compile("thank", re.IGNORECASE))
     carer_context.close()
 
     # Sam sees who reported it.
@@ -59,3 +96,15 @@ def test_a_patient_invites_a_caregiver_who_reports_for_them(stack: LiveStack, br
     expect(patient.locator("main")).to_contain_text("Reported by Casey Carer (caregiver)")
     check_page(patient)
     patient_context.close()
+
+
+def _wait_for_text(stack: LiveStack, to: str, timeout: float = 30) -> str:
+    """The body of the first text to this number the stack's worker wrote under var/sms/ (the file backend)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted((stack.workdir / "var" / "sms").glob("*.txt")):
+            head, _blank, body = path.read_text(encoding="utf-8").partition("\n\n")
+            if f"To: {to}" in head.splitlines():
+                return body.strip()
+        time.sleep(0.3)
+    raise AssertionError(f"no text to {to} within {timeout} s")

@@ -252,3 +252,54 @@ def test_a_removed_caregivers_emailed_prompt_link_stops_working(patient, helped)
     assert Client().post(reverse("followup_answer", args=[token])).status_code == 400
     followup.refresh_from_db()
     assert followup.status == "prompted"
+
+
+def test_a_caregiver_chooses_texts_for_their_own_copies_on_their_account_page(patient, helped):
+    caregiver, _link, client = helped
+    page = client.get(reverse("care_account")).content.decode()
+    assert "Your mobile number" in page and "How we send your follow-up messages" in page
+    assert "Notifications" in page and 'src="/static/js/push.js"' in page
+    assert patient.full_name not in page  # their own account: nothing of the patient's
+
+    # Texts need a mobile number first.
+    refused = client.post(reverse("care_account"), {"channels": "1", "notify_email": "on", "notify_sms": "on"})
+    assert refused.status_code == 200 and "Add your mobile number" in refused.content.decode()
+    assert client.post(reverse("care_account"), {"phone": "07400 654321"}).status_code == 302
+    saved = client.post(reverse("care_account"), {"channels": "1", "notify_sms": "on"})
+    assert saved.status_code == 302 and saved.url == reverse("care_account")
+    caregiver.refresh_from_db()
+    patient.refresh_from_db()
+    assert (str(caregiver.phone), caregiver.notify_email, caregiver.notify_sms) == ("+447400654321", False, True)
+    assert (patient.notify_email, patient.notify_sms) == (True, False)  # the patient's own choice is untouched
+    assert "Text message" in client.get(reverse("care_home")).content.decode()
+
+
+def test_a_caregivers_account_page_says_when_they_texted_stop(helped):
+    caregiver, _link, client = helped
+    caregiver.phone, caregiver.notify_sms, caregiver.sms_stopped_at = "+447400654321", True, timezone.now()
+    caregiver.save()
+    page = client.get(reverse("care_account")).content.decode()
+    assert "You replied STOP to our texts" in page
+
+
+def test_a_removed_caregivers_emailed_check_in_link_stops_working(patient, helped):
+    caregiver, link, _client = helped
+    planned = services.infusions.infusion_create(
+        patient=patient,
+        logged_by=patient,
+        status="planned",
+        started_at=timezone.now() + timedelta(hours=23),
+        ended_at=None,
+        product="privigen",
+    )
+    checkin = planned.followups.get(kind="pre_infusion")
+    token = services.links.checkin_token(followup=checkin, recipient=caregiver)
+    assert (
+        f"You are helping {patient.get_short_name()}"
+        in Client().get(reverse("checkin_answer", args=[token])).content.decode()
+    )
+    services.caregivers.care_link_remove(link=link, by=patient)
+    assert Client().get(reverse("checkin_answer", args=[token])).status_code == 400
+    assert Client().post(reverse("checkin_answer", args=[token]), {"answer": "all_well"}).status_code == 400
+    checkin.refresh_from_db()
+    assert checkin.answer == ""

@@ -58,7 +58,7 @@ PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)  # holds no patient data
 POST_ONLY_PUBLIC = (405, 405, 405, 405, 405, 405, 405, 405)  # reads only what it is sent; CSRF-protected
 REDIRECT_TOKEN = (302, 302, 302, 302, 302, 302, 302, 302)  # a texted short link: only a redirect to a TOKEN page
 POST_ONLY_SIGNED = (405, 405, 405, 405, 405, 405, 405, 405)  # Twilio's webhook: its signature is the key
-PATIENT_POST_ONLY = (LOGIN, 405, 405, 404, 404, 404, 404, 404)
+RECIPIENT_POST_ONLY = (LOGIN, 405, 405, 404, 404, 404, 405, 405)  # anyone's own devices: a patient's or a caregiver's
 EXPECTED: dict[str, tuple] = {
     "home": (LOGIN, 200, 200, 302, 302, 302, 200, 200),
     "infusion_create": FOLLOW_UP,
@@ -69,8 +69,8 @@ EXPECTED: dict[str, tuple] = {
     "report_detail": OWNER_OR_CAREGIVER,
     "report_red_flags": POST_ONLY_PUBLIC,
     "profile": PATIENT_ONLY,
-    "push_subscribe": PATIENT_POST_ONLY,
-    "push_subscription_delete": PATIENT_POST_ONLY,
+    "push_subscribe": RECIPIENT_POST_ONLY,
+    "push_subscription_delete": RECIPIENT_POST_ONLY,
     "invitation_accept": TOKEN,
     "followup_answer": TOKEN,
     "followup_report": TOKEN,
@@ -115,6 +115,7 @@ EXPECTED: dict[str, tuple] = {
     "my_caregiver_invitation_withdraw": (LOGIN, 405, 405, 404, 404, 404, 404, 404),  # a POST, by a patient
     "caregiver_invitation_accept": TOKEN,  # says what to do whoever is signed in; only a POST accepts
     "care_home": CAREGIVER_ONLY,
+    "care_account": CAREGIVER_ONLY,
     "care_choose": CAREGIVER_POST_ONLY,
     "care_prompts": CAREGIVER_POST_ONLY,
     "care_step_down": (LOGIN, 404, 404, 404, 404, 404, 200, 404),

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from reactions.channels.push import vapid_public_key
 from reactions.models import PushSubscription
-from tests.factories import InfusionFactory, make_report
+from tests.factories import InfusionFactory, make_caregiver, make_report
 from tests.push_service import Device
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
@@ -151,3 +151,32 @@ def test_a_deleted_account_gets_no_more_notifications(clinic_admin, patient):
     deletion = services.accounts.deletion_request_create(patient=patient)
     services.accounts.deletion_confirm(deletion=deletion, by=clinic_admin)
     assert not PushSubscription.objects.exists()
+
+
+def test_a_caregiver_turns_on_notifications_for_their_own_phone(caregiver_client_and_user):
+    client, caregiver = caregiver_client_and_user
+    assert client.post(reverse("push_subscribe"), _subscription()).status_code == 201
+    device = PushSubscription.objects.get()
+    assert device.user == caregiver
+    page = client.get(reverse("care_account")).content.decode()
+    assert reverse("push_subscription_delete", args=[device.pk]) in page
+    response = client.post(reverse("push_subscription_delete", args=[device.pk]))
+    assert response.status_code == 302 and response.url == reverse("care_account")
+    assert not PushSubscription.objects.exists()
+
+
+def test_a_caregiver_helping_after_a_report_is_offered_notifications_for_their_copies(
+    patient, caregiver_client_and_user
+):
+    client, _caregiver = caregiver_client_and_user
+    report = make_report(infusion=InfusionFactory(patient=patient), symptoms=[("headache", "mild")])
+    page = client.get(reverse("report_detail", args=[report.pk])).content.decode()
+    assert 'data-push="offer"' in page and "These are the questions you get for the people you help." in page
+
+
+@pytest.fixture
+def caregiver_client_and_user(patient):
+    caregiver, _link = make_caregiver(patient)
+    client = Client()
+    client.force_login(caregiver)
+    return client, caregiver
