@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from reactions import services
 from reactions.channels import channels_for
 from reactions.models import (
     CareLink,
@@ -66,7 +67,9 @@ def test_seed_demo_creates_the_demo_clinic_and_is_idempotent(settings):
     phones = [p.phone_dial for p in User.objects.filter(role=User.Role.PATIENT).order_by("email")]
     assert phones == ["+61491570156", "+447700900202", "+447700900303"]
     assert [str(c) for c in channels_for(User.objects.get(email="patient1@demo.test"))] == ["email", "sms"]
+    assert [str(c) for c in channels_for(User.objects.get(email="carer1@demo.test"))] == ["email", "sms"]
     assert "patient1@demo.test     (patient, e-mail and texts)" in output
+    assert "carer1@demo.test       (caregiver of patient2@demo.test, e-mail and texts)" in output
     # Sam's next infusion waits for a plan after the severe event; Jo's event is assessed and has one.
     (needed,) = plans.clinic_plans_needed(clinic=Clinic.objects.get())
     assert needed.patient.email == "patient2@demo.test"
@@ -92,6 +95,22 @@ def test_the_demo_patient_on_texts_gets_their_prompt_as_a_file_under_the_sms_fol
     (text,) = (tmp_path / "sms").iterdir()
     content = text.read_text()
     assert content.startswith("To: +61491570156\n") and "/s/f" in content and "Reply STOP" in content
+
+
+def test_once_sams_plan_is_made_the_caregiver_gets_the_day_before_check_in_by_text(settings, tmp_path):
+    settings.DEBUG = True
+    settings.SMS_URL = f"file://{tmp_path / 'sms'}"
+    _seed(password="demo-pass-123")
+    call_command("send_due", stdout=StringIO())
+    sam = User.objects.get(email="patient2@demo.test")
+    tomorrow = sam.infusions.get(status=Infusion.Status.PLANNED)
+    services.plans.infusion_plan_record(
+        infusion=tomorrow, by=User.objects.get(email="clinician@demo.test"), decision="premedicate"
+    )
+    call_command("send_due", stdout=StringIO())
+    texts = [path.read_text() for path in (tmp_path / "sms").iterdir()]
+    (robins,) = [text for text in texts if text.startswith("To: +61491570157\n")]
+    assert "the person you help has an appointment tomorrow" in robins and "/s/c" in robins
 
 
 def test_without_a_password_it_prints_a_generated_one_that_works(settings):

@@ -41,12 +41,14 @@ DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
 # them as invalid, so Alex, who gets texts as well as e-mails, has one of the Australian regulator's (ACMA)
 # mobile numbers for fiction (0491 570 156): valid as a mobile, and it too reaches nobody.
 SMS_DEMO_PHONE = "+61491570156"
+CAREGIVER_SMS_DEMO_PHONE = "+61491570157"
 PATIENTS = [
     ("patient1@demo.test", "Alex Morgan", SMS_DEMO_PHONE),
     ("patient2@demo.test", "Sam Rivera", "+447700900202"),
     ("patient3@demo.test", "Jo Chen", "+447700900303"),
 ]
-# Sam's partner, whom Sam invited as a caregiver: their own account, Sam's follow-up pages only.
+# Sam's partner, whom Sam invited as a caregiver: their own account, Sam's follow-up pages only; Sam's
+# questions come to them by e-mail and by text.
 CAREGIVER = ("carer1@demo.test", "Robin Rivera", "patient2@demo.test")
 
 
@@ -99,7 +101,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<22} ({role.label.lower()})")
         for email, _name, phone in PATIENTS:
             self.stdout.write(f"  {email:<22} (patient{', e-mail and texts' if phone == SMS_DEMO_PHONE else ''})")
-        self.stdout.write(f"  {CAREGIVER[0]:<22} (caregiver of {CAREGIVER[2]})")
+        self.stdout.write(f"  {CAREGIVER[0]:<22} (caregiver of {CAREGIVER[2]}, e-mail and texts)")
         self.stdout.write(f"Password for all of them: {password}")
         self.stdout.write(
             "Clinicians and admins also need two-factor sign-in: use a demo backup code "
@@ -133,7 +135,8 @@ class Command(BaseCommand):
             defaults={"full_name": name, "role": User.Role.CAREGIVER, "clinic": None, "time_zone": "Europe/London"},
         )
         caregiver.set_password(password)
-        caregiver.save(update_fields=["password"])
+        caregiver.phone, caregiver.notify_sms, caregiver.sms_stopped_at = CAREGIVER_SMS_DEMO_PHONE, True, None
+        caregiver.save(update_fields=["password", "phone", "notify_sms", "sms_stopped_at"])
         if not CareLink.objects.active().filter(patient=patient, caregiver=caregiver).exists():
             CareLink.objects.create(patient=patient, caregiver=caregiver, invited_by=patient)
 
