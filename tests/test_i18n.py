@@ -71,6 +71,7 @@ PATIENT_TEMPLATES = [
     # Clinicians' rows and cards, kept as fully translated as the badges they share a file with.
     "reactions/clinic_flags.html",
     "reactions/clinic_patient_detail.html",
+    "reactions/_patient_reach.html",
     "reactions/_product_table.html",
 ]
 PATIENT_TEMPLATE_DIRS = ["emails", "registration"]

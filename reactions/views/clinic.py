@@ -110,6 +110,7 @@ def _patient_page(
         "page": page,
         "infusions": infusions,
         "chart": symptom_burden(patient=patient),
+        "reach": selectors.reach.patient_reach(patient=patient),
         "details_form": PatientDetailsForm(instance=patient),
         "risk_form": risk_form or PatientRiskForm(instance=patient),
         "phone_form": phone_form or PhoneForm(initial={"phone": patient.phone}, by_staff=True),
