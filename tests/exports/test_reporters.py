@@ -24,9 +24,11 @@ def _records(response) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def _report(infusion, *, source=ReportSource.PATIENT, entered_by=None, symptom="headache"):
-    entry = services.reports.SymptomEntry(code=symptom, grade="severe", onset="during")
-    return services.reports.report_create(infusion=infusion, symptoms=[entry], source=source, entered_by=entered_by)
+def _report(infusion, *, source=ReportSource.PATIENT, entered_by=None, notes=""):
+    entry = services.reports.SymptomEntry(code="headache", grade="severe", onset="during")
+    return services.reports.report_create(
+        infusion=infusion, symptoms=[entry], source=source, entered_by=entered_by, notes=notes
+    )
 
 
 @pytest.fixture
@@ -36,9 +38,13 @@ def reports(patient, clinician):
     caregiver, _link = make_caregiver(patient, full_name="Robin Rivera", email="robin@example.test")
     infusion = InfusionFactory(patient=patient, started_at=timezone.now() - timedelta(days=3))
     made = {
-        "patient": _report(infusion),
-        "caregiver_app": _report(infusion, source=ReportSource.CAREGIVER_APP, entered_by=caregiver),
-        "caregiver_to_clinic": _report(infusion, source=ReportSource.CAREGIVER, entered_by=clinician),
+        "patient": _report(infusion, notes="Pounding since noon"),
+        "caregiver_app": _report(
+            infusion, source=ReportSource.CAREGIVER_APP, entered_by=caregiver, notes="Hot all night"
+        ),
+        "caregiver_to_clinic": _report(
+            infusion, source=ReportSource.CAREGIVER, entered_by=clinician, notes="Pale this morning"
+        ),
         "phone_call": _report(infusion, source=ReportSource.PHONE_CALL, entered_by=clinician),
     }
     for n, report in enumerate(made.values()):
@@ -80,6 +86,19 @@ def test_infusions_csv_says_who_gave_each_report_in_order(clinician_client, repo
     (record,) = _records(clinician_client.get(reverse("export_infusions_csv")))
     assert record["reports"] == "4"
     assert record["reported_by"] == "patient | caregiver: Robin Rivera | caregiver | patient"
+
+
+@pytest.mark.parametrize("as_clinician", [False, True])
+def test_printable_summary_says_who_reported_and_whose_notes_they_are(as_clinician, login, patient, clinician, reports):
+    client = login(clinician if as_clinician else patient)
+    url = reverse("patient_summary", args=[patient.pk]) if as_clinician else reverse("my_summary")
+    html = client.get(url).content.decode()
+    assert "Reported by Robin Rivera (caregiver)" in html
+    assert "A caregiver, to the clinic" in html and "Phone call to the clinic" in html
+    assert "Patient's notes: “Pounding since noon”" in html
+    # A caregiver's words are never printed as the patient's.
+    assert "Caregiver's notes: “Hot all night”" in html and "Caregiver's notes: “Pale this morning”" in html
+    assert "Patient's notes: “Hot all night”" not in html and "Patient's notes: “Pale this morning”" not in html
 
 
 def test_answerer_text_for_the_patient_a_caregiver_and_a_report(patient):
