@@ -14,6 +14,7 @@ from django.utils import timezone
 from reactions.charts import highest_rate
 from reactions.domain import dates
 from reactions.domain.severity import most_severe
+from reactions.exports.reporters import reporter_text, staff_entry_name
 from reactions.exports.spreadsheet import csv_lines, symptoms_text
 from reactions.models import (
     Clinic,
@@ -44,6 +45,9 @@ EVENT_COLUMNS = [
     "product",
     "lot",
     "symptoms",
+    # Who gave the report ("patient" or "caregiver: <name>") and the member of staff who entered it, if any.
+    "reported_by",
+    "entered_by",
     "acknowledged_by",
     "acknowledged",
     "contacted",
@@ -74,6 +78,7 @@ def events_csv(queryset: QuerySet[Flag], *, tz: tzinfo | None = None) -> Iterato
         "acknowledged_by",
         "assigned_to",
         "report__infusion",
+        "report__entered_by",
         "vitals__infusion",
         "followup__infusion",
     ).prefetch_related(
@@ -108,6 +113,8 @@ def _event_row(flag: Flag, tz: tzinfo) -> list[Any]:
         infusion.product_name if infusion else "",
         infusion.lot_number if infusion else "",
         symptoms,
+        reporter_text(flag.report) if flag.report_id else "",
+        staff_entry_name(flag.report) if flag.report_id else "",
         flag.acknowledged_by.full_name if flag.acknowledged_by else "",
         flag.acknowledged_at,
         flag.contacted_at,
@@ -169,6 +176,8 @@ INFUSION_COLUMNS = [
     "reports",
     "highest_level",
     "symptoms",
+    # Who gave each report, in the reports' order ("patient | caregiver: <name>").
+    "reported_by",
 ]
 
 
@@ -182,9 +191,9 @@ def infusions_csv(queryset: QuerySet[Infusion], *, tz: tzinfo | None = None) -> 
         Prefetch("rate_changes", queryset=RateChange.objects.order_by("changed_at", "pk")),
         Prefetch(
             "reports",
-            queryset=ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-                Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk"))
-            ),
+            queryset=ReactionReport.objects.order_by("created_at", "pk")
+            .select_related("entered_by")
+            .prefetch_related(Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk"))),
         ),
     )
     rows = (_infusion_row(infusion) for infusion in infusions.iterator(chunk_size=CHUNK_SIZE))
@@ -210,4 +219,5 @@ def _infusion_row(infusion: Infusion) -> list[Any]:
         len(reports),
         most_severe(report.level for report in reports) or "",
         " | ".join(symptoms_text(report.symptoms.all()) for report in reports if report.symptoms.all()),
+        " | ".join(reporter_text(report) for report in reports),
     ]

@@ -1,7 +1,8 @@
 """FHIR R4 (4.0.1) export: a patient's infusions and reaction reports as a JSON Bundle.
 
 Each given infusion is a MedicationAdministration; each reaction report is an
-AdverseEvent whose suspectEntity is that administration. An event's seriousness, outcome and causality
+AdverseEvent whose suspectEntity is that administration, recorded by the patient or, when a caregiver
+gave the report, by a RelatedPerson contained in the event. An event's seriousness, outcome and causality
 come from a clinician's assessment (reactions/domain/pharmacovigilance.py): without one, the event
 says neither serious nor non-serious, whatever the patient ticked. Every resource has a
 deterministic ``urn:uuid:`` fullUrl (uuid5 of the site, the resource type and the
@@ -21,6 +22,7 @@ from django.utils import timezone, translation
 
 from reactions.domain import pharmacovigilance as pv
 from reactions.domain.catalogue import Grade
+from reactions.exports.reporters import by_caregiver, reporting_caregiver
 from reactions.models import EventAssessment, Infusion, RateChange, ReactionReport, User
 from reactions.selectors.pharmacovigilance import current_assessment, current_assessment_prefetch
 
@@ -42,6 +44,14 @@ _SEVERITY = {
 }
 _GRADE_ORDER = [Grade.MILD, Grade.MODERATE, Grade.SEVERE, Grade.VERY_SEVERE]
 _UCUM_RATE = {RateChange.Unit.ML_KG_H: "mL/kg/h", RateChange.Unit.ML_H: "mL/h"}
+# HL7 v2 table 0063 (Relationship) "CGV": R4's RelatedPerson.relationship binding is only "preferred", and its
+# value set has no caregiver; this table has.
+CAREGIVER_RELATIONSHIP = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0063", "code": "CGV", "display": "Care giver"}],
+    "text": "Caregiver",
+}
+# The contained RelatedPerson's local id, referenced as "#caregiver" from the event it belongs to.
+_CAREGIVER_ID = "caregiver"
 
 
 def symptom_system(base_url: str) -> str:
@@ -69,7 +79,7 @@ def _decimal(value: Decimal) -> float | int:
 def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
     """The patient, their given infusions and their reaction reports as a FHIR R4 collection Bundle.
 
-    Five queries whatever the data size (infusions, their rate changes, reports, their
+    Five queries whatever the data size (infusions, their rate changes, reports with who entered them, their
     symptoms, their current assessments), six when the patient's clinic is not loaded yet.
     """
     base_url = base_url.rstrip("/")
@@ -83,6 +93,7 @@ def patient_bundle(*, patient: User, base_url: str) -> dict[str, Any]:
     )
     reports = list(
         ReactionReport.objects.filter(patient=patient)
+        .select_related("entered_by")
         .order_by("created_at", "pk")
         .prefetch_related("symptoms", current_assessment_prefetch())
     )
@@ -193,6 +204,10 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
         "recorder": {"reference": patient_url},
         "suspectEntity": [suspect],
     }
+    if by_caregiver(report):
+        # A caregiver's account is not the patient's own: the event says who gave it.
+        resource["contained"] = [_caregiver(report, patient_url, base_url)]
+        resource["recorder"] = {"reference": f"#{_CAREGIVER_ID}"}
     assessment = current_assessment(report)
     if assessment is not None:
         _add_assessment(resource, suspect, assessment, base_url)
@@ -201,6 +216,24 @@ def _adverse_event(report: ReactionReport, patient_url: str, base_url: str) -> d
         code, display = _SEVERITY[max(grades, key=_GRADE_ORDER.index)]
         resource["severity"] = {"coding": [{"system": SEVERITY_SYSTEM, "code": code, "display": display}]}
     return resource
+
+
+def _caregiver(report: ReactionReport, patient_url: str, base_url: str) -> dict[str, Any]:
+    """The caregiver who gave the report, as a RelatedPerson of the patient: named when they reported in the
+    app with their own account; unnamed when they told the clinic (the report names only who entered it)."""
+    person: dict[str, Any] = {
+        "resourceType": "RelatedPerson",
+        "id": _CAREGIVER_ID,
+        "patient": {"reference": patient_url},
+        "relationship": [CAREGIVER_RELATIONSHIP],
+    }
+    caregiver = reporting_caregiver(report)
+    if caregiver is not None:
+        person["identifier"] = [
+            {"system": f"{base_url}/fhir/NamingSystem/ivigtrack-caregiver", "value": str(caregiver.pk)}
+        ]
+        person["name"] = [{"text": caregiver.full_name}]
+    return person
 
 
 def _add_assessment(

@@ -1,4 +1,8 @@
-"""A patient's own data, as JSON and as CSV (right of access)."""
+"""A patient's own data, as JSON and as CSV (right of access).
+
+Of other people, only what the patient already sees on their pages: their caregivers' names and e-mail
+addresses (and who gave each report or answer). Of their notification devices, never the push endpoint nor
+its keys: they are the device's secret, not the patient's data."""
 
 from __future__ import annotations
 
@@ -10,18 +14,24 @@ from typing import Any
 from django.utils import timezone
 
 from reactions.domain import followup_risk
+from reactions.exports.reporters import answerer_text, reporter_text
 from reactions.exports.spreadsheet import csv_text
 from reactions.models import (
+    CaregiverInvitation,
+    CareLink,
     EventAssessment,
     FollowUp,
+    PushSubscription,
     RateChange,
     ReactionReport,
     ReportedSymptom,
     User,
     Vitals,
 )
+from reactions.selectors.caregivers import patient_care_links, patient_pending_invitations
 from reactions.selectors.history import patient_history
 from reactions.selectors.pharmacovigilance import current_assessment
+from reactions.selectors.push import push_devices
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -78,6 +88,9 @@ def _report(report: ReactionReport) -> dict[str, Any]:
     return {
         "id": report.pk,
         "created_at": _iso(report.created_at),
+        # "patient" or "caregiver: <name>"; source says how (in the app, by phone, in the clinic).
+        "reported_by": reporter_text(report),
+        "source": report.source,
         "level": report.level,
         "your_answers_level": report.patient_level,
         "clinician_level": report.clinician_level,
@@ -137,9 +150,45 @@ def _followup(f: FollowUp) -> dict[str, Any]:
         "reminder_sent_at": _iso(f.reminder_sent_at),
         "answered_at": _iso(f.answered_at),
         "answer": f.answer,
+        "answered_by": answerer_text(f),
         "what_changed": f.change_codes,  # a day-before check-in answered "something has changed"
         "note": f.answer_note,
         "report_id": f.report_id,
+    }
+
+
+def _removed_by(link: CareLink) -> str | None:
+    """Who ended a caregiver's access: the patient, the caregiver stepping down, or the clinic (an account
+    deletion), never naming anyone else."""
+    if link.removed_at is None or link.removed_by_id is None:
+        return None
+    if link.removed_by_id == link.patient_id:
+        return "you"
+    if link.removed_by_id == link.caregiver_id:
+        return "caregiver"
+    return "clinic"
+
+
+def _caregiver(link: CareLink) -> dict[str, Any]:
+    return {
+        "name": link.caregiver.full_name,
+        "email": link.caregiver.email,
+        "since": _iso(link.created_at),
+        "gets_followup_messages": link.receives_prompts,
+        "removed_at": _iso(link.removed_at),
+        "removed_by": _removed_by(link),
+    }
+
+
+def _invitation(invitation: CaregiverInvitation) -> dict[str, Any]:
+    return {"name": invitation.full_name, "email": invitation.email, "sent_at": _iso(invitation.created_at)}
+
+
+def _device(device: PushSubscription) -> dict[str, Any]:
+    return {
+        "device": device.device_label,
+        "added_at": _iso(device.created_at),
+        "last_notified_at": _iso(device.last_success_at),
     }
 
 
@@ -172,6 +221,9 @@ def patient_data_json(*, patient: User) -> dict[str, Any]:
             }
             for i in infusions
         ],
+        "caregivers": [_caregiver(link) for link in patient_care_links(patient=patient)],
+        "caregiver_invitations_pending": [_invitation(i) for i in patient_pending_invitations(patient=patient)],
+        "notification_devices": [_device(d) for d in push_devices(user=patient)],
     }
 
 
@@ -270,6 +322,7 @@ def patient_data_csv(*, patient: User) -> str:
             "onset",
             "ongoing",
             "report_notes",
+            "reported_by",
         ],
         (
             [
@@ -283,6 +336,7 @@ def patient_data_csv(*, patient: User) -> str:
                 s["onset"],
                 s["ongoing"],
                 r["notes"],
+                r["reported_by"],
             ]
             for i in infusions
             for r in i["reports"]
@@ -303,6 +357,7 @@ def patient_data_csv(*, patient: User) -> str:
             "what_changed",
             "note",
             "report_id",
+            "answered_by",
         ],
         (
             [
@@ -317,9 +372,28 @@ def patient_data_csv(*, patient: User) -> str:
                 " ".join(f["what_changed"]),
                 f["note"],
                 f["report_id"],
+                f["answered_by"],
             ]
             for i in infusions
             for f in i["followups"]
         ),
+    )
+    section(
+        "Caregivers",
+        ["name", "email", "since", "gets_followup_messages", "removed_at", "removed_by"],
+        (
+            [c["name"], c["email"], c["since"], c["gets_followup_messages"], c["removed_at"], c["removed_by"]]
+            for c in data["caregivers"]
+        ),
+    )
+    section(
+        "Caregiver invitations not yet accepted",
+        ["name", "email", "sent_at"],
+        ([c["name"], c["email"], c["sent_at"]] for c in data["caregiver_invitations_pending"]),
+    )
+    section(
+        "Notification devices",
+        ["device", "added_at", "last_notified_at"],
+        ([d["device"], d["added_at"], d["last_notified_at"]] for d in data["notification_devices"]),
     )
     return csv_text(rows)

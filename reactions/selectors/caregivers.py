@@ -61,6 +61,14 @@ def patient_caregivers(*, patient: User) -> QuerySet[CareLink]:
     return CareLink.objects.active().filter(patient=patient).select_related("caregiver")
 
 
+def patient_care_links(*, patient: User) -> QuerySet[CareLink]:
+    """Every caregiver the patient has had, current and past, oldest first, with who ended each link (for the
+    patient's own data export)."""
+    return (
+        CareLink.objects.filter(patient=patient).select_related("caregiver", "removed_by").order_by("created_at", "pk")
+    )
+
+
 def patient_pending_invitations(*, patient: User) -> QuerySet[CaregiverInvitation]:
     """Invitations the patient sent that nobody has accepted or withdrawn (expired ones included, said so)."""
     return CaregiverInvitation.objects.filter(patient=patient, accepted_at__isnull=True, withdrawn_at__isnull=True)

@@ -22,8 +22,13 @@ def patient_history(
         infusions = infusions.filter(started_at__gte=since)
     if until is not None:
         infusions = infusions.filter(started_at__lt=until)
-    reports = ReactionReport.objects.order_by("created_at", "pk").prefetch_related(
-        Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")), current_assessment_prefetch()
+    # Who gave each report and answered each follow-up (the patient, a caregiver, staff) comes with them.
+    reports = (
+        ReactionReport.objects.select_related("entered_by")
+        .order_by("created_at", "pk")
+        .prefetch_related(
+            Prefetch("symptoms", queryset=ReportedSymptom.objects.order_by("pk")), current_assessment_prefetch()
+        )
     )
     lookups = [
         Prefetch("vitals", queryset=Vitals.objects.order_by("recorded_at", "pk")),
@@ -31,5 +36,6 @@ def patient_history(
         Prefetch("reports", queryset=reports),
     ]
     if followups:
-        lookups.append(Prefetch("followups", queryset=FollowUp.objects.order_by("due_at", "pk")))
+        followup_rows = FollowUp.objects.select_related("answered_by", "report__entered_by").order_by("due_at", "pk")
+        lookups.append(Prefetch("followups", queryset=followup_rows))
     return list(infusions.order_by("started_at", "pk").prefetch_related(*lookups))

@@ -429,11 +429,22 @@ def test_patient_csv_export_has_a_section_per_kind_of_data_and_is_injection_safe
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = _rows(response)
     sections = [row[0] for row, before in zip(rows[1:], rows, strict=False) if row and not before and len(row) == 1]
-    assert sections == ["Profile", "Infusions", "Vitals", "Rate changes", "Reported symptoms", "Follow-up prompts"]
+    assert sections == [
+        "Profile",
+        "Infusions",
+        "Vitals",
+        "Rate changes",
+        "Reported symptoms",
+        "Follow-up prompts",
+        "Caregivers",
+        "Caregiver invitations not yet accepted",
+        "Notification devices",
+    ]
     infusion_row = rows[rows.index(["Infusions"]) + 2]
     assert infusion_row[5] == "MY-LOT" and infusion_row[-1] == "'=1+1 felt fine"
     symptom_row = rows[rows.index(["Reported symptoms"]) + 2]
     assert symptom_row[4:8] == ["Headache", "Headache", "moderate", "6_24h"]
+    assert symptom_row[-1] == "patient"  # who reported: new columns come last
 
 
 @pytest.mark.parametrize("name", ["my_data_json", "my_data_csv", "my_summary"])

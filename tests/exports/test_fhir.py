@@ -16,11 +16,12 @@ from django.utils import timezone, translation
 from fhir.resources.adverseevent import AdverseEvent
 from fhir.resources.bundle import Bundle
 from fhir.resources.medicationadministration import MedicationAdministration
+from fhir.resources.relatedperson import RelatedPerson
 
 from reactions import services
 from reactions.exports.fhir import SERIOUSNESS_SYSTEM, patient_bundle, symptom_system
-from reactions.models import AuditEvent, Infusion, RateChange
-from tests.factories import InfusionFactory, PatientFactory, make_report
+from reactions.models import AuditEvent, Infusion, RateChange, ReportSource
+from tests.factories import InfusionFactory, PatientFactory, make_caregiver, make_report
 
 pytestmark = pytest.mark.django_db
 
@@ -246,6 +247,59 @@ def test_the_patient_resource_carries_their_phone_number_for_the_call_back(clini
     bundle = Bundle.parse_obj(patient_bundle(patient=reachable, base_url=BASE))
     telecom = [(point.system, point.value) for point in bundle.entry[0].resource.telecom]
     assert telecom == [("phone", "+447400123456"), ("email", "reach@example.test")]
+
+
+def _caregiver_report(infusion, *, source, entered_by):
+    entry = services.reports.SymptomEntry(code="fever", grade="moderate", onset="during")
+    return services.reports.report_create(infusion=infusion, symptoms=[entry], source=source, entered_by=entered_by)
+
+
+def test_the_patients_own_report_is_recorded_by_the_patient(patient, history):
+    data = patient_bundle(patient=patient, base_url=BASE)
+    (patient_entry,) = _by_type(data, "Patient")
+    for event in (e["resource"] for e in _by_type(data, "AdverseEvent")):
+        assert event["recorder"] == {"reference": patient_entry["fullUrl"]}
+        assert "contained" not in event
+
+
+def test_a_caregivers_report_is_recorded_by_a_related_person_not_the_patient(patient, clinician, history):
+    caregiver, _link = make_caregiver(patient, full_name="Robin Rivera", email="robin@example.test")
+    in_app = _caregiver_report(history["second"], source=ReportSource.CAREGIVER_APP, entered_by=caregiver)
+    to_clinic = _caregiver_report(history["second"], source=ReportSource.CAREGIVER, entered_by=clinician)
+    with CaptureQueriesContext(connection) as queries:
+        data = patient_bundle(patient=patient, base_url=BASE)
+    assert len(queries) <= 6  # who reported comes with the reports
+    bundle = Bundle.parse_obj(data)
+    (patient_entry,) = _by_type(data, "Patient")
+    events = {int(e["resource"]["identifier"]["value"]): e["resource"] for e in _by_type(data, "AdverseEvent")}
+    named = events[in_app.pk]
+    assert named["recorder"] == {"reference": "#caregiver"}
+    assert named["subject"] == {"reference": patient_entry["fullUrl"]}
+    (person,) = named["contained"]
+    assert person == {
+        "resourceType": "RelatedPerson",
+        "id": "caregiver",
+        "patient": {"reference": patient_entry["fullUrl"]},
+        "relationship": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v2-0063", "code": "CGV", "display": "Care giver"}
+                ],
+                "text": "Caregiver",
+            }
+        ],
+        "identifier": [{"system": f"{BASE}/fhir/NamingSystem/ivigtrack-caregiver", "value": str(caregiver.pk)}],
+        "name": [{"text": "Robin Rivera"}],
+    }
+    # A caregiver who told the clinic is a caregiver still, unnamed: never the patient, nor the nurse.
+    unnamed = events[to_clinic.pk]
+    assert unnamed["recorder"] == {"reference": "#caregiver"}
+    assert "name" not in unnamed["contained"][0] and unnamed["contained"][0]["relationship"][0]["text"] == "Caregiver"
+    parsed = [e.resource for e in bundle.entry if e.resource.resource_type == "AdverseEvent"]
+    contained = [r for event in parsed for r in (event.contained or [])]
+    assert len(contained) == 2 and all(isinstance(r, RelatedPerson) for r in contained)
+    # The caregiver's e-mail address stays out: the clinic needs who reported, not how to write to them.
+    assert "robin@example.test" not in json.dumps(data)
 
 
 def test_query_count_does_not_grow_with_the_data(patient, other_patient, clinician):
