@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from reactions import services
 from reactions.models import DeliveryAttempt, OutboundEmail
-from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests
+from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests, make_caregiver
 from tests.integration.conftest import wait_until
 from tests.twilio_api import TwilioApi
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MOBILE = "+447400123456"
+CARER_MOBILE = "+447400654321"
 
 
 @pytest.fixture
@@ -51,6 +52,23 @@ def test_a_prompt_arrives_by_email_and_by_text_exactly_once_each(celery_procs, s
     (text,) = twilio.messages
     assert text["To"] == MOBILE and "http://testserver/s/f" in text["Body"] and twilio.problems == []
     rows = OutboundEmail.objects.filter(followup=followup)
+    assert sorted(rows.values_list("channel", "status", "attempts")) == [("email", "sent", 1), ("sms", "sent", 1)]
+
+
+def test_a_caregivers_text_arrives_once_beside_the_patients_copies(celery_procs, smtp, twilio):
+    patient, followup = _due_prompt_on_texts_and_email()
+    caregiver, _link = make_caregiver(patient, email="carer@example.test", phone=CARER_MOBILE, notify_sms=True)
+    celery_procs.worker(SMS_URL=twilio.sms_url())
+    celery_procs.beat()
+
+    wait_until(lambda: len(twilio.messages) == 2 and len(smtp.messages) >= 2, timeout=30, what="texts and e-mails")
+    time.sleep(5)  # more dispatcher ticks: nothing goes twice
+
+    assert sorted(text["To"] for text in twilio.messages) == [MOBILE, CARER_MOBILE] and twilio.problems == []
+    theirs = next(text for text in twilio.messages if text["To"] == CARER_MOBILE)
+    assert "the person you help" in theirs["Body"]
+    assert sorted(m["To"] for m in smtp.messages) == sorted([patient.email, "carer@example.test"])
+    rows = OutboundEmail.objects.filter(followup=followup, to_user=caregiver)
     assert sorted(rows.values_list("channel", "status", "attempts")) == [("email", "sent", 1), ("sms", "sent", 1)]
 
 
