@@ -167,6 +167,7 @@ def test_a_caregiver_logs_an_infusion_for_the_patient(patient, helped):
     # The home page asks the caregiver about the patient, not about themselves.
     home = client.get(reverse("home")).content.decode()
     assert f"How is {patient.get_short_name()} since the infusion on" in home
+    assert f"{patient.get_short_name()}'s infusions" in home and "Your infusions" not in home
     assert "How are you since your infusion" not in home
 
 
@@ -294,10 +295,9 @@ def test_a_removed_caregivers_emailed_check_in_link_stops_working(patient, helpe
     )
     checkin = planned.followups.get(kind="pre_infusion")
     token = services.links.checkin_token(followup=checkin, recipient=caregiver)
-    assert (
-        f"You are helping {patient.get_short_name()}"
-        in Client().get(reverse("checkin_answer", args=[token])).content.decode()
-    )
+    page = Client().get(reverse("checkin_answer", args=[token])).content.decode()
+    assert f"You are helping {patient.get_short_name()}" in page
+    assert f"{patient.get_short_name()}'s next infusion is planned for" in page and "Your next infusion" not in page
     services.caregivers.care_link_remove(link=link, by=patient)
     assert Client().get(reverse("checkin_answer", args=[token])).status_code == 400
     assert Client().post(reverse("checkin_answer", args=[token]), {"answer": "all_well"}).status_code == 400
