@@ -63,6 +63,8 @@ urlpatterns = [
     path("s/<str:token>", links.short_link, name="short_link"),
     # Twilio's webhook for texts patients send back (STOP, START); its signature authenticates it.
     path("sms/inbound/", sms.sms_inbound, name="sms_inbound"),
+    # Twilio's delivery receipts for the texts the app sent (each text's StatusCallback); signed as above.
+    path("sms/status/", sms.sms_status, name="sms_status"),
     # Clinicians and clinic admins.
     path("clinic/flags/", triage.clinic_flags, name="clinic_flags"),
     path("clinic/flags/<int:pk>/", triage.flag_detail, name="flag_detail"),

@@ -5,7 +5,8 @@ and the form fields To, Body and From or MessagingServiceSid, as the API referen
 201 with the message's JSON. Anything else the SDK sends is recorded in ``problems`` (and refused), so a
 test that ends with ``problems == []`` knows the requests were the real protocol. Errors are Twilio's:
 ``refuse`` maps a number to an error code (21211 invalid number, 21610 unsubscribed, 21614 not a mobile),
-and ``script`` queues HTTP statuses (429, 500) for the next requests.
+and ``script`` queues HTTP statuses (429, 500) for the next requests. A text may name a StatusCallback (an
+absolute http(s) URL); ``receipt`` is the delivery receipt Twilio would then post to it, signed as Twilio signs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import uuid
 from collections import deque
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -34,6 +37,7 @@ class TwilioApi:
     def __init__(self, *, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: list[dict[str, str]] = []  # accepted, as the form fields sent
+        self.sids: list[str] = []  # the Message SID each accepted text was given, in the same order
         self.problems: list[str] = []  # requests that were not the protocol
         self.refuse: dict[str, int] = {}  # To number -> Twilio error code
         self.script: deque[int] = deque()  # HTTP statuses for the next requests (429, 500)
@@ -50,6 +54,28 @@ class TwilioApi:
         query = {"from": FROM_NUMBER, **options, "api_url": self.url}
         encoded = "&".join(f"{key}={value.replace('+', '%2B')}" for key, value in query.items())
         return f"twilio://{self.account_sid}:{self.auth_token}@/?{encoded}"
+
+    def receipt(self, to: str, status: str, *, error_code: str = "") -> tuple[str, dict[str, str], str]:
+        """The status callback Twilio posts for the last text accepted for ``to``: its URL (the text's
+        StatusCallback), its form and its X-Twilio-Signature (over that URL and form, with the auth token)."""
+        index = max(i for i, message in enumerate(self.messages) if message["To"] == to)
+        message, sid = self.messages[index], self.sids[index]
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": message.get("From", ""),
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": to,
+        }
+        if message.get("MessagingServiceSid"):
+            form["MessagingServiceSid"] = message["MessagingServiceSid"]
+        if error_code:
+            form["ErrorCode"] = error_code
+        url = message["StatusCallback"]
+        return url, form, RequestValidator(self.auth_token).compute_signature(url, form)
 
     def start(self) -> TwilioApi:
         self._thread.start()
@@ -98,6 +124,10 @@ class TwilioApi:
                 ):
                     api.problems.append(f"form {sorted(form)}")
                     return self._error(400, 21604, "A 'To' phone number, a 'Body' and a 'From' are required.")
+                callback = urlsplit(form.get("StatusCallback", "https://example.org/"))
+                if callback.scheme not in ("http", "https") or not callback.netloc:
+                    api.problems.append(f"StatusCallback {form['StatusCallback']}")
+                    return self._error(400, 21609, "Invalid StatusCallback")
                 if api.script:
                     status = api.script.popleft()
                     if status == 429:
@@ -106,12 +136,14 @@ class TwilioApi:
                 if form["To"] in api.refuse:
                     code = api.refuse[form["To"]]
                     return self._error(400, code, _ERRORS.get(code, "Error"))
+                sid = "SM" + uuid.uuid4().hex
                 api.messages.append(form)
+                api.sids.append(sid)
                 now = formatdate(usegmt=True)
                 self._answer(
                     201,
                     {
-                        "sid": "SM" + uuid.uuid4().hex,
+                        "sid": sid,
                         "account_sid": api.account_sid,
                         "to": form["To"],
                         "from": form.get("From"),

@@ -21,7 +21,7 @@ def address(user: User) -> dict[str, str]:
     return {}  # the devices are the user's subscriptions, read when the message is sent
 
 
-def send(message: OutboundEmail) -> None:
+def send(message: OutboundEmail) -> str:
     outcome = push_deliver_to_user(
         user=message.to_user, title=NOTIFICATION_TITLE, body=message.body_short, url=message.link
     )
@@ -31,3 +31,4 @@ def send(message: OutboundEmail) -> None:
         raise ChannelPermanentError("no notification device left (every subscription was removed or expired)")
     if outcome == PushOutcome.PERMANENT:
         raise ChannelPermanentError("every device's push service refused the notification")
+    return ""  # one message to several devices: no single id, and push services send no receipts

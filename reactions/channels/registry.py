@@ -4,8 +4,9 @@ A sender module has three functions:
 
 - ``wanted(user) -> bool``: the patient chose this channel and it can reach them now;
 - ``address(user) -> dict``: the row's address fields for this user (``{"to_phone": "+44…"}``);
-- ``send(message) -> None``: hand one OutboundEmail row to the provider, raising ChannelTemporaryError
-  or ChannelPermanentError (reactions.channels.errors) when it did not go.
+- ``send(message) -> str``: hand one OutboundEmail row to the provider and return the provider's id for it
+  ("" when it has none), raising ChannelTemporaryError or ChannelPermanentError (reactions.channels.errors)
+  when it did not go.
 
 E-mail has no sender module: the engine delivers it over one SMTP connection per batch.
 """

@@ -232,7 +232,8 @@ def _channel_send_one(*, message: OutboundEmail, started_at: datetime) -> str:
 
     "sent", "failed", "retrying", or "channel_down" (retrying, and the provider is unreachable)."""
     try:
-        sender_for(message.channel).send(message)
+        # Kept with the row (recorded with SENT): the provider's delivery receipts name the message by it.
+        message.provider_id = sender_for(message.channel).send(message)[:64]
     except (ChannelTemporaryError, ChannelPermanentError) as error:
         if _record_failure(
             message, started_at=started_at, error=error, refused=isinstance(error, ChannelPermanentError)
@@ -312,7 +313,12 @@ def _email_record_sent(email: OutboundEmail, *, started_at: datetime, finished_a
         with transaction.atomic():
             # Conditional, so that a retry after a commit whose answer was lost records nothing twice.
             if not OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
-                status=OutboundEmail.Status.SENT, sent_at=finished_at, claimed_at=None, lease_until=None, last_error=""
+                status=OutboundEmail.Status.SENT,
+                sent_at=finished_at,
+                claimed_at=None,
+                lease_until=None,
+                last_error="",
+                provider_id=email.provider_id,
             ):
                 return
             DeliveryAttempt.objects.create(email=email, started_at=started_at, finished_at=finished_at, succeeded=True)

@@ -26,7 +26,8 @@ class OutboundEmail(models.Model):
 
     One row per message and channel (the name is older than the other channels): a prompt to a patient on
     e-mail and SMS is two rows of the same follow-up. A row is marked SENT only after the mail server (or the
-    SMS provider, or the push service) accepted it; each try is a DeliveryAttempt.
+    SMS provider, or the push service) accepted it; each try is a DeliveryAttempt. A text's fate after that
+    comes from the provider's delivery receipt (reactions.engine.receipts): ``delivered_at``, or FAILED.
     """
 
     class Channel(models.TextChoices):
@@ -76,6 +77,10 @@ class OutboundEmail(models.Model):
     # A claimed (SENDING) row left past this time belongs to a worker that died mid-send: it is retried.
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The provider's id for the message it accepted (Twilio's Message SID): its delivery receipts name it.
+    provider_id = models.CharField(max_length=64, blank=True)
+    # When the provider's receipt said the message reached the phone (texts only).
+    delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     followup = models.ForeignKey(FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
@@ -105,6 +110,8 @@ class OutboundEmail(models.Model):
                 fields=["created_at"], name="email_unsent_age", condition=Q(status__in=["pending", "sending"])
             ),
             models.Index(fields=["kind", "-created_at"]),
+            # A delivery receipt finds its message by the provider's id.
+            models.Index(fields=["provider_id"], name="message_provider_id", condition=~Q(provider_id="")),
         ]
 
     def __str__(self) -> str:
@@ -119,7 +126,11 @@ class OutboundEmail(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """One try at handing an OutboundEmail to the mail server, the SMS provider or the push service."""
+    """One try at handing an OutboundEmail to the mail server, the SMS provider or the push service.
+
+    A text the provider took and the carrier later could not deliver gets a second, failed row for that
+    try when the receipt comes: its ``finished_at`` is when the app heard.
+    """
 
     email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="delivery_attempts")
     started_at = models.DateTimeField()

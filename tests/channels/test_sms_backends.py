@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+from twilio.request_validator import RequestValidator
 
 from reactions.channels.sms import SmsPermanentError, SmsTemporaryError, get_backend, sms_config
 from reactions.channels.sms.locmem import outbox
@@ -12,11 +14,29 @@ from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 TO = "+447400123456"
 
 
-def test_the_sdk_posts_the_form_to_the_accounts_messages_resource_with_basic_auth(twilio_api):
+def test_the_sdk_posts_the_form_to_the_accounts_messages_resource_with_basic_auth(twilio_api, settings):
+    settings.SITE_URL = "https://ivigtrack.example.org"
     sid = get_backend(twilio_api.sms_url()).send(TO, "ivigtrack: hello")
-    assert sid.startswith("SM")
+    assert sid.startswith("SM") and twilio_api.sids == [sid]
     assert twilio_api.problems == []
-    assert twilio_api.messages == [{"To": TO, "From": FROM_NUMBER, "Body": "ivigtrack: hello"}]
+    assert twilio_api.messages == [
+        {
+            "To": TO,
+            "From": FROM_NUMBER,
+            "Body": "ivigtrack: hello",
+            "StatusCallback": "https://ivigtrack.example.org/sms/status/",
+        }
+    ]
+
+
+def test_each_text_asks_twilio_for_its_delivery_receipts_at_the_sites_status_webhook(twilio_api, settings):
+    settings.SITE_URL = "https://clinic.example.net"
+    get_backend(twilio_api.sms_url()).send(TO, "hi")
+    (message,) = twilio_api.messages
+    assert message["StatusCallback"] == "https://clinic.example.net" + reverse("sms_status")
+    url, form, signature = twilio_api.receipt(TO, "delivered")
+    assert url == message["StatusCallback"] and form["MessageSid"] == twilio_api.sids[0]
+    assert RequestValidator(AUTH_TOKEN).validate(url, form, signature)
 
 
 def test_a_messaging_service_sends_instead_of_a_from_number(twilio_api):
@@ -25,7 +45,13 @@ def test_a_messaging_service_sends_instead_of_a_from_number(twilio_api):
     )
     get_backend(url).send(TO, "hi")
     assert twilio_api.problems == []
-    assert twilio_api.messages == [{"To": TO, "MessagingServiceSid": "MG" + "2" * 32, "Body": "hi"}]
+    (message,) = twilio_api.messages
+    assert {key: message[key] for key in ("To", "MessagingServiceSid", "Body")} == {
+        "To": TO,
+        "MessagingServiceSid": "MG" + "2" * 32,
+        "Body": "hi",
+    }
+    assert "From" not in message
 
 
 @pytest.mark.parametrize("code", [21211, 21614])

@@ -79,6 +79,7 @@ EXPECTED: dict[str, tuple] = {
     "email_preferences": TOKEN,
     "short_link": REDIRECT_TOKEN,
     "sms_inbound": POST_ONLY_SIGNED,
+    "sms_status": POST_ONLY_SIGNED,
     "clinic_flags": STAFF,
     "flag_detail": STAFF_OF_CLINIC,
     "flag_action": STAFF_POST_ONLY,

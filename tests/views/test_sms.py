@@ -1,4 +1,4 @@
-"""Texted links and the texts patients send back: the /s/ short link and Twilio's STOP/START webhook."""
+"""Texted links and Twilio's webhooks: the /s/ short link, the STOP/START webhook and the delivery receipts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from reactions import services
-from reactions.models import FollowUp, User
+from reactions import engine, services
+from reactions.models import FollowUp, OutboundEmail, User
 from reactions.services.links import ShortLinkKind, short_token
-from tests.factories import InfusionFactory, PatientFactory, make_caregiver
+from tests.factories import InfusionFactory, PatientFactory, clinic_for_engine_tests, make_caregiver
 from tests.twilio_api import AUTH_TOKEN, TwilioApi
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +189,66 @@ def test_without_twilio_configured_the_webhook_refuses_everything(settings):
     form = {"From": MOBILE, "Body": "STOP"}
     signature = RequestValidator("").compute_signature("http://127.0.0.1:8000/sms/inbound/", form)
     assert Client().post("/sms/inbound/", form, headers={"X-Twilio-Signature": signature}).status_code == 403
+
+
+# --- Twilio's delivery receipts -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_text(settings):
+    """A prompt texted through a local server speaking Twilio's API, which was asked for its receipts."""
+    settings.SITE_URL = "https://ivigtrack.example.org"
+    api = TwilioApi().start()
+    settings.SMS_URL = api.sms_url()
+    patient = PatientFactory(clinic=clinic_for_engine_tests(), phone=MOBILE, notify_sms=True, notify_email=False)
+    now = timezone.now()
+    infusion = InfusionFactory(patient=patient, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=2))
+    services.followups.followups_sync(infusion=infusion)
+    engine.dispatcher.dispatch_due()
+    yield api, OutboundEmail.objects.get(channel=OutboundEmail.Channel.SMS, provider_id=api.sids[0])
+    api.stop()
+
+
+@pytest.mark.parametrize("how", ["wrong token", "no signature", "other url", "changed status", "inbound url"])
+def test_a_receipt_not_signed_by_twilio_is_refused_and_changes_nothing(sent_text, how, caplog):
+    api, text = sent_text
+    url, form, signature = api.receipt(MOBILE, "undelivered", error_code="30003")
+    path = "/sms/status/"
+    headers = {"X-Twilio-Signature": signature}
+    if how == "wrong token":
+        headers["X-Twilio-Signature"] = RequestValidator("not-the-token").compute_signature(url, form)
+    elif how == "no signature":
+        headers = {}
+    elif how == "other url":
+        headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature("http://testserver" + path, form)
+    elif how == "changed status":
+        signed = {**form, "MessageStatus": "delivered", "SmsStatus": "delivered"}
+        headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(url, signed)
+    else:  # a real signature, for the other webhook's URL
+        headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
+            "https://ivigtrack.example.org/sms/inbound/", form
+        )
+    with caplog.at_level(logging.WARNING, logger="reactions.security"):
+        response = Client().post(path, form, headers=headers)
+    assert response.status_code == 403 and "Refused SMS webhook" in caplog.text
+    after = OutboundEmail.objects.get(pk=text.pk)
+    assert (after.status, after.last_error, after.delivered_at) == (OutboundEmail.Status.SENT, "", None)
+    assert OutboundEmail.objects.count() == 1 and after.delivery_attempts.count() == 1
+
+
+def test_a_signed_receipt_is_answered_with_no_content_and_only_by_post(sent_text):
+    api, text = sent_text
+    _url, form, signature = api.receipt(MOBILE, "delivered")
+    assert Client().get("/sms/status/").status_code == 405
+    response = Client().post("/sms/status/", form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 204 and response.content == b""
+    assert OutboundEmail.objects.get(pk=text.pk).delivered_at is not None
+
+
+def test_without_twilio_configured_the_receipt_webhook_refuses_everything(sent_text, settings):
+    api, text = sent_text
+    settings.SMS_URL = "locmem://"
+    url, form, _signature = api.receipt(MOBILE, "undelivered", error_code="30003")
+    signature = RequestValidator("").compute_signature(url, form)
+    assert Client().post("/sms/status/", form, headers={"X-Twilio-Signature": signature}).status_code == 403
+    assert OutboundEmail.objects.get(pk=text.pk).status == OutboundEmail.Status.SENT

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 
 from reactions.channels.sms.base import BaseSmsBackend, SmsPermanentError, SmsTemporaryError
 
@@ -61,6 +62,7 @@ def get_backend(url: str | None = None) -> BaseSmsBackend:
             from_number=config.options.get("from", ""),
             messaging_service_sid=config.options.get("messaging_service_sid", ""),
             api_url=config.options.get("api_url", ""),
+            status_callback=settings.SITE_URL + reverse("sms_status"),
             timeout=settings.SMS_TIMEOUT,
         )
     raise ImproperlyConfigured(f"SMS_URL: unknown scheme {config.scheme!r} (file, locmem or twilio)")

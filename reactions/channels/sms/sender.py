@@ -28,9 +28,9 @@ def address(user: User) -> dict[str, str]:
     return {"to_phone": sms_number(user)}
 
 
-def send(message: OutboundEmail) -> None:
+def send(message: OutboundEmail) -> str:
     try:
-        get_backend().send(message.to_phone, message.body_short)
+        return get_backend().send(message.to_phone, message.body_short)
     except SmsPermanentError as error:
         if error.stopped:
             # The provider knew of a STOP we missed (sent before the webhook was set up): record it.

@@ -4,6 +4,10 @@ Twilio's answers map onto the engine's two kinds of failure: a rate limit (429),
 the network is temporary, and the engine tries again with backoff; any other refusal (21211 invalid
 number, 21610 the recipient texted STOP, 21614 not a mobile, 21408 region not enabled, an auth error) will
 not change by retrying the same request, so it is permanent and the patient gets the e-mail copy.
+
+Each text names ``status_callback`` (the app's /sms/status/) as its StatusCallback: Twilio posts the text's
+delivery receipts there, and one saying the carrier could not deliver it is a permanent failure too
+(reactions.engine.receipts).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class SmsBackend(BaseSmsBackend):
         from_number: str = "",
         messaging_service_sid: str = "",
         api_url: str = "",
+        status_callback: str = "",
         timeout: float = 20,
     ) -> None:
         if not (account_sid and auth_token) or not (from_number or messaging_service_sid):
@@ -61,10 +66,11 @@ class SmsBackend(BaseSmsBackend):
         self.sender = (
             {"messaging_service_sid": messaging_service_sid} if messaging_service_sid else {"from_": from_number}
         )
+        self.receipts = {"status_callback": status_callback} if status_callback else {}
 
     def send(self, to: str, body: str) -> str:
         try:
-            message = self.client.messages.create(to=to, body=body, **self.sender)
+            message = self.client.messages.create(to=to, body=body, **self.sender, **self.receipts)
         except (TwilioRestException, TwilioServiceException) as error:
             status, code = int(error.status or 0), error.code
             text = f"Twilio {status} error {code}: {getattr(error, 'msg', '') or getattr(error, 'title', '')}"
