@@ -5,33 +5,14 @@ from __future__ import annotations
 import pytest
 
 from reactions import services
+from reactions.domain import gsm
 from reactions.models import OutboundEmail
 from reactions.services.messages import TEMPLATES, render_short
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-# GSM 03.38: the basic set (one character each) and its extension (two each). Anything else turns the
-# whole text into UCS-2, where one SMS holds only 70 characters.
-GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENSION = set("^{}\\[~]|€")
 LONG_SITE = "https://ivigtrack.riverside-clinic.org"
-
-
-def gsm_length(text: str) -> int:
-    """Its length in GSM-7 septets; ValueError for a character GSM-7 does not have."""
-    length = 0
-    for char in text:
-        if char in GSM_BASIC:
-            length += 1
-        elif char in GSM_EXTENSION:
-            length += 2
-        else:
-            raise ValueError(f"not GSM-7: {char!r} in {text!r}")
-    return length
 
 
 @pytest.mark.parametrize("for_someone", [False, True], ids=["patient", "caregiver"])
@@ -48,7 +29,7 @@ def test_each_text_is_one_sms_in_each_language(settings, kind, language, for_som
     text = render_short("sms", TEMPLATES[kind], context)
     assert link in text and text.startswith("ivigtrack")
     assert ("PARAR" if language == "es" else "STOP") in text
-    assert gsm_length(text) <= 160, (gsm_length(text), text)
+    assert gsm.gsm_length(text) <= gsm.SMS_SEPTETS, (gsm.gsm_length(text), text)
 
 
 @pytest.mark.parametrize("channel", ["sms", "push"])
