@@ -110,7 +110,7 @@ def test_once_sams_plan_is_made_the_caregiver_gets_the_day_before_check_in_by_te
     call_command("send_due", stdout=StringIO())
     texts = [path.read_text() for path in (tmp_path / "sms").iterdir()]
     (robins,) = [text for text in texts if text.startswith("To: +61491570157\n")]
-    assert "the person you help has an appointment tomorrow" in robins and "/s/c" in robins
+    assert "the person you help has a visit tomorrow" in robins and "/s/c" in robins
 
 
 def test_without_a_password_it_prints_a_generated_one_that_works(settings):

@@ -5,33 +5,22 @@ from __future__ import annotations
 import pytest
 
 from reactions import services
+from reactions.domain import gsm
+from reactions.domain.sender_name import SENDER_NAME_MAX_LENGTH, sender_name_parse
 from reactions.models import OutboundEmail
 from reactions.services.messages import TEMPLATES, render_short
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-# GSM 03.38: the basic set (one character each) and its extension (two each). Anything else turns the
-# whole text into UCS-2, where one SMS holds only 70 characters.
-GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENSION = set("^{}\\[~]|€")
 LONG_SITE = "https://ivigtrack.riverside-clinic.org"
+# As long a name as a clinic may choose for its texts.
+LONGEST_SENDER = "Riverside Clinic Ltd"
 
 
-def gsm_length(text: str) -> int:
-    """Its length in GSM-7 septets; ValueError for a character GSM-7 does not have."""
-    length = 0
-    for char in text:
-        if char in GSM_BASIC:
-            length += 1
-        elif char in GSM_EXTENSION:
-            length += 2
-        else:
-            raise ValueError(f"not GSM-7: {char!r} in {text!r}")
-    return length
+def test_the_longest_sender_name_is_as_long_as_allowed():
+    assert gsm.gsm_length(LONGEST_SENDER) == SENDER_NAME_MAX_LENGTH
+    assert sender_name_parse(LONGEST_SENDER) == LONGEST_SENDER
 
 
 @pytest.mark.parametrize("for_someone", [False, True], ids=["patient", "caregiver"])
@@ -44,11 +33,12 @@ def test_each_text_is_one_sms_in_each_language(settings, kind, language, for_som
     link = services.links.short_url(
         kind=services.links.ShortLinkKind.FOLLOWUP, pk=10**7, recipient_id=10**7 if for_someone else None
     )
-    context = {"recipient": recipient, "link": link, "for_someone": for_someone}
+    context = {"recipient": recipient, "sender": LONGEST_SENDER, "link": link, "for_someone": for_someone}
     text = render_short("sms", TEMPLATES[kind], context)
-    assert link in text and text.startswith("ivigtrack")
+    assert link in text and text.startswith(LONGEST_SENDER)
+    assert "ivigtrack" not in text.replace(LONG_SITE, "")  # the app's name only where the clinic's site has it
     assert ("PARAR" if language == "es" else "STOP") in text
-    assert gsm_length(text) <= 160, (gsm_length(text), text)
+    assert gsm.gsm_length(text) <= gsm.SMS_SEPTETS, (gsm.gsm_length(text), text)
 
 
 @pytest.mark.parametrize("channel", ["sms", "push"])

@@ -42,8 +42,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TTL_SECONDS = 24 * 3600
 # A VAPID token may live up to 24 hours (RFC 8292 §2); a shorter one is refreshed on every send anyway.
 _VAPID_TOKEN_SECONDS = 12 * 3600
-# The app's name, the same in every language: the notification's title.
-NOTIFICATION_TITLE = "ivigtrack"
 
 
 class PushOutcome(models.TextChoices):
@@ -160,9 +158,6 @@ def _private_key_from_file(path: Path) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ImproperlyConfigured(f"{path} does not hold an elliptic-curve key.")
     return key
-
-
-# --- What a notification says ------------------------------------------------------------------
 
 
 # --- Sending -----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reactions.channels.errors import ChannelPermanentError, ChannelTemporaryError
-from reactions.channels.push import NOTIFICATION_TITLE, PushOutcome, push_deliver_to_user, user_has_push
+from reactions.channels.push import PushOutcome, push_deliver_to_user, user_has_push
+from reactions.domain.sender_name import DEFAULT_SENDER_NAME
 from reactions.models import User
 
 if TYPE_CHECKING:
@@ -21,9 +22,14 @@ def address(user: User) -> dict[str, str]:
     return {}  # the devices are the user's subscriptions, read when the message is sent
 
 
+def _title(message: OutboundEmail) -> str:
+    """The name the clinic chose for its texts and notifications (H-26), read when the notification goes."""
+    return message.clinic.message_sender_name if message.clinic else DEFAULT_SENDER_NAME
+
+
 def send(message: OutboundEmail) -> str:
     outcome = push_deliver_to_user(
-        user=message.to_user, title=NOTIFICATION_TITLE, body=message.body_short, url=message.link
+        user=message.to_user, title=_title(message), body=message.body_short, url=message.link
     )
     if outcome == PushOutcome.RETRY:
         raise ChannelTemporaryError("no device took the notification; a push service may take it later")

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reactions.domain import contacts, followup_risk, schedule, vitals
+from reactions.domain import contacts, followup_risk, schedule, sender_name, vitals
 from reactions.forms.common import CleanTextMixin
 from reactions.models import Clinic
 
@@ -38,6 +38,7 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
         model = Clinic
         fields = [
             "name",
+            "message_sender_name",
             "country",
             "emergency_number",
             "phone",
@@ -91,6 +92,12 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
     def clean_followup_offsets(self) -> list[int]:
         try:
             return schedule.parse_offsets(self.cleaned_data["followup_offsets"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_message_sender_name(self) -> str:
+        try:
+            return sender_name.sender_name_parse(self.cleaned_data["message_sender_name"])
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 

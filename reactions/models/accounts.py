@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from reactions.domain import contacts, followup_risk, phones, schedule, vitals
+from reactions.domain import contacts, followup_risk, phones, schedule, sender_name, vitals
 
 
 def default_followup_offsets() -> list[int]:
@@ -34,6 +34,14 @@ def default_open_days() -> list[int]:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London)."), params={"value": value})
+
+
+def validate_sender_name(value: str) -> None:
+    try:
+        if sender_name.sender_name_parse(value) != value:
+            raise ValidationError(_("Remove the spaces at the ends and the double spaces."))
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
 
 
 class Clinic(models.Model):
@@ -68,6 +76,18 @@ class Clinic(models.Model):
     closes_at = models.TimeField(_("closes at"), default=contacts.DEFAULT_CLOSES_AT)
     open_days = models.JSONField(_("open on"), default=default_open_days)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    message_sender_name = models.CharField(
+        _("name on texts and notifications"),
+        max_length=sender_name.SENDER_NAME_MAX_LENGTH,
+        default=sender_name.DEFAULT_SENDER_NAME,
+        validators=[validate_sender_name],
+        help_text=_(
+            "Texts start with this name and notifications are titled with it, on lock screens and shared phones. "
+            "Choose words that say nothing about the treatment or the illness, e.g. “Riverside clinic”: the "
+            "default, ivigtrack, tells anyone who knows the app what it is for. At most 20 characters, without "
+            "accents such as á or ó, so that every text stays one message."
+        ),
+    )
     # The follow-up engine's settings, changed by the clinic admin in the app.
     followup_offsets_hours = models.JSONField(
         default=default_followup_offsets, help_text=_("Hours after an infusion ends at which patients are asked again.")

@@ -77,6 +77,8 @@ def message_build(*, kind: str, followup: FollowUp, channel: str, recipient: Use
     context = {
         "recipient": recipient,
         "clinic": patient.clinic,
+        # The name the clinic chose to start its texts with: the app's own names the treatment (H-24).
+        "sender": patient.clinic.message_sender_name,
         "link": link,
         "for_someone": recipient.pk != patient.pk,
     }

@@ -38,7 +38,7 @@ def _subscribe(service: PushService, user, *, answer: int | None = None) -> Push
 def _deliver(user) -> PushOutcome:
     # The words of a prompt's notification, as the outbox renders them for the push channel.
     body = render_short("push", "followup-prompt", {"recipient": user})
-    return push_deliver_to_user(user=user, title=push.NOTIFICATION_TITLE, body=body, url=URL)
+    return push_deliver_to_user(user=user, title="ivigtrack", body=body, url=URL)
 
 
 def test_the_payload_decrypts_to_title_body_and_url_and_holds_no_health_data(push_service):

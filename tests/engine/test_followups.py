@@ -499,6 +499,7 @@ def test_clinic_admin_changes_follow_up_settings_with_errors_at_the_field(login,
     clinic = clinic_admin.clinic
     data = {
         "name": clinic.name,
+        "message_sender_name": "ivigtrack",
         "country": "GB",
         "out_of_hours_phone": "+44 20 7946 0000",
         "opens_at": "08:00",

@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
 EMAIL, PUSH = OutboundEmail.Channel.EMAIL, OutboundEmail.Channel.PUSH
 
 
-def _prompted_with_a_device(push_service, *, answer=None, **patient_fields):
-    patient = PatientFactory(clinic=clinic_for_engine_tests(), full_name="Alex Morgan", **patient_fields)
+def _prompted_with_a_device(push_service, *, answer=None, clinic=None, **patient_fields):
+    patient = PatientFactory(clinic=clinic or clinic_for_engine_tests(), full_name="Alex Morgan", **patient_fields)
     endpoint, device = push_service.subscribe()
     if answer:
         push_service.answers[push_service.token_of(endpoint)] = answer
@@ -50,6 +50,21 @@ def test_a_prompt_goes_once_as_a_notification_and_once_by_email(push_service):
         "url": push_row.link,
     }
     assert "/s/f" in push_row.link  # the short link that opens the same page as the e-mail's
+
+
+def test_a_notification_is_titled_with_the_name_the_clinic_chose_when_it_goes(push_service):
+    clinic = clinic_for_engine_tests()
+    _patient, followup = _prompted_with_a_device(push_service, clinic=clinic)
+    engine.dispatcher.followups_queue_due(now=timezone.now())
+    # Chosen while the notification waits in the outbox: it goes with the new name.
+    services.accounts.clinic_update_settings(clinic=clinic, message_sender_name="Riverside clinic")
+    engine.delivery.email_deliver()
+
+    assert push_service.problems == []
+    (delivery,) = push_service.deliveries
+    assert delivery.payload["title"] == "Riverside clinic"
+    assert "ivigtrack" not in delivery.payload["title"] + delivery.payload["body"]
+    assert OutboundEmail.objects.get(followup=followup, channel=PUSH).status == OutboundEmail.Status.SENT
 
 
 def test_a_device_that_is_gone_is_forgotten_and_the_email_goes_instead(push_service):

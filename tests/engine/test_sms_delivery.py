@@ -91,6 +91,14 @@ def test_a_text_holds_no_health_data_or_names(clinic):
         assert word.lower() not in text.body.lower().replace("ivigtrack", ""), word
 
 
+def test_a_clinic_that_chose_no_name_signs_its_texts_ivigtrack(clinic):
+    _prompted(clinic)
+    engine.dispatcher.dispatch_due()
+    (text,) = sms_outbox
+    assert clinic.message_sender_name == "ivigtrack"
+    assert text.body.startswith("ivigtrack: how are you since your appointment? ")
+
+
 def test_answering_any_copy_answers_the_prompt_and_cancels_the_pending_copies(clinic):
     _patient, followup = _prompted(clinic)
     engine.dispatcher.followups_queue_due(now=timezone.now())
@@ -169,6 +177,26 @@ def test_a_caregiver_on_texts_gets_their_own_text_whose_link_answers_as_them(cli
     assert "You are helping" not in _opened(own).content.decode()
 
 
+def test_texts_start_with_the_name_the_clinic_chose_for_the_patient_and_their_caregiver(clinic, twilio):
+    services.accounts.clinic_update_settings(clinic=clinic, message_sender_name="Riverside clinic")
+    patient, followup = _prompted(clinic, language="es")
+    _carer_on_texts(patient)
+    engine.dispatcher.dispatch_due()
+    assert twilio.problems == []
+    by_number = {message["To"]: message["Body"] for message in twilio.messages}
+    assert by_number[MOBILE].startswith("Riverside clinic: ¿todo bien desde su cita? Conteste en ")
+    assert by_number[CARER_MOBILE].startswith("Riverside clinic: how is the person you help? ")
+    assert not [body for body in by_number.values() if "ivigtrack" in body.lower()]
+
+    FollowUp.objects.filter(pk=followup.pk).update(sent_at=timezone.now() - timedelta(hours=25))
+    engine.dispatcher.dispatch_due()
+    reminders = OutboundEmail.objects.filter(followup=followup, kind=OutboundEmail.Kind.FOLLOWUP_REMINDER, channel=SMS)
+    assert sorted(row.body_short.split("?")[0] for row in reminders) == [
+        "Riverside clinic recuerda: ¿todo bien tras su cita",
+        "Riverside clinic reminder: how is the person you help",
+    ]
+
+
 def test_a_removed_caregivers_texted_link_stops_working_at_once(clinic):
     patient, followup = _prompted(clinic)
     _caregiver, link = _carer_on_texts(patient)
@@ -187,7 +215,7 @@ def test_a_caregivers_day_before_text_opens_the_check_in_as_them(clinic):
     planned = make_planned_infusion(patient)
     engine.dispatcher.dispatch_due()
     (theirs,) = [text.body for text in sms_outbox if text.to == CARER_MOBILE]
-    assert "the person you help has an appointment tomorrow" in theirs
+    assert "the person you help has a visit tomorrow" in theirs
     page = _opened(theirs)
     assert "Any new symptoms, infection or fever since last time?" in page.content.decode()
     assert f"You are helping {patient.get_short_name()}" in page.content.decode()

@@ -231,6 +231,7 @@ def test_invitation_form(world, data):
     data=posts(
         [
             "name",
+            "message_sender_name",
             "out_of_hours_phone",
             "time_zone",
             "quiet_hours_start",
