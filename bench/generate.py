@@ -23,6 +23,7 @@ from datetime import time as dtime
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
 from reactions.domain import contacts, triage
@@ -75,6 +76,24 @@ def _assess(rows: list[tuple[str, str]]) -> triage.Triage:
 def _columns(model, names: list[str]) -> tuple[str, list[str]]:
     cols = [model._meta.get_field(n).column for n in names]
     return model._meta.db_table, cols
+
+
+def _with_defaults(model, names: list[str], rows):
+    """The columns and rows, plus every other NOT NULL column at its model default (a field added to the app
+    with a default then needs nothing here; the bench broke on each new one before)."""
+    named = set(names)
+    missing = [
+        model_field
+        for model_field in model._meta.concrete_fields
+        if model_field.name not in named
+        and not model_field.null
+        and not model_field.primary_key
+        and model_field.db_default is NOT_PROVIDED  # the database fills its own defaults
+    ]
+    if not missing:
+        return names, rows
+    values = tuple(f.get_db_prep_save(f.get_default(), connection) for f in missing)
+    return [*names, *(f.name for f in missing)], (tuple(row) + values for row in rows)
 
 
 def _copy(table: str, columns: list[str], rows) -> int:
@@ -134,7 +153,8 @@ def grow_to(clinics: int, *, now: datetime | None = None) -> Network:
     counts = {m.__name__: 0 for m in models}
     for c in range(have, clinics):
         gen = _ClinicRows(index=c, ids=ids, now=now, password=password)
-        for model, names, rows in gen.tables():
+        for model, given, given_rows in gen.tables():
+            names, rows = _with_defaults(model, given, given_rows)
             table, cols = _columns(model, names)
             counts[model.__name__] += _copy(table, cols, rows)
     for m in models:
