@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench import stop_process
-from bench.generate import PASSWORD, _columns, _copy, _reset_sequence
+from bench.generate import PASSWORD, _reset_sequence, copy_rows
 from reactions import services
 from reactions.models import Clinic, FollowUp, Infusion, OutboundEmail, User
 
@@ -164,9 +164,7 @@ def _engine_clinic(name: str, *, patients: int, clinicians: int) -> tuple[Clinic
 def _due_prompts(infusions: list[Infusion], n: int) -> int:
     """N scheduled prompts, all due: the rows followups_sync makes, written with COPY."""
     now = timezone.now()
-    table, cols = _columns(
-        FollowUp, ["infusion", "patient", "kind", "offset_hours", "due_at", "status", "created_at", "answer"]
-    )
+    names = ["infusion", "patient", "kind", "offset_hours", "due_at", "status", "created_at", "answer"]
 
     def rows():
         made = 0
@@ -186,7 +184,7 @@ def _due_prompts(infusions: list[Infusion], n: int) -> int:
                 )
                 made += 1
 
-    copied = _copy(table, cols, rows())
+    copied = copy_rows(FollowUp, names, rows())
     _reset_sequence(FollowUp)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE reactions_followup")

@@ -73,11 +73,6 @@ def _assess(rows: list[tuple[str, str]]) -> triage.Triage:
     return _assess_pairs(tuple(rows))
 
 
-def _columns(model, names: list[str]) -> tuple[str, list[str]]:
-    cols = [model._meta.get_field(n).column for n in names]
-    return model._meta.db_table, cols
-
-
 def _with_defaults(model, names: list[str], rows):
     """The columns and rows, plus every other NOT NULL column at its model default (a field added to the app
     with a default then needs nothing here; the bench broke on each new one before)."""
@@ -94,6 +89,12 @@ def _with_defaults(model, names: list[str], rows):
         return names, rows
     values = tuple(f.get_db_prep_save(f.get_default(), connection) for f in missing)
     return [*names, *(f.name for f in missing)], (tuple(row) + values for row in rows)
+
+
+def copy_rows(model, names: list[str], rows) -> int:
+    """COPY rows (values for the fields `names`, in order) into the model's table; how many."""
+    names, rows = _with_defaults(model, names, rows)
+    return _copy(model._meta.db_table, [model._meta.get_field(name).column for name in names], rows)
 
 
 def _copy(table: str, columns: list[str], rows) -> int:
@@ -153,10 +154,8 @@ def grow_to(clinics: int, *, now: datetime | None = None) -> Network:
     counts = {m.__name__: 0 for m in models}
     for c in range(have, clinics):
         gen = _ClinicRows(index=c, ids=ids, now=now, password=password)
-        for model, given, given_rows in gen.tables():
-            names, rows = _with_defaults(model, given, given_rows)
-            table, cols = _columns(model, names)
-            counts[model.__name__] += _copy(table, cols, rows)
+        for model, names, rows in gen.tables():
+            counts[model.__name__] += copy_rows(model, names, rows)
     for m in models:
         _reset_sequence(m)
     result.rows = counts
