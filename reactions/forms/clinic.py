@@ -70,6 +70,10 @@ class ClinicSettingsForm(CleanTextMixin, forms.ModelForm):
             "escalation_repeat_minutes": _("Then repeat the escalation every (minutes)"),
             "daily_reminder_at": _("Daily reminder e-mail to clinicians at"),
         }
+        help_texts = {
+            # The demo sets both to 00:00; an admin reading 12:00 AM twice should know what it means.
+            "quiet_hours_end": _("The same time as the start: no quiet hours, prompts go at any hour."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

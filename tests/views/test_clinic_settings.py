@@ -67,3 +67,9 @@ def test_a_name_that_would_not_keep_every_text_one_sms_is_refused_next_to_the_fi
     assert error in form.errors["message_sender_name"][0]
     clinic.refresh_from_db()
     assert clinic.message_sender_name == "ivigtrack"
+
+
+def test_the_settings_page_says_what_equal_quiet_hours_mean(clinic, login):
+    # The demo's clinic has both at 00:00, which a browser shows as "12:00 AM" twice.
+    page = login(ClinicAdminFactory(clinic=clinic)).get(reverse("clinic_settings")).content.decode()
+    assert "The same time as the start: no quiet hours, prompts go at any hour." in page
