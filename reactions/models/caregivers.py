@@ -43,6 +43,12 @@ class CareLink(models.Model):
     def __str__(self) -> str:
         return f"Caregiver {self.caregiver_id} of patient {self.patient_id}"
 
+    @property
+    def gets_prompts(self) -> bool:
+        """Whether the patient's prompts and reminders go to this caregiver now: a live link, their choice, and
+        an account that is still active. Reads ``caregiver``: select it with the link."""
+        return self.removed_at is None and self.receives_prompts and self.caregiver.is_active
+
 
 class CaregiverInvitation(models.Model):
     """A patient's e-mailed, signed, expiring, single-use invitation to a caregiver."""

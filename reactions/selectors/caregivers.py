@@ -15,11 +15,7 @@ def prompt_recipients(patient: User) -> list[User]:
     them). Reads `patient.caregiver_links` as prefetched by PROMPT_RECIPIENTS_PREFETCH when it is there
     (the dispatcher's batches), else queries it.
     """
-    links = [
-        link
-        for link in patient.caregiver_links.all()
-        if link.removed_at is None and link.receives_prompts and link.caregiver.is_active
-    ]
+    links = [link for link in patient.caregiver_links.all() if link.gets_prompts]
     return [patient, *(link.caregiver for link in sorted(links, key=lambda link: (link.created_at, link.pk)))]
 
 

@@ -58,8 +58,7 @@ def patient_reach(*, patient: User) -> PatientReach:
             name=link.caregiver.full_name,
             email=link.caregiver.email,
             since=link.created_at,
-            # As prompt_recipients() decides: an inactive account gets nothing.
-            receives_prompts=link.receives_prompts and link.caregiver.is_active,
+            receives_prompts=link.gets_prompts,  # as prompt_recipients() decides
         )
         for link in patient_caregivers(patient=patient)  # oldest first
     ]
