@@ -5,6 +5,6 @@ named in ``registry.SENDERS``. A third channel plugs in with its sender module a
 """
 
 from reactions.channels.errors import ChannelPermanentError, ChannelTemporaryError
-from reactions.channels.registry import Channel, channels_for, sender_for
+from reactions.channels.registry import Channel, channels_for, email_wanted, sender_for
 
-__all__ = ["Channel", "ChannelPermanentError", "ChannelTemporaryError", "channels_for", "sender_for"]
+__all__ = ["Channel", "ChannelPermanentError", "ChannelTemporaryError", "channels_for", "email_wanted", "sender_for"]

@@ -32,12 +32,17 @@ def sender_for(channel: str) -> ModuleType:
     return import_module(SENDERS[channel])
 
 
+def email_wanted(user: User) -> bool:
+    """The user chose e-mail and has an address (otherwise e-mail goes only as the last resort)."""
+    return user.notify_email and bool(user.email)
+
+
 def channels_for(user: User) -> list[Channel]:
     """The channels a patient's follow-up messages go by, e-mail first.
 
     The patient's choice, less the channels that cannot reach them now (no mobile number, texts
     stopped); with nothing left, e-mail: a patient is never left with no channel at all.
     """
-    chosen = [Channel.EMAIL] if user.notify_email and user.email else []
+    chosen = [Channel.EMAIL] if email_wanted(user) else []
     chosen += [Channel(channel) for channel in SENDERS if sender_for(channel).wanted(user)]
     return chosen or [Channel.EMAIL]

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from reactions.channels import Channel, channels_for
+from reactions.channels import Channel, channels_for, email_wanted
 from reactions.channels.sms.sender import sms_number
 from reactions.models import User
 from reactions.selectors.caregivers import patient_caregivers
@@ -64,7 +64,7 @@ def patient_reach(*, patient: User) -> PatientReach:
     ]
     return PatientReach(
         channels=channels,
-        email_instead=Channel.EMAIL in channels and not (patient.notify_email and patient.email),
+        email_instead=Channel.EMAIL in channels and not email_wanted(patient),
         sms_phone=patient.phone_display if Channel.SMS in channels else "",
         devices=push_devices(user=patient).count() if Channel.PUSH in channels else 0,
         texts_stopped_at=patient.sms_stopped_at,
