@@ -35,14 +35,28 @@ def query_pk(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
+def _signed_in_as(allowed: Callable[[User], bool]) -> Callable[[View], View]:
+    """A view for the signed-in users `allowed` lets in; anyone else signed in gets a 404."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(request.user):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def patient_required(view: View) -> View:
     """The patient's own account pages: never a caregiver's (see follow_up_pages for the pages they share)."""
 
-    @login_required
+    @_signed_in_as(lambda user: user.is_patient)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_patient:
-            raise Http404
         request.patient = request.user  # views shared with follow_up_pages read the patient from here
         return view(request, *args, **kwargs)
 
@@ -114,39 +128,10 @@ def reporter_kwargs(caregiver: User | None) -> dict[str, Any]:
     return {"source": ReportSource.CAREGIVER_APP, "entered_by": caregiver}
 
 
-def message_recipient_required(view: View) -> View:
-    """The own settings of someone who gets follow-up messages: a patient, or a caregiver for their copies."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_patient or request.user.is_caregiver):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def caregiver_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_caregiver:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def clinic_staff_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_clinic_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The own settings of someone who gets follow-up messages: a patient, or a caregiver for their copies.
+message_recipient_required = _signed_in_as(lambda user: user.is_patient or user.is_caregiver)
+caregiver_required = _signed_in_as(lambda user: user.is_caregiver)
+clinic_staff_required = _signed_in_as(lambda user: user.is_clinic_staff)
 
 
 def audit(request: HttpRequest, *, patients: Iterable[User | int], action: str, what: str) -> None:
