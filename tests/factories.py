@@ -9,7 +9,8 @@ import factory
 from django.utils import timezone
 
 from reactions import services
-from reactions.models import CareLink, Clinic, DigestRun, Flag, Infusion, ReactionReport, User
+from reactions.models import CareLink, Clinic, DigestRun, Flag, Infusion, PushSubscription, ReactionReport, User
+from tests.push_service import Device
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -59,6 +60,19 @@ def make_caregiver(patient: User, *, receives_prompts: bool = True, **fields) ->
         patient=patient, caregiver=caregiver, invited_by=patient, receives_prompts=receives_prompts
     )
     return caregiver, link
+
+
+def make_push_device(user: User, *, endpoint: str = "", label: str = "Chrome · Android") -> PushSubscription:
+    """A device subscribed to the user's notifications, with keys as a browser makes them; its own endpoint
+    unless one is given (no push service is behind it: for tests that only list or count devices)."""
+    keys = Device()
+    return services.push.push_subscribe(
+        user=user,
+        endpoint=endpoint or f"https://fcm.googleapis.com/fcm/send/{keys.auth}",
+        p256dh=keys.p256dh,
+        auth=keys.auth,
+        device_label=label,
+    )
 
 
 class InfusionFactory(factory.django.DjangoModelFactory):

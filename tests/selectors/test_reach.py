@@ -13,8 +13,7 @@ from reactions import services
 from reactions.channels import Channel
 from reactions.models import User
 from reactions.selectors.reach import TextsProblem, patient_reach
-from tests.factories import PatientFactory, make_caregiver
-from tests.push_service import Device
+from tests.factories import PatientFactory, make_caregiver, make_push_device
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +23,7 @@ LANDLINE = "+442079460000"
 
 def _subscribe(user: User, n: int) -> None:
     for _ in range(n):
-        keys = Device()
-        services.push.push_subscribe(
-            user=user,
-            endpoint=f"https://push.example.test/{user.pk}/{keys.auth}",
-            p256dh=keys.p256dh,
-            auth=keys.auth,
-            device_label="Chrome · Android",
-        )
+        make_push_device(user)
 
 
 def test_a_new_patient_is_reached_by_email_alone():

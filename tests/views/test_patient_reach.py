@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from reactions import services
 from reactions.models import User
-from tests.factories import make_caregiver
-from tests.push_service import Device
+from tests.factories import make_caregiver, make_push_device
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +35,10 @@ def _set(patient: User, **fields) -> None:
     User.objects.filter(pk=patient.pk).update(**fields)
 
 
-def _subscribe(user: User) -> None:
-    keys = Device()
-    services.push.push_subscribe(
-        user=user,
-        endpoint=f"https://push.example.test/{keys.auth}",
-        p256dh=keys.p256dh,
-        auth=keys.auth,
-        device_label="Chrome · Android",
-    )
-
-
 def test_the_channels_the_messages_go_by(clinician_client, patient):
     _set(patient, notify_sms=True, phone=MOBILE)
-    _subscribe(patient)
-    _subscribe(patient)
+    make_push_device(patient)
+    make_push_device(patient)
     reach = _reach(_page(clinician_client, patient))
     assert "Follow-up messages go by:</p>" in reach
     assert "<li>E-mail</li>" in reach
@@ -128,7 +116,7 @@ def test_a_stop_a_new_device_and_a_caregiver_change_show_on_the_next_page(clinic
     before = _reach(_page(clinician_client, patient))
     assert "Text messages to 07400 123456" in before and "Chris Carer" in before and "Notifications" not in before
     services.sms.sms_stop(phone=MOBILE)
-    _subscribe(patient)
+    make_push_device(patient)
     services.caregivers.care_link_set_prompts(link=link, receives_prompts=False)
     after = _reach(_page(clinician_client, patient))
     assert "Replied STOP to texts on" in after and "Text messages to" not in after
@@ -149,10 +137,10 @@ def test_a_clinician_of_another_clinic_gets_a_404(login, foreign_clinician, pati
 def test_the_page_queries_do_not_grow_with_caregivers_or_devices(clinician_client, patient, count_queries):
     _set(patient, notify_sms=True, phone=MOBILE)
     make_caregiver(patient)
-    _subscribe(patient)
+    make_push_device(patient)
     url = reverse("clinic_patient_detail", args=[patient.pk])
     small = count_queries(clinician_client, url)
     for _ in range(5):
         make_caregiver(patient)
-        _subscribe(patient)
+        make_push_device(patient)
     assert count_queries(clinician_client, url) == small

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from reactions.channels.push import vapid_public_key
 from reactions.models import PushSubscription
-from tests.factories import InfusionFactory, make_caregiver, make_report
+from tests.factories import InfusionFactory, make_caregiver, make_push_device, make_report
 from tests.push_service import Device
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_vapid_key")]
@@ -98,17 +98,14 @@ def test_keys_that_are_not_a_browsers_are_refused(patient_client, field, value):
     assert not PushSubscription.objects.exists()
 
 
-def _device(user, endpoint: str = ENDPOINT, label: str = "Chrome · Android") -> PushSubscription:
-    keys = Device()
-    return PushSubscription.objects.create(
-        user=user, endpoint=endpoint, device_label=label, p256dh=keys.p256dh, auth=keys.auth
-    )
-
-
 def test_the_profile_lists_the_devices_and_removes_one(patient_client, patient, other_patient):
-    phone = _device(patient)
-    laptop = _device(patient, "https://updates.push.services.mozilla.com/wpush/v2/x", "Firefox · Linux")
-    theirs = _device(other_patient, "https://fcm.googleapis.com/fcm/send/theirs", "Safari · iPhone")
+    phone = make_push_device(patient)
+    laptop = make_push_device(
+        patient, endpoint="https://updates.push.services.mozilla.com/wpush/v2/x", label="Firefox · Linux"
+    )
+    theirs = make_push_device(
+        other_patient, endpoint="https://fcm.googleapis.com/fcm/send/theirs", label="Safari · iPhone"
+    )
     page = patient_client.get(reverse("profile")).content.decode()
     assert "Chrome · Android" in page and "Firefox · Linux" in page and "Safari · iPhone" not in page
     assert f'data-public-key="{vapid_public_key()}"' in page
@@ -147,7 +144,7 @@ def test_a_report_that_calls_for_urgent_care_offers_nothing_else(patient_client,
 def test_a_deleted_account_gets_no_more_notifications(clinic_admin, patient):
     from reactions import services
 
-    _device(patient)
+    make_push_device(patient)
     deletion = services.accounts.deletion_request_create(patient=patient)
     services.accounts.deletion_confirm(deletion=deletion, by=clinic_admin)
     assert not PushSubscription.objects.exists()
