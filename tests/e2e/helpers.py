@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from axe_playwright_python.sync_playwright import Axe
@@ -67,6 +67,19 @@ def phone_context(browser: Browser, playwright, device: str) -> BrowserContext:
 def local_input(moment: datetime) -> str:
     """A datetime-local field's value in the clinic's time zone."""
     return moment.astimezone(CLINIC_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def fill_recent_infusion(page: Page, *, lot: str) -> None:
+    """On the infusion form: a 35 g Privigen infusion given in the clinic that ended 2½ hours ago, so that its
+    +2 h follow-up is due at once."""
+    now = datetime.now(CLINIC_TZ)
+    page.get_by_label("Given").check()
+    page.locator("input[name=started_at]").fill(local_input(now - timedelta(hours=5, minutes=30)))
+    page.locator("input[name=ended_at]").fill(local_input(now - timedelta(hours=2, minutes=30)))
+    page.locator("select[name=product]").select_option("privigen")
+    page.locator("input[name=lot_number]").fill(lot)
+    page.locator("input[name=dose_grams]").fill("35")
+    page.locator("input[name=setting][value=clinic]").check()
 
 
 def sign_in(page: Page, stack: LiveStack, email: str, *, staff: bool = False) -> None:

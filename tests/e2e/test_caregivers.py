@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.helpers import CLINIC_TZ, check_page, link_in, local_input, phone_context, sign_in
+from tests.e2e.helpers import check_page, fill_recent_infusion, link_in, phone_context, sign_in
 from tests.e2e.stack import LiveStack
 
 CAREGIVER_EMAIL = "casey.carer@example.test"
@@ -72,14 +71,7 @@ def test_a_patient_invites_a_caregiver_who_reports_for_them(stack: LiveStack, br
     # Casey logs Sam's infusion that ended 2½ hours ago: its +2 h question is due at once, and comes to
     # Casey's phone as a text with a link of Casey's own.
     carer.goto(f"{stack.base_url}/infusions/new/")
-    now = datetime.now(CLINIC_TZ)
-    carer.get_by_label("Given").check()
-    carer.locator("input[name=started_at]").fill(local_input(now - timedelta(hours=5, minutes=30)))
-    carer.locator("input[name=ended_at]").fill(local_input(now - timedelta(hours=2, minutes=30)))
-    carer.locator("select[name=product]").select_option("privigen")
-    carer.locator("input[name=lot_number]").fill("P100888")
-    carer.locator("input[name=dose_grams]").fill("35")
-    carer.locator("input[name=setting][value=clinic]").check()
+    fill_recent_infusion(carer, lot="P100888")
     carer.get_by_role("button", name=re.compile("save", re.IGNORECASE)).click()
     expect(carer).to_have_url(re.compile(r"/infusions/\d+/$"))
     text = _wait_for_text(stack, "+447400654321")

@@ -7,12 +7,19 @@ visible focus. The transfer budget and the offline behaviour have their own test
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import CLINIC_TZ, DESKTOP, PHONES, check_page, link_in, local_input, phone_context, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONES,
+    check_page,
+    fill_recent_infusion,
+    link_in,
+    phone_context,
+    sign_in,
+)
 from tests.e2e.stack import LiveStack
 
 # --- The patient -----------------------------------------------------------------------------
@@ -54,14 +61,7 @@ def test_patient_on_a_phone_from_invitation_to_an_emergency(
     # Log an infusion that ended 2½ hours ago: its +2 h follow-up is due at once.
     page.goto(f"{stack.base_url}/infusions/new/")
     check_page(page)
-    now = datetime.now(CLINIC_TZ)
-    page.get_by_label("Given").check()
-    page.locator("input[name=started_at]").fill(local_input(now - timedelta(hours=5, minutes=30)))
-    page.locator("input[name=ended_at]").fill(local_input(now - timedelta(hours=2, minutes=30)))
-    page.locator("select[name=product]").select_option("privigen")
-    page.locator("input[name=lot_number]").fill("P100777")
-    page.locator("input[name=dose_grams]").fill("35")
-    page.locator("input[name=setting][value=clinic]").check()
+    fill_recent_infusion(page, lot="P100777")
     shots(page, "infusion-form")
     page.get_by_role("button", name=re.compile("save", re.IGNORECASE)).click()
     expect(page).to_have_url(re.compile(r"/infusions/\d+/$"))
